@@ -1,0 +1,171 @@
+"""The data that flows through the pipeline: frozen, typed, free of I/O.
+
+A batch flows intake -> rules -> match -> disclose -> audit -> report; these
+are the values passed between the stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+REQUEST_COLUMNS: tuple[str, ...] = (
+    "request_id",
+    "case_number",
+    "officer",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "date_of_birth",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "zip",
+    "tax_periods",
+    "statute",
+    "reason",
+    "info_requested",
+)
+
+RECORD_COLUMNS: tuple[str, ...] = (
+    "tin",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "dob",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "zip",
+    "tax_year",
+    "filing_status",
+    "adjusted_gross_income",
+    "dependents",
+    "phone",
+    "employer_name",
+    "employer_ein",
+    "wages",
+    "audit_status",
+    "balance_due",
+)
+
+Status = Literal["REJECTED", "NO_MATCH", "AMBIGUOUS", "PENDING_REVIEW", "WITHHELD", "DISCLOSED"]
+STATUSES: tuple[Status, ...] = (
+    "REJECTED",
+    "NO_MATCH",
+    "AMBIGUOUS",
+    "PENDING_REVIEW",
+    "WITHHELD",
+    "DISCLOSED",
+)
+Outcome = Literal["accepted", "rejected", "review"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One row of a batch's ``requests.csv``, as strings exactly as sent (stripped).
+
+    ``row`` is the 1-based line number in the file (the header is line 1).
+    """
+
+    request_id: str
+    case_number: str = ""
+    officer: str = ""
+    first_name: str = ""
+    middle_name: str = ""
+    last_name: str = ""
+    suffix: str = ""
+    date_of_birth: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    tax_periods: str = ""
+    statute: str = ""
+    reason: str = ""
+    info_requested: str = ""
+    row: int = 0
+
+    def as_dict(self) -> dict[str, str]:
+        return {c: getattr(self, c) for c in REQUEST_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class Official:
+    name: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    """A batch's manifest, once its signature has been checked."""
+
+    batch_id: str
+    agency: str
+    official: Official
+    submitted_at: str
+    requests_sha256: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a request was refused or a field withheld."""
+
+    code: str
+    citation: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "citation": self.citation, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """One rule evaluated on one request, pass or fail, for the "why" views."""
+
+    code: str
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDecision:
+    """The rule stage's verdict on one request."""
+
+    request_id: str
+    outcome: Outcome
+    reasons: tuple[Reason, ...] = ()
+    trace: tuple[RuleCheck, ...] = ()
+    tax_years: tuple[int, ...] = ()
+    fields: tuple[str, ...] = ()
+    rulebook_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WithheldField:
+    field: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Cross-verification of one accepted request against the taxpayer records.
+
+    ``verdict`` is ``MATCH``, ``M-AMBIGUOUS``, ``M-ADDRESS``, ``M-NONE`` or
+    ``REVIEW`` (probability between the ambiguity and match thresholds).
+    """
+
+    request_id: str
+    verdict: str
+    tin: str | None = None
+    probability: float = 0.0
+    candidates: int = 0
+    second_probability: float = 0.0
+    evidence: dict[str, object] = field(default_factory=dict)
+    model_version: str = ""
