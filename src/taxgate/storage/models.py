@@ -1,0 +1,145 @@
+"""Tables of the store. Taxpayer records are not here: they live in Parquet, read by DuckDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class Official(Base):
+    """An official the agency registered as authorized to request, with an Ed25519 key."""
+
+    __tablename__ = "officials"
+    __table_args__ = (UniqueConstraint("agency_code", "key_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[str] = mapped_column(String(100))  # base64 of the raw 32 bytes
+    key_id: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the raw key
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    batch_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64), index=True)
+    official_name: Mapped[str] = mapped_column(String(200))
+    official_title: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[str] = mapped_column(String(40))
+    requests_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[str] = mapped_column(String(40))
+    request_count: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="received")  # received|processing|done
+    submitted_by: Mapped[str] = mapped_column(String(200), default="")
+    processed_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RequestRow(Base):
+    """A request as received. Its values are kept for re-audit; never logged."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_agency_received", "agency_code", "received_at"),
+        Index("ix_requests_case", "agency_code", "case_key"),
+    )
+    request_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.batch_id"), index=True)
+    row: Mapped[int] = mapped_column(Integer)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason_key: Mapped[str] = mapped_column(Text, default="")
+    case_key: Mapped[str] = mapped_column(String(200), default="")
+    officer_key: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.request_id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    rulebook_version: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[str] = mapped_column(String(100), default="")
+    audit_index: Mapped[int] = mapped_column(Integer)
+    decided_at: Mapped[str] = mapped_column(String(40))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # the decisions.jsonl line
+
+
+class Disclosure(Base):
+    """What went out for one request: the accounting of 6103(p)(3)(A)."""
+
+    __tablename__ = "disclosures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("requests.request_id"), unique=True, index=True
+    )
+    batch_id: Mapped[str] = mapped_column(String(200), index=True)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    tin: Mapped[str] = mapped_column(String(20), index=True)
+    fields: Mapped[list[Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the response line that went out
+    audit_index: Mapped[int] = mapped_column(Integer)
+    disclosed_at: Mapped[str] = mapped_column(String(40))
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.request_id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # approve|refuse
+    user: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    audit_index: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(40))
+
+
+class AuditEntry(Base):
+    """One leaf of the RFC 9162 log: the canonical entry bytes and their leaf hash."""
+
+    __tablename__ = "audit_entries"
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_type: Mapped[str] = mapped_column(String(40), index=True)
+    object_id: Mapped[str] = mapped_column(String(200), index=True)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class Checkpoint(Base):
+    __tablename__ = "checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    time: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Setting(Base):
+    """Small named values: the log head, the salt for personal-value hashes."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
