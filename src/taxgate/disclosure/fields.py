@@ -1,0 +1,265 @@
+"""The field catalogue: every records column, what it is under 26 U.S.C. 6103, and its source.
+
+The authoring form is ``fields.yaml``::
+
+    version: "fields-2026.1"
+    fields:
+      tin:  {category: identity, source: taxpayer, description: ...}
+      ...
+    derived:
+      last_known_address: {category: identity, source: derived,
+                           from: [address_line1, address_line2, city, state, zip]}
+
+:func:`load_catalogue` compiles it into a :class:`Catalogue`, collecting every
+problem before raising one :class:`~taxgate.errors.ConfigError`. A records
+column missing from the catalogue is an error, never silently disclosable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, cast
+
+import yaml
+
+from taxgate.config import config_dir
+from taxgate.errors import ConfigError
+from taxgate.model import RECORD_COLUMNS
+
+Category = Literal["identity", "taxpayer_return_info", "other_return_info"]
+CATEGORIES: tuple[Category, ...] = ("identity", "taxpayer_return_info", "other_return_info")
+COLUMN_SOURCES: tuple[str, ...] = ("taxpayer", "third_party", "agency")
+DERIVED_SOURCE = "derived"
+_COLUMN_KEYS = frozenset({"category", "source", "description"})
+_DERIVED_KEYS = _COLUMN_KEYS | {"from"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One disclosable field.
+
+    Attributes:
+        name: the field name a request uses in ``info_requested``.
+        category: ``identity`` (not taxpayer return information, 6103(i)(2)(C)),
+            ``taxpayer_return_info`` (never disclosed under (i)(2)) or
+            ``other_return_info`` (from third parties or the agency itself).
+        source: ``taxpayer``, ``third_party``, ``agency``, or ``derived``.
+        derived_from: for a derived field, the records columns it is built from.
+        description: what the field holds, for people.
+    """
+
+    name: str
+    category: Category
+    source: str
+    derived_from: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def is_derived(self) -> bool:
+        return bool(self.derived_from)
+
+    @property
+    def is_taxpayer_return_info(self) -> bool:
+        return self.category == "taxpayer_return_info"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The compiled, validated field catalogue.
+
+    Attributes:
+        version: the catalogue's version string (decisions may cite it).
+        fields: every field by name, records columns and derived fields alike.
+    """
+
+    version: str
+    fields: Mapping[str, FieldSpec]
+
+    def names(self) -> frozenset[str]:
+        """Every field a request may name, derived ones (``last_known_address``) included."""
+        return frozenset(self.fields)
+
+    def get(self, name: str) -> FieldSpec | None:
+        return self.fields.get(name)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that records duplicate mapping keys instead of silently keeping the last."""
+
+    duplicates: list[str]
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            loader.duplicates.append(f"line {key_node.start_mark.line + 1}: duplicate key `{key}`")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def _read_yaml(path: Path) -> tuple[Any, list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+    loader = _UniqueKeyLoader(text)
+    loader.duplicates = []
+    try:
+        document = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise ConfigError(f"{where}not valid YAML", source=str(path)) from None
+    finally:
+        loader.dispose()
+    return document, loader.duplicates
+
+
+def _check_entry(
+    section: str, name: Any, entry: Any, allowed: frozenset[str], problems: list[str]
+) -> tuple[Category | None, str | None, str]:
+    """Validate the keys, category and source shared by columns and derived fields."""
+    where = f"{section} `{name}`"
+    if not isinstance(name, str) or not name.strip():
+        problems.append(f"{section}: field name `{name}` is not a non-empty string")
+    if not isinstance(entry, Mapping):
+        problems.append(f"{where}: expected a mapping with `category` and `source`")
+        return None, None, ""
+    for key in sorted(set(map(str, entry)) - allowed):
+        problems.append(f"{where}: unknown key `{key}`")
+    category = entry.get("category")
+    if category not in CATEGORIES:
+        problems.append(
+            f"{where}: unknown category `{category}` (expected one of {', '.join(CATEGORIES)})"
+        )
+        category = None
+    source = entry.get("source")
+    if not isinstance(source, str) or not source:
+        problems.append(f"{where}: missing `source`")
+        source = None
+    description = entry.get("description", "")
+    return cast("Category | None", category), source, str(description or "")
+
+
+def compile_catalogue(
+    document: Any, record_columns: Sequence[str] = RECORD_COLUMNS, *, source: str = ""
+) -> Catalogue:
+    """Compile the authoring form (already parsed YAML) into a :class:`Catalogue`.
+
+    Args:
+        document: the parsed ``fields.yaml``.
+        record_columns: the taxpayer records' columns; each must be catalogued.
+        source: the file name, for error messages.
+
+    Raises:
+        ConfigError: with every problem found, not just the first.
+    """
+    problems: list[str] = []
+    if not isinstance(document, Mapping):
+        raise ConfigError("expected a mapping with `version` and `fields`", source=source)
+    for key in sorted(set(map(str, document)) - {"version", "fields", "derived"}):
+        problems.append(f"unknown top-level key `{key}`")
+    version = document.get("version")
+    if not isinstance(version, str) or not version.strip():
+        problems.append("missing `version` (a non-empty string)")
+        version = ""
+    columns = document.get("fields")
+    if not isinstance(columns, Mapping) or not columns:
+        problems.append("missing `fields` (a mapping of records columns)")
+        columns = {}
+    derived = document.get("derived") or {}
+    if not isinstance(derived, Mapping):
+        problems.append("`derived` must be a mapping")
+        derived = {}
+
+    specs: dict[str, FieldSpec] = {}
+    for name, entry in columns.items():
+        category, src, description = _check_entry("field", name, entry, _COLUMN_KEYS, problems)
+        if src is not None and src not in COLUMN_SOURCES:
+            problems.append(
+                f"field `{name}`: unknown source `{src}` (expected one of "
+                f"{', '.join(COLUMN_SOURCES)})"
+            )
+        if category == "other_return_info" and src == "taxpayer":
+            problems.append(
+                f"field `{name}`: supplied by the taxpayer, so it is taxpayer return "
+                "information, not `other_return_info`"
+            )
+        if name not in record_columns:
+            problems.append(f"field `{name}` is not a taxpayer records column")
+        if category is not None and src is not None and isinstance(name, str):
+            specs[name] = FieldSpec(name, category, src, (), description)
+    for column in record_columns:
+        if column not in columns:
+            problems.append(f"records column `{column}` is missing from the catalogue")
+
+    for name, entry in derived.items():
+        category, src, description = _check_entry("derived", name, entry, _DERIVED_KEYS, problems)
+        if src is not None and src != DERIVED_SOURCE:
+            problems.append(f"derived `{name}`: source must be `{DERIVED_SOURCE}`, not `{src}`")
+        if name in columns:
+            problems.append(f"derived `{name}`: has the name of a records column")
+        built_from = entry.get("from") if isinstance(entry, Mapping) else None
+        if not isinstance(built_from, list) or not built_from:
+            problems.append(f"derived `{name}`: `from` must list the columns it is built from")
+            built_from = []
+        unknown = [str(c) for c in built_from if c not in specs and c not in columns]
+        if unknown:
+            problems.append(f"derived `{name}`: built from unknown columns `{', '.join(unknown)}`")
+        tri = [c for c in built_from if c in specs and specs[c].is_taxpayer_return_info]
+        if tri and category is not None and category != "taxpayer_return_info":
+            problems.append(
+                f"derived `{name}`: built from taxpayer return information "
+                f"`{', '.join(tri)}` but categorised `{category}`"
+            )
+        if category is not None and src is not None and isinstance(name, str) and built_from:
+            specs[name] = FieldSpec(
+                name, category, src, tuple(str(c) for c in built_from), description
+            )
+
+    if problems:
+        raise ConfigError(problems, source=source)
+    return Catalogue(version=str(version), fields=MappingProxyType(specs))
+
+
+def load_catalogue(
+    path: Path | None = None, record_columns: Sequence[str] = RECORD_COLUMNS
+) -> Catalogue:
+    """Read and validate ``fields.yaml``.
+
+    Args:
+        path: the catalogue file; default ``fields.yaml`` in the shipped configuration.
+        record_columns: the taxpayer records' columns; each must be catalogued.
+
+    Returns:
+        The compiled catalogue.
+
+    Raises:
+        ConfigError: collecting every problem (unreadable file, duplicate keys, a records
+            column missing, an unknown category or source, a derived field built from
+            unknown columns or from taxpayer return information, ...).
+
+    Example:
+        >>> load_catalogue().fields["adjusted_gross_income"].category
+        'taxpayer_return_info'
+    """
+    path = path if path is not None else config_dir() / "fields.yaml"
+    document, duplicates = _read_yaml(path)
+    try:
+        catalogue = compile_catalogue(document, record_columns, source=str(path))
+    except ConfigError as exc:
+        raise ConfigError(duplicates + exc.problems, source=str(path)) from None
+    if duplicates:
+        raise ConfigError(duplicates, source=str(path))
+    return catalogue

@@ -1,0 +1,181 @@
+"""The disclosure plan: a pure decision, field by field, of what goes back to the agency.
+
+The rules, in the order they apply:
+
+1. Nothing at all unless the request's final status is ``DISCLOSED``: the plan is
+   empty (no disclosed values *and* no withheld fields; the decision's reasons already
+   say why nothing went out).
+2. Only requested fields are considered. A catalogue field the request did not name is
+   simply not disclosed (D-NOT-REQUESTED is not listed per field: that would be every
+   field of the catalogue). A requested name that is not in the catalogue is withheld
+   with ``D-NOT-REQUESTED`` (the rules stage refuses such requests, so this is defensive).
+3. A requested field that is taxpayer return information is withheld with ``D-TRI``.
+4. Values come only from the taxpayer's rows whose ``tax_year`` is one of the requested
+   years ("filed years"):
+
+   * identity fields (names, TIN, address lines) come from the latest filed year;
+   * every other field is a mapping ``"YYYY" -> value`` over the filed years (the keys
+     are strings so that the plan equals its JSON form);
+   * a derived field is a mapping of the columns it is built from, taken from the latest
+     filed year if it is an identity field (``last_known_address``), else per year.
+
+   If the taxpayer filed in none of the requested years an identity field is disclosed
+   as ``None`` and a per-year field as ``{}``: nothing is taken from another year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from taxgate.disclosure.fields import Catalogue, FieldSpec
+from taxgate.model import Reason, WithheldField
+
+DISCLOSED = "DISCLOSED"
+D_TRI = "D-TRI"
+D_NOT_REQUESTED = "D-NOT-REQUESTED"
+DEFAULT_CITATIONS: Mapping[str, str] = MappingProxyType(
+    {
+        D_TRI: "26 U.S.C. 6103(i)(2)",
+        D_NOT_REQUESTED: "minimum necessary",
+    }
+)
+_MESSAGES = {
+    D_TRI: "taxpayer return information withheld",
+    D_NOT_REQUESTED: "not a field of the catalogue, withheld",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What goes out for one request, and what is held back with its code.
+
+    Attributes:
+        disclosed: field name -> value, in the order the request named them.
+        withheld: the requested fields held back, each with its code.
+        reasons: one reason per withheld code (code, citation, message naming the fields).
+    """
+
+    disclosed: Mapping[str, object]
+    withheld: tuple[WithheldField, ...] = ()
+    reasons: tuple[Reason, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.disclosed and not self.withheld
+
+
+EMPTY_PLAN = Plan(disclosed=MappingProxyType({}))
+
+
+def _year_of(row: Mapping[str, object]) -> int | None:
+    value = row.get("tax_year")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _rows_by_year(
+    rows: Sequence[Mapping[str, object]], years: frozenset[int]
+) -> dict[int, Mapping[str, object]]:
+    """The rows of the requested years, one per year (the last given wins), oldest first."""
+    by_year: dict[int, Mapping[str, object]] = {}
+    for row in rows:
+        year = _year_of(row)
+        if year is not None and year in years:
+            by_year[year] = row
+    return dict(sorted(by_year.items()))
+
+
+def _value(spec: FieldSpec, row: Mapping[str, object]) -> object:
+    if spec.is_derived:
+        return {column: row.get(column) for column in spec.derived_from}
+    return row.get(spec.name)
+
+
+def _planned_value(spec: FieldSpec, filed: Mapping[int, Mapping[str, object]]) -> object:
+    if spec.category == "identity":
+        if not filed:
+            return None
+        latest = max(filed)
+        return _value(spec, filed[latest])
+    return {str(year): _value(spec, row) for year, row in filed.items()}
+
+
+def plan_disclosure(
+    requested: Sequence[str],
+    tax_years: Sequence[int],
+    status: str,
+    taxpayer_rows: Sequence[Mapping[str, object]],
+    catalogue: Catalogue,
+    rulebook_citations: Mapping[str, str] | None = None,
+) -> Plan:
+    """Decide, field by field, what to disclose for one request.
+
+    Args:
+        requested: the field names the request asked for (``info_requested``); blanks
+            and repeats are ignored.
+        tax_years: the requested tax years; values come only from these years.
+        status: the request's final status; anything but ``DISCLOSED`` gives an empty plan.
+        taxpayer_rows: the matched taxpayer's records rows (all years).
+        catalogue: the field catalogue.
+        rulebook_citations: code -> citation from the rulebook, to cite in the reasons;
+            missing codes fall back to :data:`DEFAULT_CITATIONS`.
+
+    Returns:
+        The plan: disclosed values, withheld fields with codes, one reason per code.
+
+    Example:
+        >>> from taxgate.disclosure.fields import load_catalogue
+        >>> rows = [{"tax_year": 2022, "last_name": "Example", "wages": 10,
+        ...          "adjusted_gross_income": 9}]
+        >>> plan = plan_disclosure(["last_name", "wages", "adjusted_gross_income"], [2022],
+        ...                        "DISCLOSED", rows, load_catalogue())
+        >>> dict(plan.disclosed), [w.code for w in plan.withheld]
+        ({'last_name': 'Example', 'wages': {'2022': 10}}, ['D-TRI'])
+    """
+    if status != DISCLOSED:
+        return EMPTY_PLAN
+    filed = _rows_by_year(taxpayer_rows, frozenset(int(y) for y in tax_years))
+    disclosed: dict[str, object] = {}
+    withheld: list[WithheldField] = []
+    seen: set[str] = set()
+    for raw in requested:
+        name = raw.strip()
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        spec = catalogue.get(name)
+        if spec is None:
+            withheld.append(WithheldField(name, D_NOT_REQUESTED))
+        elif spec.is_taxpayer_return_info:
+            withheld.append(WithheldField(name, D_TRI))
+        else:
+            disclosed[name] = _planned_value(spec, filed)
+    return Plan(
+        disclosed=MappingProxyType(disclosed),
+        withheld=tuple(withheld),
+        reasons=_reasons(withheld, rulebook_citations or {}),
+    )
+
+
+def _reasons(withheld: Sequence[WithheldField], citations: Mapping[str, str]) -> tuple[Reason, ...]:
+    by_code: dict[str, list[str]] = {}
+    for item in withheld:
+        by_code.setdefault(item.code, []).append(item.field)
+    return tuple(
+        Reason(
+            code=code,
+            citation=citations.get(code) or DEFAULT_CITATIONS.get(code, ""),
+            message=f"{_MESSAGES.get(code, 'withheld')}: "
+            + ", ".join(f"`{name}`" for name in names),
+        )
+        for code, names in by_code.items()
+    )
