@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 21:00:40.748530
+Create Date: 2026-11-25 21:02:16.645423
 """
 
 from __future__ import annotations
@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("rulebook_version", sa.String(length=100), nullable=False),
         sa.Column("model_version", sa.String(length=100), nullable=False),
+        sa.Column("matched_tin", sa.String(length=20), nullable=False),
         sa.Column("audit_index", sa.Integer(), nullable=False),
         sa.Column("decided_at", sa.String(length=40), nullable=False),
         sa.Column("body", sa.JSON(), nullable=False),

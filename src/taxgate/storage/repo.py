@@ -1,0 +1,162 @@
+"""Store operations the pipeline, the CLI and the service share. Sessions come from the caller."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from taxgate.intake.signing import RegisteredKey, key_id, public_from_raw_b64, raw_public
+from taxgate.storage import models as m
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def get_setting(s: Session, key: str) -> str | None:
+    row = s.get(m.Setting, key)
+    return row.value if row else None
+
+
+def set_setting(s: Session, key: str, value: str) -> None:
+    row = s.get(m.Setting, key)
+    if row:
+        row.value = value
+    else:
+        s.add(m.Setting(key=key, value=value))
+
+
+def salt(s: Session) -> bytes:
+    """The store's secret salt for hashing personal values in audit entries (made once)."""
+    value = get_setting(s, "audit_salt")
+    if value is None:
+        value = secrets.token_hex(32)
+        set_setting(s, "audit_salt", value)
+        s.flush()
+    return bytes.fromhex(value)
+
+
+def add_official(
+    s: Session, agency: str, name: str, title: str, key: Ed25519PublicKey
+) -> tuple[bool, m.Official]:
+    """Register an authorized official and key, creating the agency if new.
+
+    Returns:
+        (whether the agency is new, the official row)
+    """
+    created = s.get(m.Agency, agency) is None
+    if created:
+        s.add(m.Agency(code=agency, created_at=now_iso()))
+        s.flush()
+    kid = key_id(key)
+    row = s.scalars(
+        select(m.Official).where(m.Official.agency_code == agency, m.Official.key_id == kid)
+    ).first()
+    if row is None:
+        row = m.Official(
+            agency_code=agency,
+            name=name,
+            title=title,
+            public_key=base64.b64encode(raw_public(key)).decode(),
+            key_id=kid,
+            active=True,
+            created_at=now_iso(),
+        )
+        s.add(row)
+    else:
+        row.name, row.title, row.active = name, title, True
+    s.flush()
+    return created, row
+
+
+def set_official_active(s: Session, agency: str, name: str, active: bool) -> int:
+    rows = s.scalars(
+        select(m.Official).where(m.Official.agency_code == agency, m.Official.name == name)
+    ).all()
+    for r in rows:
+        r.active = active
+    return len(rows)
+
+
+def agency_keys(s: Session, agency: str) -> list[RegisteredKey]:
+    rows = s.scalars(select(m.Official).where(m.Official.agency_code == agency)).all()
+    return [
+        RegisteredKey(r.name, r.key_id, public_from_raw_b64(r.public_key), r.active) for r in rows
+    ]
+
+
+def list_officials(s: Session) -> list[m.Official]:
+    return list(s.scalars(select(m.Official).order_by(m.Official.agency_code, m.Official.name)))
+
+
+def stored_decisions(s: Session, request_ids: Iterable[str]) -> dict[str, m.Decision]:
+    ids = list(request_ids)
+    out: dict[str, m.Decision] = {}
+    for i in range(0, len(ids), 900):
+        part = ids[i : i + 900]
+        for d in s.scalars(select(m.Decision).where(m.Decision.request_id.in_(part))):
+            out[d.request_id] = d
+    return out
+
+
+def stored_request_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for i in range(0, len(request_ids), 900):
+        part = request_ids[i : i + 900]
+        out.update(
+            s.scalars(select(m.RequestRow.request_id).where(m.RequestRow.request_id.in_(part)))
+        )
+    return out
+
+
+def history(
+    s: Session, agency: str, days: int, exclude_batch: str, today: datetime | None = None
+) -> tuple[list[str], dict[str, int], dict[str, frozenset[str]]]:
+    """The agency's requests of the last ``days`` days, before this batch: reason keys,
+    requests per case, distinct cases per officer."""
+    since = ((today or datetime.now(UTC)) - timedelta(days=days)).isoformat()
+    q = select(m.RequestRow.reason_key, m.RequestRow.case_key, m.RequestRow.officer_key).where(
+        m.RequestRow.agency_code == agency,
+        m.RequestRow.received_at >= since,
+        m.RequestRow.batch_id != exclude_batch,
+    )
+    reasons: list[str] = []
+    cases: Counter[str] = Counter()
+    officers: dict[str, set[str]] = {}
+    for reason, case, officer in s.execute(q):
+        if reason:
+            reasons.append(reason)
+        if case:
+            cases[case] += 1
+            if officer:
+                officers.setdefault(officer, set()).add(case)
+    return reasons, dict(cases), {k: frozenset(v) for k, v in officers.items()}
+
+
+def batch_request_rows(s: Session, batch_id: str) -> list[m.RequestRow]:
+    return list(
+        s.scalars(
+            select(m.RequestRow).where(m.RequestRow.batch_id == batch_id).order_by(m.RequestRow.row)
+        )
+    )
+
+
+def disclosures_for(s: Session, request_ids: Sequence[str]) -> dict[str, m.Disclosure]:
+    out: dict[str, m.Disclosure] = {}
+    for i in range(0, len(request_ids), 900):
+        part = request_ids[i : i + 900]
+        for d in s.scalars(select(m.Disclosure).where(m.Disclosure.request_id.in_(part))):
+            out[d.request_id] = d
+    return out
+
+
+def count(s: Session, model: Any) -> int:
+    return int(s.scalar(select(func.count()).select_from(model)) or 0)
