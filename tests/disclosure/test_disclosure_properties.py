@@ -12,7 +12,7 @@ from taxgate.disclosure.fields import CATEGORIES, Catalogue, FieldSpec
 from taxgate.disclosure.plan import D_NOT_REQUESTED, D_TRI, plan_disclosure
 from taxgate.model import STATUSES
 
-YEARS = st.integers(min_value=2015, max_value=2024)
+YEARS = st.integers(min_value=2018, max_value=2023)
 COLUMN_NAMES = st.sampled_from([f"c{i}" for i in range(12)])
 
 
@@ -46,7 +46,7 @@ def cases(draw: st.DrawFn) -> tuple[Catalogue, list[str], list[int], str, list[d
         st.lists(st.one_of(st.sampled_from(names), st.sampled_from(["zz", "c99", " ", ""])))
     )
     years = draw(st.lists(YEARS, max_size=4))
-    status = draw(st.sampled_from(STATUSES))
+    status = draw(st.one_of(st.just("DISCLOSED"), st.sampled_from(STATUSES)))
     row_years = draw(st.lists(st.one_of(YEARS, YEARS.map(str), st.just("bad")), max_size=8))
     rows = [_row(columns, year, serial) for serial, year in enumerate(row_years)]
     return catalogue, requested, years, status, rows
