@@ -1,0 +1,184 @@
+"""R-ADDRESS: a complete mailing address, not a placeholder.
+
+A street line needs a house number and a street name (or is a PO box); the city is a real
+word; the state is a USPS code (or a full state name); the ZIP has 5 digits (ZIP+4 allowed),
+is not 00000, and its first three digits belong to the state (``data/zip3.csv``).
+
+Street lines of the common well-formed shape ("123 N Main St", "PO Box 12") are recognised
+by one compiled regular expression; anything else is parsed with ``usaddress.tag``.
+
+Example:
+    >>> address_problems("123 Main St", "Austin", "TX", "78701", ZIP3)
+    ()
+    >>> address_problems("Don't Care 12345", "Austin", "TX", "78701", ZIP3)
+    ('address line 1 is a placeholder',)
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+
+import usaddress
+
+from taxgate.config import PACKAGE_DATA
+
+DEFAULT_ZIP3 = PACKAGE_DATA / "zip3.csv"
+
+STATE_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
+        "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL",
+        "georgia": "GA", "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN",
+        "iowa": "IA", "kansas": "KS", "kentucky": "KY", "louisiana": "LA", "maine": "ME",
+        "maryland": "MD", "massachusetts": "MA", "michigan": "MI", "minnesota": "MN",
+        "mississippi": "MS", "missouri": "MO", "montana": "MT", "nebraska": "NE",
+        "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
+        "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH",
+        "oklahoma": "OK", "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI",
+        "south carolina": "SC", "south dakota": "SD", "tennessee": "TN", "texas": "TX",
+        "utah": "UT", "vermont": "VT", "virginia": "VA", "washington": "WA",
+        "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
+        "district of columbia": "DC", "puerto rico": "PR", "guam": "GU",
+        "virgin islands": "VI", "us virgin islands": "VI", "american samoa": "AS",
+        "northern mariana islands": "MP",
+    }
+)  # fmt: skip
+STATE_CODES: frozenset[str] = frozenset(STATE_NAMES.values())
+
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {
+        "failed to provide", "unknown address", "unknown", "unk", "na", "na na", "n a",
+        "n a n a", "none", "null", "nil", "dont care", "do not care", "not provided",
+        "no address", "address unknown", "not available", "unavailable", "tbd", "xxx", "xx",
+        "x", "homeless", "general delivery", "test", "same", "see above", "refused",
+        "declined", "withheld", "redacted", "address", "street", "city", "no city",
+        "not applicable", "missing", "blank", "undeliverable", "transient", "no fixed address",
+        "nfa", "various", "anywhere", "nowhere",
+    }
+)  # fmt: skip
+
+_SUFFIXES = (
+    "st|street|ave|avenue|av|blvd|boulevard|rd|road|dr|drive|ln|lane|ct|court|pl|place|way|"
+    "ter|terrace|cir|circle|pkwy|parkway|hwy|highway|trl|trail|sq|square|loop|run|pass|path|"
+    "pike|row|walk|xing|crossing|aly|alley|plz|plaza|cv|cove|pt|point|bnd|bend"
+)
+_FAST_STREET = re.compile(
+    r"^[1-9]\d{0,5}[A-Za-z]?(?: (?:N|S|E|W|NE|NW|SE|SW)\.?)?"
+    r"(?: [A-Za-z][A-Za-z'.-]*){1,4} (?:" + _SUFFIXES + r")\.?"
+    r"(?: (?:N|S|E|W|NE|NW|SE|SW)\.?)?"
+    r"(?:,? (?:apt|unit|ste|suite|#) ?[A-Za-z0-9-]{1,6})?$",
+    re.IGNORECASE,
+)
+_FAST_BOX = re.compile(r"^p\.? ?o\.? ?box \d{1,7}$", re.IGNORECASE)
+_ONLY_NUMBERS = re.compile(r"^[\d\s-]+$")
+_TRAILING_NUMBER = re.compile(r"[\s,#-]*\d[\d\s-]*$")
+_ZIP_RE = re.compile(r"^(\d{5})(?:-\d{4})?$")
+_PUNCT = re.compile(r"[^\w\s]")
+
+
+def load_zip3(path: Path | None = None) -> Mapping[str, frozenset[str]]:
+    """ZIP3 prefix -> the USPS codes it belongs to, from a ``prefix,state`` CSV."""
+    table: dict[str, set[str]] = {}
+    with (path or DEFAULT_ZIP3).open(encoding="utf-8", newline="") as fh:
+        rows = csv.reader(line for line in fh if not line.startswith("#"))
+        next(rows, None)
+        for prefix, state in rows:
+            table.setdefault(prefix.strip(), set()).add(state.strip().upper())
+    return MappingProxyType({k: frozenset(v) for k, v in table.items()})
+
+
+ZIP3: Mapping[str, frozenset[str]] = load_zip3()
+
+
+def simplify(text: str) -> str:
+    """Casefold, punctuation dropped ("Don't" -> "dont", "N/A" -> "n a"), spaces collapsed."""
+    return " ".join(_PUNCT.sub(lambda m: "" if m.group() in "'’" else " ", text.casefold()).split())
+
+
+def is_placeholder(text: str) -> bool:
+    """A placeholder, alone or followed by a number ("Don't Care 12345")."""
+    s = simplify(text)
+    if s in PLACEHOLDERS:
+        return True
+    head = _TRAILING_NUMBER.sub("", s)
+    return head != s and (head in PLACEHOLDERS or not head)
+
+
+def normalise_state(state: str) -> str | None:
+    """The USPS code for a code or full state name (any case), else ``None``."""
+    s = " ".join(state.replace(".", " ").split())
+    if s.upper() in STATE_CODES:
+        return s.upper()
+    return STATE_NAMES.get(s.casefold().removeprefix("the "))
+
+
+@lru_cache(maxsize=1024)
+def _tag_problem(line: str) -> str | None:
+    try:
+        tags, _kind = usaddress.tag(line)
+    except usaddress.RepeatedLabelError:
+        parsed = usaddress.parse(line)
+        tags = {}
+        for token, label in parsed:
+            tags.setdefault(label, token)
+    if tags.get("USPSBoxID") and tags.get("USPSBoxType"):
+        return None
+    number = tags.get("AddressNumber", "")
+    if not number or not any(ch.isdigit() for ch in number):
+        return "address line 1 has no house number"
+    if not tags.get("StreetName"):
+        return "address line 1 has no street name"
+    return None
+
+
+def street_problem(line1: str) -> str | None:
+    """What is wrong with the street line, or ``None``."""
+    line = " ".join(line1.split())
+    if not line:
+        return "address line 1 is empty"
+    if _FAST_STREET.match(line) or _FAST_BOX.match(line):
+        return None
+    if _ONLY_NUMBERS.match(line):
+        return "address line 1 is only a number (a ZIP alone is not an address)"
+    if is_placeholder(line):
+        return "address line 1 is a placeholder"
+    return _tag_problem(line)
+
+
+def address_problems(
+    line1: str, city: str, state: str, zip_code: str, zip3: Mapping[str, frozenset[str]]
+) -> tuple[str, ...]:
+    """Every problem of an address, as messages without the values; ``()`` when valid."""
+    problems: list[str] = []
+    street = street_problem(line1)
+    if street is not None:
+        problems.append(street)
+    city_s = city.strip()
+    if not city_s:
+        problems.append("city is empty")
+    elif any(ch.isdigit() for ch in city_s):
+        problems.append("city contains digits")
+    elif is_placeholder(city_s) or not any(ch.isalpha() for ch in city_s):
+        problems.append("city is a placeholder")
+    elif street is None and is_placeholder(f"{line1} {city_s}"):
+        problems.append("the address is a placeholder")
+    code = normalise_state(state) if state.strip() else None
+    if not state.strip():
+        problems.append("state is empty")
+    elif code is None:
+        problems.append("state is not a USPS state code")
+    m = _ZIP_RE.match(zip_code.strip())
+    if not zip_code.strip():
+        problems.append("ZIP code is empty")
+    elif m is None:
+        problems.append("ZIP code is not 5 digits (or ZIP+4)")
+    elif m.group(1) == "00000":
+        problems.append("ZIP code 00000 is not a ZIP code")
+    elif code is not None and code not in zip3.get(m.group(1)[:3], frozenset()):
+        problems.append("ZIP code does not belong to the state")
+    return tuple(problems)

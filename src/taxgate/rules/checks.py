@@ -1,0 +1,133 @@
+"""Per-request checks: the rules that look at one request alone.
+
+Each check returns the problems it found as messages that never carry the value itself.
+:class:`RequestJudge` holds per-batch caches for the values that repeat across a batch
+(statutes, information requested, periods).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from taxgate.model import Request
+from taxgate.rules.address import ZIP3, address_problems
+from taxgate.rules.names import dob_problem, full_name_problem, name_problem, officer_problem
+from taxgate.rules.periods import parse_periods
+from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.statutes import StatuteCatalog
+
+DERIVED_FIELDS: frozenset[str] = frozenset({"last_known_address"})
+CASE_PLACEHOLDERS: frozenset[str] = frozenset(
+    {"na", "n/a", "none", "unknown", "tbd", "0", "-", "?", "null", "nil", "xxx", "pending"}
+)
+SUFFIXES: frozenset[str] = frozenset(
+    {"jr", "sr", "ii", "iii", "iv", "v", "vi", "vii", "viii", "2nd", "3rd", "4th"}
+)
+
+
+def case_key(case_number: str) -> str:
+    """Normalised case number: casefold, spaces and dashes dropped.
+
+    >>> case_key("ICE - 2025-004417")
+    'ice2025004417'
+    """
+    return "".join(case_number.casefold().replace("-", " ").replace("–", " ").split())
+
+
+def case_problem(case_number: str) -> str | None:
+    """R-CASE: present, not a placeholder, with at least one digit."""
+    text = case_number.strip()
+    if not text:
+        return "no case number is given"
+    if text.casefold() in CASE_PLACEHOLDERS or case_key(text) in CASE_PLACEHOLDERS:
+        return "case number is a placeholder"
+    if not any(ch.isdigit() for ch in text):
+        return "case number has no digit"
+    return None
+
+
+def _name_problems(r: Request, today: date) -> list[str]:
+    out = [
+        p
+        for p in (name_problem(r.first_name, "first name"), name_problem(r.last_name, "last name"))
+        if p is not None
+    ]
+    if not out and (p := full_name_problem(r.first_name, r.last_name)) is not None:
+        out.append(p)
+    if r.middle_name.strip():
+        p = name_problem(r.middle_name, "middle name")
+        if p is not None and not p.endswith("placeholder"):
+            out.append(p)
+    if r.suffix.strip() and r.suffix.strip().casefold().rstrip(".") not in SUFFIXES:
+        out.append("suffix is not a generational suffix (Jr, Sr, II, III, IV)")
+    if r.date_of_birth.strip() and (p := dob_problem(r.date_of_birth, today)) is not None:
+        out.append(p)
+    return out
+
+
+class RequestJudge:
+    """Per-request checks with per-batch caches for the values that repeat."""
+
+    def __init__(
+        self, today: date, field_names: frozenset[str], rulebook: Rulebook, statutes: StatuteCatalog
+    ) -> None:
+        self.today, self.rb, self.statutes = today, rulebook, statutes
+        self.allowed_fields = frozenset(field_names) | DERIVED_FIELDS
+        self.statute_cache: dict[str, str | None] = {}
+        self.info_cache: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        self.checks: dict[str, Callable[[Request], list[str]]] = {
+            "R-CASE": lambda r: opt(case_problem(r.case_number)),
+            "R-OFFICER": lambda r: opt(officer_problem(r.officer)),
+            "R-NAME": lambda r: _name_problems(r, today),
+            "R-ADDRESS": lambda r: list(
+                address_problems(r.address_line1, r.city, r.state, r.zip, ZIP3)
+            ),
+            "R-STATUTE": lambda r: opt(self.statute(r.statute)),
+            "R-INFO": lambda r: opt(self.info(r.info_requested)[1]),
+        }
+        self.active = [c for c in self.checks if rulebook.switch(c) != "off"]
+
+    def statute(self, text: str) -> str | None:
+        if text in self.statute_cache:
+            return self.statute_cache[text]
+        problem: str | None = None
+        parts = [p.strip() for p in text.split(";") if p.strip()]
+        if not parts:
+            problem = "no statute is cited"
+        for part in parts:
+            found = self.statutes.lookup(part)
+            if found is None:
+                problem = "the statute is not in the statute catalog"
+            elif found.title_number == 26:
+                problem = "a Title 26 (tax) offense cannot be the basis of a request"
+            elif not found.criminal:
+                problem = "the statute is a civil provision, not a criminal one"
+            if problem:
+                break
+        self.statute_cache[text] = problem
+        return problem
+
+    def info(self, text: str) -> tuple[tuple[str, ...], str | None]:
+        got = self.info_cache.get(text)
+        if got is None:
+            names = tuple(dict.fromkeys(p.strip() for p in text.split(";") if p.strip()))
+            problem = None
+            if not names:
+                problem = "no information is requested"
+            elif any(n not in self.allowed_fields for n in names):
+                problem = "a requested field is not in the field catalogue"
+            got = self.info_cache[text] = (names, problem)
+        return got
+
+    def periods(self, text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        return parse_periods(
+            text,
+            current_year=self.today.year,
+            earliest_year=self.rb.earliest_year,
+            max_span=self.rb.max_period_span_years,
+        )
+
+
+def opt(problem: str | None) -> list[str]:
+    return [] if problem is None else [problem]

@@ -1,0 +1,306 @@
+"""Judge a batch of requests against a rulebook: pure, no files, clock or database.
+
+Each request is checked on its own as the batch streams past (case, officer, name, address,
+periods, statute, reason length, information requested); only small keys are kept. Then the
+batch-level rules count across the batch and the agency's history: R-ENGAGEMENT (requests
+per case, cases per officer), R-REASON boilerplate, and R-DUPLICATE within the batch.
+
+A request collects every failing rule. Deny by default: a request is ``accepted`` only when
+every evaluated rule passes; a failing rule switched to ``review`` sends it to a human
+(``review``) unless another failing rule is ``on`` (``rejected``); a rule switched ``off``
+is skipped and its trace entry says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+from taxgate.model import Outcome, Reason, Request, RuleCheck, RuleDecision
+from taxgate.rules.checks import RequestJudge, case_key
+from taxgate.rules.names import officer_key
+from taxgate.rules.reasons import ShingleTable, boilerplate_in_table, reason_key, word_count
+from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.statutes import StatuteCatalog
+
+_EMPTY_MAP: Mapping[str, int] = MappingProxyType({})
+_EMPTY_SETS: Mapping[str, frozenset[str]] = MappingProxyType({})
+
+__all__ = [
+    "CHECKED_RULES",
+    "BatchContext",
+    "History",
+    "case_key",
+    "evaluate_batch",
+    "evaluate_stream",
+    "officer_key",
+    "reason_key",
+]
+
+#: Rules the engine evaluates, in trace order (R-SIGNATURE is decided at intake).
+CHECKED_RULES: tuple[str, ...] = (
+    "R-REQUESTER",
+    "R-CASE",
+    "R-OFFICER",
+    "R-NAME",
+    "R-ADDRESS",
+    "R-PERIOD",
+    "R-STATUTE",
+    "R-REASON",
+    "R-INFO",
+    "R-ENGAGEMENT",
+    "R-DUPLICATE",
+)
+
+
+@dataclass(frozen=True)
+class History:
+    """What the store knows of the agency's last ``history_days`` days, before this batch.
+
+    Attributes:
+        reason_keys: normalised reasons (:func:`reason_key`) of earlier requests, one each.
+        case_counts: normalised case number (:func:`case_key`) -> earlier requests.
+        officer_cases: normalised officer (:func:`officer_key`) -> distinct normalised cases.
+    """
+
+    reason_keys: Sequence[str] = ()
+    case_counts: Mapping[str, int] = field(default_factory=lambda: _EMPTY_MAP)
+    officer_cases: Mapping[str, frozenset[str]] = field(default_factory=lambda: _EMPTY_SETS)
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """What the rules need to know about the batch besides its requests.
+
+    Attributes:
+        agency: the requesting agency's code.
+        requester_authorized: the manifest's official is registered and active (R-REQUESTER).
+        today: the date the batch is judged on ("current year" is ``today.year``).
+        field_names: the field catalogue's names (``fields.yaml``); ``last_known_address``
+            is always allowed.
+    """
+
+    agency: str
+    requester_authorized: bool
+    today: date
+    field_names: frozenset[str]
+
+
+@dataclass
+class _Pending:
+    request_id: str
+    failures: dict[str, list[str]]
+    years: tuple[int, ...]
+    fields: tuple[str, ...]
+    case: int
+    officer: int
+    reason: int
+    duplicate: bool
+
+
+def evaluate_batch(
+    requests: Sequence[Request],
+    ctx: BatchContext,
+    rulebook: Rulebook,
+    statutes: StatuteCatalog,
+    history: History = History(),  # noqa: B008 - frozen, never mutated
+) -> list[RuleDecision]:
+    """Judge every request of a batch.
+
+    Args:
+        requests: the batch, in file order.
+        ctx: agency, requester authorisation, today's date, field catalogue.
+        rulebook: the compiled rulebook; its version is named in every decision.
+        statutes: the statute catalog.
+        history: the agency's earlier requests within ``rulebook.history_days``.
+
+    Returns:
+        One :class:`~taxgate.model.RuleDecision` per request, in order.
+    """
+    return evaluate_stream(requests, ctx, rulebook, statutes, history)
+
+
+def evaluate_stream(
+    requests: Iterable[Request],
+    ctx: BatchContext,
+    rulebook: Rulebook,
+    statutes: StatuteCatalog,
+    history: History = History(),  # noqa: B008 - frozen, never mutated
+) -> list[RuleDecision]:
+    """:func:`evaluate_batch` over an iterable read once (requests need not fit in memory)."""
+    judge = RequestJudge(ctx.today, ctx.field_names, rulebook, statutes)
+    on = {code: rulebook.switch(code) != "off" for code in CHECKED_RULES}
+    seen_ids: set[str] = set()
+    cases: dict[str, int] = {}
+    officers: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    table = ShingleTable()
+    case_n: list[int] = []
+    reason_n: list[int] = []
+    officer_cases: list[set[int]] = []
+    pending: list[_Pending] = []
+    for key in history.reason_keys:
+        if key and key not in reasons:
+            reasons[key] = table.add(key)
+            reason_n.append(0)
+    hist_reason = [0] * len(reason_n)
+    for key in history.reason_keys:
+        if key:
+            hist_reason[reasons[key]] += 1
+
+    for r in requests:
+        failures: dict[str, list[str]] = {}
+        for code in judge.active:
+            problems = judge.checks[code](r)
+            if problems:
+                failures[code] = problems
+        years: tuple[int, ...] = ()
+        if on["R-PERIOD"]:
+            years, period_problems = judge.periods(r.tax_periods)
+            if period_problems:
+                failures["R-PERIOD"] = list(period_problems)
+        fields = judge.info(r.info_requested)[0]
+        if on["R-REASON"]:
+            n_words = word_count(r.reason)
+            if n_words == 0:
+                failures["R-REASON"] = ["no reason is given"]
+            elif n_words < rulebook.min_reason_words:
+                failures["R-REASON"] = [
+                    f"the reason has fewer than {rulebook.min_reason_words} words"
+                ]
+        duplicate = r.request_id in seen_ids
+        seen_ids.add(r.request_id)
+        c = o = k = -1
+        if not duplicate:
+            ck = case_key(r.case_number)
+            if ck:
+                c = cases.setdefault(ck, len(cases))
+                if c == len(case_n):
+                    case_n.append(0)
+                case_n[c] += 1
+            ok = officer_key(r.officer)
+            if ok:
+                o = officers.setdefault(ok, len(officers))
+                if o == len(officer_cases):
+                    officer_cases.append(set())
+                if c >= 0:
+                    officer_cases[o].add(c)
+            rk = reason_key(r) if on["R-REASON"] else ""
+            if rk:
+                k = reasons.get(rk, -1)
+                if k < 0:
+                    k = reasons[rk] = table.add(rk)
+                    reason_n.append(0)
+                    hist_reason.append(0)
+                reason_n[k] += 1
+        pending.append(_Pending(r.request_id, failures, years, fields, c, o, k, duplicate))
+
+    bad_cases, bad_officers = _engagement(cases, officers, case_n, officer_cases, history, rulebook)
+    bad_reasons: set[int] = set()
+    if on["R-REASON"] and len(table):
+        bad_reasons = boilerplate_in_table(
+            table,
+            reason_n,
+            hist_reason,
+            threshold=rulebook.boilerplate_jaccard,
+            cap=rulebook.boilerplate_cap,
+        )
+    all_pass = tuple(_PASS[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
+    return [
+        _decide(p, ctx, rulebook, on, all_pass, bad_cases, bad_officers, bad_reasons)
+        for p in pending
+    ]
+
+
+def _engagement(
+    cases: Mapping[str, int],
+    officers: Mapping[str, int],
+    case_n: Sequence[int],
+    officer_cases: Sequence[set[int]],
+    history: History,
+    rb: Rulebook,
+) -> tuple[set[int], set[int]]:
+    bad_cases = {
+        i
+        for key, i in cases.items()
+        if case_n[i] + history.case_counts.get(key, 0) > rb.max_requests_per_case
+    }
+    names = list(cases)
+    bad_officers: set[int] = set()
+    for key, i in officers.items():
+        mine = officer_cases[i]
+        earlier = history.officer_cases.get(key, frozenset())
+        total = len(earlier) + sum(1 for c in mine if names[c] not in earlier)
+        if total > rb.max_cases_per_officer:
+            bad_officers.add(i)
+    return bad_cases, bad_officers
+
+
+_PASS = {code: RuleCheck(code, True) for code in CHECKED_RULES}
+_SKIP = {
+    code: RuleCheck(code, True, "skipped: switched off in the rulebook") for code in CHECKED_RULES
+}
+
+
+def _decide(
+    p: _Pending,
+    ctx: BatchContext,
+    rb: Rulebook,
+    on: Mapping[str, bool],
+    all_pass: tuple[RuleCheck, ...],
+    bad_cases: set[int],
+    bad_officers: set[int],
+    bad_reasons: set[int],
+) -> RuleDecision:
+    failures = p.failures
+    if on["R-REQUESTER"] and not ctx.requester_authorized:
+        failures["R-REQUESTER"] = ["the requesting official is not registered as authorized"]
+    if on["R-ENGAGEMENT"]:
+        problems = []
+        if p.case in bad_cases:
+            problems.append(
+                f"the case number is behind more than {rb.max_requests_per_case} requests"
+            )
+        if p.officer in bad_officers:
+            problems.append(
+                f"the officer is behind more than {rb.max_cases_per_officer} distinct cases"
+            )
+        if problems:
+            failures["R-ENGAGEMENT"] = problems
+    if p.reason in bad_reasons:
+        failures.setdefault("R-REASON", []).append(
+            f"the reason is boilerplate: repeated in more than {rb.boilerplate_cap} requests"
+        )
+    if on["R-DUPLICATE"] and p.duplicate:
+        failures["R-DUPLICATE"] = ["the request id is repeated within the batch"]
+    if not failures:
+        return RuleDecision(
+            p.request_id,
+            "accepted",
+            (),
+            all_pass,
+            p.years,
+            p.fields,
+            rb.version,
+        )
+    reasons: list[Reason] = []
+    trace: list[RuleCheck] = []
+    hard = False
+    for code in CHECKED_RULES:
+        if not on[code]:
+            trace.append(_SKIP[code])
+            continue
+        failed = failures.get(code)
+        if not failed:
+            trace.append(_PASS[code])
+            continue
+        message = "; ".join(failed)
+        reasons.append(Reason(code, rb.citation(code), message))
+        trace.append(RuleCheck(code, False, message))
+        hard = hard or rb.switch(code) == "on"
+    outcome: Outcome = "rejected" if hard else "review"
+    return RuleDecision(
+        p.request_id, outcome, tuple(reasons), tuple(trace), p.years, p.fields, rb.version
+    )

@@ -1,0 +1,150 @@
+"""R-NAME and R-OFFICER: is this a person's name?
+
+A name is letters of any script (with diacritics), spaces, hyphens, apostrophes (' or ’) and
+periods; not a placeholder ("Unknown", "John Doe", "FNU"), not a company ("Acme LLC"), at
+most 100 characters. Every check returns a problem message free of the value itself, or
+``None`` when the name passes.
+
+Example:
+    >>> name_problem("García-López", "last name") is None
+    True
+    >>> name_problem("Unknown", "first name")
+    'first name is a placeholder'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+
+MAX_NAME_LENGTH = 100
+
+PLACEHOLDER_NAMES: frozenset[str] = frozenset(
+    {
+        "unknown", "unk", "unkn", "na", "n a", "none", "null", "nil", "test", "doe",
+        "john doe", "jane doe", "fnu", "lnu", "xxx", "xx", "x", "tbd", "not provided",
+        "no name", "name", "first", "last", "firstname", "lastname", "anonymous",
+        "redacted", "same", "blank", "void", "dummy", "sample", "nmn",
+    }
+)  # fmt: skip
+COMPANY_TOKENS: frozenset[str] = frozenset(
+    {
+        "llc", "inc", "incorporated", "corp", "corporation", "co", "ltd", "limited",
+        "company", "holdings", "trust", "bank", "group", "llp", "lp", "plc", "foundation",
+        "partners", "enterprises", "associates", "gmbh",
+    }
+)  # fmt: skip
+OFFICER_TITLES: tuple[str, ...] = (
+    "supervisory special agent", "special agent in charge", "special agent", "task force officer",
+    "deportation officer", "immigration officer", "officer", "agent", "detective", "det",
+    "inspector", "investigator", "sergeant", "sgt", "lieutenant", "lt", "captain", "capt",
+    "deputy", "trooper", "sheriff", "ssa", "sac", "sa", "tfo", "dr", "mr", "mrs",
+    "ms", "mx",
+)  # fmt: skip
+_APOSTROPHES = "'’"
+_ALLOWED_PUNCT = frozenset(" -.'’")
+_TITLE_RE = re.compile(
+    r"^(?:(?:" + "|".join(re.escape(t) for t in OFFICER_TITLES) + r")\.?\s+)+", re.IGNORECASE
+)
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _simple(text: str) -> str:
+    """Casefold, drop periods and apostrophes, collapse spaces and hyphens to single spaces."""
+    s = text.casefold().replace(".", " ")
+    for ch in _APOSTROPHES:
+        s = s.replace(ch, "")
+    return " ".join(s.replace("-", " ").replace("/", " ").split())
+
+
+@lru_cache(maxsize=65536)
+def name_problem(value: str, label: str) -> str | None:
+    """What is wrong with one name part (``label`` says which, e.g. ``"first name"``)."""
+    text = unicodedata.normalize("NFC", value.strip())
+    if not text:
+        return f"{label} is empty"
+    if len(text) > MAX_NAME_LENGTH:
+        return f"{label} is longer than {MAX_NAME_LENGTH} characters"
+    letters = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+        elif ch.isdigit():
+            return f"{label} contains a digit"
+        elif ch not in _ALLOWED_PUNCT and not unicodedata.category(ch).startswith("M"):
+            return f"{label} contains characters that are not part of a name"
+    if letters == 0:
+        return f"{label} has no letter"
+    simple = _simple(text)
+    if simple in PLACEHOLDER_NAMES:
+        return f"{label} is a placeholder"
+    tokens = simple.split()
+    if any(t in COMPANY_TOKENS for t in tokens):
+        return f"{label} looks like a company, not a person"
+    return None
+
+
+def full_name_problem(first: str, last: str) -> str | None:
+    """A placeholder made of both parts ("John" + "Doe", "NA" + "NA")."""
+    full = _simple(f"{first} {last}")
+    if full in PLACEHOLDER_NAMES:
+        return "the full name is a placeholder"
+    parts = full.split()
+    if parts and all(p in PLACEHOLDER_NAMES for p in parts):
+        return "the full name is a placeholder"
+    return None
+
+
+def dob_problem(value: str, today: date) -> str | None:
+    """The optional date of birth: a real ``YYYY-MM-DD`` date, not future, not before 1900."""
+    text = value.strip()
+    if not text:
+        return None
+    m = _DATE_RE.match(text)
+    if m is None:
+        return "date of birth is not a date in the form YYYY-MM-DD"
+    try:
+        born = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return "date of birth is not a real calendar date"
+    if born > today:
+        return "date of birth is in the future"
+    if born.year < 1900:
+        return "date of birth is before 1900"
+    return None
+
+
+def strip_titles(officer: str) -> str:
+    """The officer's name without a leading rank or title ("Special Agent", "Det.")."""
+    return _TITLE_RE.sub("", officer.strip())
+
+
+@lru_cache(maxsize=65536)
+def officer_problem(officer: str) -> str | None:
+    """R-OFFICER: a person's name, at least two words, after an optional title."""
+    text = officer.strip()
+    if not text:
+        return "no investigating officer is named"
+    name = strip_titles(text)
+    if not name:
+        return "the officer is a title without a name"
+    problem = name_problem(name, "officer")
+    if problem is not None:
+        return problem
+    parts = _simple(name).split()
+    if all(p in PLACEHOLDER_NAMES for p in parts):
+        return "officer is a placeholder"
+    if len(parts) < 2:
+        return "officer is not a full name (first and last name)"
+    return None
+
+
+def officer_key(officer: str) -> str:
+    """Normalised officer for counting: casefold, titles and periods dropped, spaces collapsed.
+
+    >>> officer_key("Special Agent  Rosa  Ibarra") == officer_key("rosa ibarra")
+    True
+    """
+    return " ".join(strip_titles(officer).casefold().replace(".", " ").split())

@@ -1,0 +1,256 @@
+"""The rulebook: an authoring form (YAML) compiled into a validated, frozen :class:`Rulebook`.
+
+Every threshold the statute or an agreement fixes lives in the rulebook, never in code, and
+every decision names the rulebook's ``version``. Compilation collects every problem of the
+document and raises them together as one :class:`~taxgate.errors.ConfigError`.
+
+Example:
+    >>> rb = load_rulebook()
+    >>> rb.version.startswith("6103i2")
+    True
+    >>> rb.enabled["R-ADDRESS"]
+    'on'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from taxgate.config import PACKAGE_DATA
+from taxgate.errors import ConfigError
+
+DEFAULT_RULEBOOK = PACKAGE_DATA / "rulebook.yaml"
+
+#: Rules that carry a switch, in the order the trace lists them.
+RULE_CODES: tuple[str, ...] = (
+    "R-SIGNATURE",
+    "R-REQUESTER",
+    "R-CASE",
+    "R-OFFICER",
+    "R-ENGAGEMENT",
+    "R-NAME",
+    "R-ADDRESS",
+    "R-PERIOD",
+    "R-STATUTE",
+    "R-REASON",
+    "R-INFO",
+    "R-DUPLICATE",
+)
+#: Codes decided by later stages: a citation, no switch.
+OTHER_CODES: tuple[str, ...] = ("D-TRI", "D-NOT-REQUESTED", "M-AMBIGUOUS", "M-NONE", "M-ADDRESS")
+SWITCHES: frozenset[str] = frozenset({"on", "off", "review"})
+
+_INT_THRESHOLDS: tuple[str, ...] = (
+    "earliest_year",
+    "max_period_span_years",
+    "min_reason_words",
+    "boilerplate_cap",
+    "history_days",
+    "max_requests_per_case",
+    "max_cases_per_officer",
+)
+_FLOAT_THRESHOLDS: tuple[str, ...] = ("boilerplate_jaccard",)
+_MATCHING: tuple[str, ...] = ("match_threshold", "review_threshold", "ambiguity_threshold")
+_TOP_KEYS = frozenset({"version", "thresholds", "matching", "rules", "citations", "description"})
+
+
+@dataclass(frozen=True)
+class MatchingThresholds:
+    """Probabilities the cross-verification stage works with.
+
+    Attributes:
+        match_threshold: a disclosure needs at least this match probability.
+        ambiguity_threshold: a second candidate at or above it makes the match ambiguous.
+        review_threshold: a probability in ``[review_threshold, match_threshold)`` goes to
+            human review.
+    """
+
+    match_threshold: float = 0.999
+    ambiguity_threshold: float = 0.5
+    review_threshold: float = 0.9
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """A compiled, validated rulebook (see ``data/rulebook.yaml`` for the meaning of each)."""
+
+    version: str
+    earliest_year: int
+    max_period_span_years: int
+    min_reason_words: int
+    boilerplate_cap: int
+    boilerplate_jaccard: float
+    history_days: int
+    max_requests_per_case: int
+    max_cases_per_officer: int
+    enabled: Mapping[str, str]
+    matching: MatchingThresholds
+    citations: Mapping[str, str]
+    source: str = ""
+
+    def switch(self, code: str) -> str:
+        """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
+        return self.enabled.get(code, "on")
+
+    def citation(self, code: str) -> str:
+        """The citation of ``code`` (empty when the rulebook has none)."""
+        return self.citations.get(code, "")
+
+
+def _switch_value(raw: Any) -> str | None:
+    if raw is True:
+        return "on"
+    if raw is False:
+        return "off"
+    if isinstance(raw, str) and raw.strip().lower() in SWITCHES:
+        return raw.strip().lower()
+    return None
+
+
+def _mapping(doc: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[str, Any]:
+    value = doc.get(key)
+    if not isinstance(value, Mapping):
+        problems.append(f"`{key}` must be a mapping")
+        return {}
+    return value
+
+
+def _thresholds(section: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in _INT_THRESHOLDS:
+        value = section.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(f"`thresholds.{key}` must be an integer")
+        elif value < 1:
+            problems.append(f"`thresholds.{key}` must be at least 1, got {value}")
+        else:
+            out[key] = value
+    for key in _FLOAT_THRESHOLDS:
+        value = section.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"`thresholds.{key}` must be a number")
+        elif not 0.0 < float(value) <= 1.0:
+            problems.append(f"`thresholds.{key}` must be in (0, 1], got {value}")
+        else:
+            out[key] = float(value)
+    known = set(_INT_THRESHOLDS) | set(_FLOAT_THRESHOLDS)
+    problems.extend(f"unknown threshold `thresholds.{k}`" for k in section if k not in known)
+    if "earliest_year" in out and not 1900 <= out["earliest_year"] <= 2100:
+        problems.append("`thresholds.earliest_year` must be between 1900 and 2100")
+    return out
+
+
+def _matching(section: Mapping[str, Any], problems: list[str]) -> MatchingThresholds | None:
+    values: dict[str, float] = {}
+    for key in _MATCHING:
+        value = section.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"`matching.{key}` must be a number")
+        elif not 0.0 <= float(value) <= 1.0:
+            problems.append(f"`matching.{key}` must be in [0, 1], got {value}")
+        else:
+            values[key] = float(value)
+    problems.extend(f"unknown setting `matching.{k}`" for k in section if k not in _MATCHING)
+    if len(values) != len(_MATCHING):
+        return None
+    m = MatchingThresholds(**values)
+    if not m.ambiguity_threshold <= m.review_threshold <= m.match_threshold:
+        problems.append(
+            "`matching` thresholds must satisfy ambiguity_threshold <= review_threshold"
+            " <= match_threshold"
+        )
+    return m
+
+
+def _rules(
+    section: Mapping[str, Any], problems: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    enabled: dict[str, str] = {}
+    citations: dict[str, str] = {}
+    for code in RULE_CODES:
+        entry = section.get(code)
+        if not isinstance(entry, Mapping):
+            problems.append(f"rule `{code}` is missing (give its switch and citation)")
+            continue
+        switch = _switch_value(entry.get("switch"))
+        if switch is None:
+            problems.append(f"rule `{code}`: `switch` must be one of on, off, review")
+        else:
+            enabled[code] = switch
+        citation = entry.get("citation")
+        if not isinstance(citation, str) or not citation.strip():
+            problems.append(f"rule `{code}`: `citation` must be a non-empty string")
+        else:
+            citations[code] = citation.strip()
+        extra = set(entry) - {"switch", "citation", "description"}
+        problems.extend(f"rule `{code}`: unknown key `{k}`" for k in sorted(extra))
+    problems.extend(f"unknown rule `{k}`" for k in section if k not in RULE_CODES)
+    return enabled, citations
+
+
+def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
+    """Validate an authoring document and compile it.
+
+    Args:
+        doc: the parsed YAML document.
+        source: where it came from (a path), named in errors.
+
+    Returns:
+        The compiled :class:`Rulebook`.
+
+    Raises:
+        ConfigError: with every problem found, not just the first.
+    """
+    problems: list[str] = []
+    if not isinstance(doc, Mapping):
+        raise ConfigError("the rulebook must be a mapping", source)
+    version = doc.get("version")
+    if not isinstance(version, str) or not version.strip():
+        problems.append("`version` must be a non-empty string")
+    problems.extend(f"unknown key `{k}`" for k in doc if k not in _TOP_KEYS)
+    thresholds = _thresholds(_mapping(doc, "thresholds", problems), problems)
+    matching = _matching(_mapping(doc, "matching", problems), problems)
+    enabled, citations = _rules(_mapping(doc, "rules", problems), problems)
+    other = _mapping(doc, "citations", problems)
+    for code in OTHER_CODES:
+        text = other.get(code)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"`citations.{code}` must be a non-empty string")
+        else:
+            citations[code] = text.strip()
+    problems.extend(f"unknown code `citations.{k}`" for k in other if k not in OTHER_CODES)
+    if problems or matching is None or not isinstance(version, str):
+        raise ConfigError(problems or ["invalid rulebook"], source)
+    return Rulebook(
+        version=version.strip(),
+        enabled=MappingProxyType(enabled),
+        matching=matching,
+        citations=MappingProxyType(citations),
+        source=source,
+        **thresholds,
+    )
+
+
+def load_rulebook(path: Path | None = None) -> Rulebook:
+    """Read and compile a rulebook file.
+
+    Args:
+        path: a ``rulebook.yaml``; ``None`` reads the one shipped with the package.
+
+    Raises:
+        ConfigError: the file is unreadable, not YAML, or fails validation (all problems).
+    """
+    path = Path(path) if path is not None else DEFAULT_RULEBOOK
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the rulebook: {exc.strerror}", str(path)) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"the rulebook is not valid YAML: {exc}", str(path)) from exc
+    return compile_rulebook(doc, str(path))
