@@ -8,14 +8,21 @@ checkpoints and verification (:mod:`taxgate.audit.tree`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from taxgate.audit.entry import AuditEntry, Outcome, encode_entry, salted_hash
+from taxgate.audit.checkpoint import sign_checkpoint, verify_checkpoint
+from taxgate.audit.entry import AuditEntry, Outcome, decode_entry, encode_entry, salted_hash
+from taxgate.audit.proof import verify_consistency
 from taxgate.audit.rfc9162 import leaf_hash
+from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
+from taxgate.errors import AuditError
 from taxgate.storage import models as m
 from taxgate.storage.repo import get_setting, now_iso, salt, set_setting
 
@@ -98,3 +105,122 @@ def leaf_hashes(s: Session, size: int | None = None) -> bytes:
     if size is not None:
         q = q.where(m.AuditEntry.idx < size)
     return b"".join(s.scalars(q))
+
+
+ORIGIN = "taxgate/audit-log"
+KEY_NAME = "taxgate-tax-agency"
+
+
+def checkpoint_now(s: Session, private_key: Ed25519PrivateKey) -> str:
+    """Sign the current tree head (C2SP checkpoint), store it, and return its text."""
+    hashes = leaf_hashes(s)
+    size = len(hashes) // 32
+    root = root_from_leaf_hashes(hashes)
+    moment = int(time.time())
+    text = sign_checkpoint(ORIGIN, size, root, moment, private_key, KEY_NAME)
+    last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
+    if last is None or last.size != size or last.root != root.hex():
+        s.add(m.Checkpoint(size=size, root=root.hex(), time=moment, text=text))
+        return text
+    return last.text
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    size: int
+    root: str
+    checkpoints: int
+    unsigned_tail: int
+
+
+def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
+    """Rebuild the tree from the stored entries and check it against every checkpoint and
+    every decision, disclosure and review row; raise AuditError listing every problem."""
+    problems: list[str] = []
+    hashes = bytearray()
+    latest_decision: dict[str, tuple[int, str]] = {}
+    entries: dict[int, tuple[str, str]] = {}
+    expected = 0
+    for idx, event_type, object_id, data, stored_hash in s.execute(
+        select(
+            m.AuditEntry.idx,
+            m.AuditEntry.event_type,
+            m.AuditEntry.object_id,
+            m.AuditEntry.entry,
+            m.AuditEntry.leaf_hash,
+        ).order_by(m.AuditEntry.idx)
+    ):
+        if idx != expected:
+            problems.append(f"entry {expected}: missing (next stored index is {idx})")
+            expected = idx
+        h = leaf_hash(data)
+        if h != stored_hash:
+            problems.append(f"entry {idx}: its leaf hash does not match its bytes")
+        try:
+            entry = decode_entry(data)
+        except (AuditError, ValueError):
+            problems.append(f"entry {idx}: not a well-formed audit entry")
+        else:
+            if entry.event_type != event_type or entry.object[:200] != object_id:
+                problems.append(f"entry {idx}: its columns disagree with its signed bytes")
+            if entry.event_type == "decision":
+                latest_decision[entry.object] = (idx, str(entry.details.get("status")))
+            entries[idx] = (entry.event_type, entry.object)
+        hashes += h
+        expected += 1
+    size = expected
+    tree = MerkleTree(bytes(hashes))
+    cps = list(s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id)))
+    signed_size = 0
+    previous: tuple[int, bytes] | None = None
+    for cp in cps:
+        try:
+            head = verify_checkpoint(cp.text, public_key, KEY_NAME)
+        except AuditError as e:
+            problems.append(f"checkpoint {cp.id}: {e}")
+            continue
+        if head.size > size:
+            problems.append(f"checkpoint {cp.id}: covers {head.size} entries, the log holds {size}")
+            continue
+        if tree.root(head.size) != head.root:
+            problems.append(
+                f"checkpoint {cp.id}: the entries up to {head.size} do not hash to its root"
+            )
+            continue
+        if previous is not None and previous[0] <= head.size:
+            proof = tree.consistency_proof(previous[0], head.size)
+            try:
+                verify_consistency(previous[0], head.size, proof, previous[1], head.root)
+            except AuditError as e:
+                problems.append(f"checkpoint {cp.id}: not consistent with the one before ({e})")
+        previous = (head.size, head.root)
+        signed_size = max(signed_size, head.size)
+    for rid, status, idx in s.execute(
+        select(m.Decision.request_id, m.Decision.status, m.Decision.audit_index)
+    ):
+        if entries.get(idx) != ("decision", rid[:200]):
+            problems.append(f"decision for request `{rid}`: no decision entry at index {idx}")
+        elif latest_decision.get(rid, (idx, status)) != (idx, status):
+            problems.append(
+                f"decision for request `{rid}`: differs from its latest logged decision"
+            )
+    decided = {rid for (rid,) in s.execute(select(m.Decision.request_id))}
+    for rid in latest_decision:
+        if rid not in decided:
+            problems.append(f"entry {latest_decision[rid][0]}: logs a decision with no stored row")
+    disclosed: set[int] = set()
+    for rid, idx in s.execute(select(m.Disclosure.request_id, m.Disclosure.audit_index)):
+        disclosed.add(idx)
+        if entries.get(idx) != ("disclosure", rid[:200]):
+            problems.append(f"disclosure for request `{rid}`: no disclosure entry at index {idx}")
+    for idx, (event, _) in entries.items():
+        if event == "disclosure" and idx not in disclosed:
+            problems.append(f"entry {idx}: logs a disclosure with no stored row")
+    for rid, idx in s.execute(select(m.Review.request_id, m.Review.audit_index)):
+        if entries.get(idx) != ("review", rid[:200]):
+            problems.append(f"review of request `{rid}`: no review entry at index {idx}")
+    if problems:
+        raise AuditError(
+            f"the audit log does not verify ({len(problems)} problems): " + "; ".join(problems[:50])
+        )
+    return VerifyReport(size, tree.root().hex(), len(cps), size - signed_size)

@@ -1,0 +1,357 @@
+"""The command line: one front door onto the pipeline (the service is the other).
+
+Exit status: 0 on success (a batch whose requests are refused one by one was still
+processed), 1 when an input is refused as a whole, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from taxgate.errors import TaxgateError, UsageError
+from taxgate.workspace import Workspace
+
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="taxgate: the gate between taxpayer records and other agencies' requests for them.",
+)
+synth_app = typer.Typer(no_args_is_help=True, help="Make a synthetic world.")
+records_app = typer.Typer(no_args_is_help=True, help="The taxpayer records.")
+agencies_app = typer.Typer(no_args_is_help=True, help="Requesting agencies and their officials.")
+audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
+app.add_typer(synth_app, name="synth")
+app.add_typer(records_app, name="records")
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(audit_app, name="audit")
+
+out = Console()
+err = Console(stderr=True)
+
+Workdir = Annotated[
+    Path | None,
+    typer.Option("--workdir", help="Work folder (default: $TAXGATE_HOME, else ./taxgate-data)."),
+]
+Config = Annotated[
+    Path | None, typer.Option("--config", help="Configuration folder (default: the shipped one).")
+]
+
+
+def _ws(workdir: Path | None, config: Path | None = None, **kw: Any) -> Workspace:
+    return Workspace.open(workdir, config=config, **kw)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Any]:
+    """A rich progress bar; yields ``update(stage, done, total)``."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{label}: {stage}", total=max(total, 1))
+            bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+        yield update
+
+
+# ---------------------------------------------------------------- synth
+
+
+@synth_app.command("records")
+def synth_records(
+    taxpayers: Annotated[int, typer.Option(min=1, help="How many taxpayers.")],
+    out_file: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.parquet")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    workdir: Workdir = None,
+) -> None:
+    """Write synthetic taxpayer records (one row per taxpayer per tax year 2020-2024)."""
+    from taxgate.synth.records import write_records
+
+    if out_file.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"`--out` must end in .csv or .parquet, not `{out_file.suffix}`")
+    t0 = time.perf_counter()
+    with _progress("synth records") as update:
+        stats = write_records(
+            out_file, taxpayers, seed, progress=lambda rows: update("rows", rows, taxpayers * 5)
+        )
+    out.print(
+        f"wrote {stats.rows:,} rows for {stats.taxpayers:,} taxpayers to {out_file} "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
+
+
+@synth_app.command("batch")
+def synth_batch(
+    records: Annotated[Path, typer.Option(help="Records file the batch is drawn from.")],
+    requests: Annotated[int, typer.Option(min=1, help="How many requests.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Batch folder to write.")],
+    truth: Annotated[Path, typer.Option(help="Ground-truth CSV to write.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    workdir: Workdir = None,
+) -> None:
+    """Write a synthetic request batch (unsigned) and its ground truth."""
+    from taxgate.synth.batch import write_batch
+
+    stats = write_batch(records, out_dir, truth, requests, seed)
+    kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(stats.by_kind.items()))
+    out.print(f"wrote {stats.requests:,} requests to {out_dir} ({kinds})")
+
+
+# ---------------------------------------------------------------- records, keys, agencies
+
+
+@records_app.command("load")
+def records_load(file: Path, workdir: Workdir = None) -> None:
+    """Load (or replace) the taxpayer records from a CSV or Parquet file."""
+    from taxgate.records import load_records
+
+    ws = _ws(workdir)
+    t0 = time.perf_counter()
+    stats = load_records(file, ws.paths.records)
+    with ws.transaction() as (_, log):
+        log.append(
+            "records_loaded",
+            "records",
+            {"rows": stats.rows, "taxpayers": stats.taxpayers, "years": list(stats.years)},
+        )
+    out.print(
+        f"loaded {stats.rows:,} rows for {stats.taxpayers:,} taxpayers "
+        f"(tax years {', '.join(map(str, stats.years))}) in {time.perf_counter() - t0:.1f} s"
+    )
+
+
+@app.command()
+def keygen(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Private key file; KEY.pub is written too.")
+    ],
+    workdir: Workdir = None,
+) -> None:
+    """Make an Ed25519 key pair for an official."""
+    from taxgate.intake.signing import generate_key
+
+    priv, pub = generate_key(out_file)
+    out.print(f"wrote {priv} (private, keep it secret) and {pub}")
+
+
+@agencies_app.command("add")
+def agencies_add(
+    code: str,
+    official: Annotated[str, typer.Option(help="The authorized official's name.")],
+    title: Annotated[str, typer.Option(help="The official's title.")],
+    public_key: Annotated[Path, typer.Option(help="The official's KEY.pub.")],
+    workdir: Workdir = None,
+) -> None:
+    """Register an official authorized to request for an agency (creates the agency if new)."""
+    from taxgate.intake.signing import load_public_key
+    from taxgate.storage import repo
+
+    if not code.strip() or len(code) > 64:
+        raise UsageError("an agency code must have 1 to 64 characters")
+    key = load_public_key(public_key)
+    ws = _ws(workdir)
+    with ws.transaction() as (s, log):
+        created, row = repo.add_official(s, code.strip(), official.strip(), title.strip(), key)
+        if created:
+            log.append("agency_registered", code)
+        log.append(
+            "key_registered",
+            code,
+            {"official_id": row.id, "key_id": row.key_id, "title": title},
+        )
+    out.print(
+        f"{'created agency' if created else 'agency'} {code}: "
+        f"official registered, key {row.key_id[:16]}"
+    )
+
+
+@agencies_app.command("list")
+def agencies_list(workdir: Workdir = None) -> None:
+    """List agencies and their registered officials."""
+    from taxgate.storage import repo
+
+    ws = _ws(workdir)
+    table = Table("agency", "official", "title", "key", "active")
+    with ws.transaction() as (s, _):
+        for o in repo.list_officials(s):
+            table.add_row(
+                o.agency_code, o.name, o.title, o.key_id[:16], "yes" if o.active else "no"
+            )
+    out.print(table)
+
+
+@app.command()
+def sign(
+    folder: Path,
+    key: Annotated[Path, typer.Option(help="The official's private key.")],
+    workdir: Workdir = None,
+) -> None:
+    """Fill requests_sha256 and signature in DIR/manifest.json."""
+    from taxgate.intake.batch import read_raw
+    from taxgate.intake.signing import load_private_key, sign_manifest
+
+    raw = read_raw(folder)
+    signed = sign_manifest(raw.manifest, raw.requests_bytes, load_private_key(key))
+    path = folder / "manifest.json"
+    tmp = path.with_name("manifest.json.tmp")
+    tmp.write_text(json.dumps(signed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    out.print(f"signed {path} (requests sha256 {signed['requests_sha256'][:16]})")
+
+
+# ---------------------------------------------------------------- rules and the pipeline
+
+
+@app.command()
+def check(
+    folder: Path,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Decisions JSONL (default: stdout).")
+    ] = None,
+    rulebook: Annotated[Path | None, typer.Option(help="Another rulebook version.")] = None,
+    workdir: Workdir = None,
+    config: Config = None,
+) -> None:
+    """Judge a batch by the rules only (nothing is stored or disclosed)."""
+    from taxgate.pipeline import check_batch
+
+    ws = _ws(workdir, config, rulebook=rulebook)
+    decisions = check_batch(ws, folder)
+    lines = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions)
+    if out_file is None:
+        sys.stdout.write(lines)
+    else:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(lines, encoding="utf-8")
+        counts = Counter(d["outcome"] for d in decisions)
+        err.print(
+            f"{len(decisions):,} requests: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+        )
+
+
+@app.command()
+def process(
+    folder: Path,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for decisions, response, report.")],
+    engine: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+    workdir: Workdir = None,
+    config: Config = None,
+) -> None:
+    """Run a batch through the whole pipeline."""
+    from taxgate import pipeline
+
+    if engine not in ("duckdb", "spark"):
+        raise UsageError("`--engine` must be duckdb or spark")
+    ws = _ws(workdir, config)
+    t0 = time.perf_counter()
+    with _progress("process") as update:
+        result = pipeline.process(ws, folder, out_dir, engine=engine, progress=update)
+    _summary(result.decisions)
+    out.print(
+        f"batch {result.batch_id}: {result.new:,} decided, {result.repeated:,} returned "
+        f"from earlier decisions (R-DUPLICATE), {result.disclosed:,} disclosed, "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
+    out.print(f"outputs in {out_dir} (report: {out_dir / 'report.html'})")
+
+
+def _summary(decisions: list[dict[str, Any]]) -> None:
+    status = Counter(d["status"] for d in decisions)
+    codes = Counter(r["code"] for d in decisions for r in d["reasons"])
+    table = Table("final status", "requests", title="Requests by final status")
+    for k, v in status.most_common():
+        table.add_row(k, f"{v:,}")
+    out.print(table)
+    if codes:
+        t2 = Table("code", "requests", title="Reasons by code")
+        for k, v in sorted(codes.items()):
+            t2.add_row(k, f"{v:,}")
+        out.print(t2)
+
+
+# ---------------------------------------------------------------- audit
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(workdir: Workdir = None) -> None:
+    """Sign and store the current tree head."""
+    from taxgate.audit.log import checkpoint_now
+
+    ws = _ws(workdir)
+    key = ws.agency_key()
+    with ws.transaction() as (s, _):
+        text = checkpoint_now(s, key)
+    sys.stdout.write(text)
+
+
+@audit_app.command("verify")
+def audit_verify(workdir: Workdir = None) -> None:
+    """Rebuild the log and check it against every checkpoint and every stored row."""
+    from taxgate.audit.log import verify_log
+
+    ws = _ws(workdir)
+    key = ws.agency_key()
+    with ws.transaction() as (s, _):
+        report = verify_log(s, key.public_key())
+    out.print(
+        f"audit log verified: {report.size:,} entries, "
+        f"{report.checkpoints} checkpoints, root {report.root}"
+    )
+
+
+# ---------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    workdir: Workdir = None,
+    taxpayers: Annotated[int, typer.Option(help="Taxpayers in the world.")] = 50_000,
+    requests: Annotated[int, typer.Option(help="Requests in the batch.")] = 5_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+) -> None:
+    """The whole pipeline on a synthetic world: summary and report."""
+    from taxgate.demo import run_demo
+
+    run_demo(
+        _ws(workdir),
+        taxpayers=taxpayers,
+        requests=requests,
+        seed=seed,
+        console=out,
+        progress=_progress,
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except TaxgateError as e:
+        err.print(f"error: {e}", markup=False, highlight=False)
+        sys.exit(e.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,486 @@
+"""The whole pipeline for one batch: intake -> rules -> match -> disclose -> audit -> report.
+
+This is the only module that knows every stage. Each stage is pure; this module reads the
+files, the store and the records, calls the stages, and writes decisions, disclosures and
+their audit entries in one transaction per chunk, so that a crash leaves every request
+either decided and logged or untouched, and a rerun finishes the batch without deciding
+or disclosing anything twice (R-DUPLICATE returns the stored decision).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from taxgate.audit.log import checkpoint_now
+from taxgate.disclosure.plan import plan_disclosure
+from taxgate.disclosure.response import write_response
+from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
+from taxgate.intake.batch import parse_manifest, read_raw, read_requests
+from taxgate.intake.signing import verify_manifest
+from taxgate.model import BatchInfo, MatchResult, Reason, Request, RuleDecision
+from taxgate.reports.aggregate import aggregate
+from taxgate.reports.html import render_html
+from taxgate.rules.evaluate import (
+    BatchContext,
+    History,
+    case_key,
+    evaluate_batch,
+    officer_key,
+    reason_key,
+)
+from taxgate.storage import models as m
+from taxgate.storage import repo
+from taxgate.workspace import Workspace
+
+CHUNK = 2000
+Progress = Callable[[str, int, int], None]
+
+VERDICT_STATUS = {
+    "M-AMBIGUOUS": "AMBIGUOUS",
+    "M-NONE": "NO_MATCH",
+    "M-ADDRESS": "NO_MATCH",
+    "REVIEW": "PENDING_REVIEW",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A batch that passed intake: its manifest and requests, the signer's authority."""
+
+    info: BatchInfo
+    requests: list[Request]
+    requester_authorized: bool
+    signer: str
+
+
+def intake(ws: Workspace, folder: Path) -> Checked:
+    """Read and authenticate a batch folder; refuse it whole (and log that) if it fails."""
+    raw = read_raw(folder)
+    try:
+        info = parse_manifest(raw)
+        with ws.transaction() as (s, _):
+            keys = repo.agency_keys(s, info.agency)
+        signer = verify_manifest(raw.manifest, raw.requests_bytes, keys, file=raw.manifest_file)
+        requests = read_requests(raw)
+    except InputError as e:
+        with ws.transaction() as (_, log):
+            log.append(
+                "batch_received",
+                str(raw.manifest.get("batch_id", folder.name))[:200],
+                {"error": str(e).split(": ", 1)[-1], "file": Path(e.file).name},
+                outcome="failure",
+            )
+        raise
+    authorized = signer.active and signer.official.casefold() == info.official.name.casefold()
+    return Checked(info, requests, authorized, signer.official)
+
+
+def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchContext, History]:
+    rb = ws.rulebook
+    with ws.transaction() as (s, _):
+        reasons, cases, officers = repo.history(
+            s, checked.info.agency, rb.history_days, checked.info.batch_id
+        )
+    ctx = BatchContext(
+        agency=checked.info.agency,
+        requester_authorized=checked.requester_authorized,
+        today=today,
+        field_names=ws.catalogue.names(),
+    )
+    return ctx, History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
+
+
+def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) -> None:
+    """Store the batch and its requests once (idempotent on the same id and content)."""
+    info = checked.info
+    with ws.transaction() as (s, log):
+        existing = s.get(m.Batch, info.batch_id)
+        if existing is not None:
+            if existing.requests_sha256 != info.requests_sha256:
+                raise ConflictError(
+                    f"batch `{info.batch_id}` was already received with other content"
+                )
+            return
+        now = repo.now_iso()
+        s.add(
+            m.Batch(
+                batch_id=info.batch_id,
+                agency_code=info.agency,
+                official_name=info.official.name,
+                official_title=info.official.title,
+                submitted_at=info.submitted_at,
+                requests_sha256=info.requests_sha256,
+                received_at=now,
+                request_count=len(checked.requests),
+                state="processing",
+                submitted_by=checked.signer,
+                processed_by=ws.user,
+            )
+        )
+        s.flush()
+        known = repo.stored_request_ids(s, [r.request_id for r in unique])
+        s.bulk_insert_mappings(  # type: ignore[arg-type]
+            m.RequestRow,
+            [
+                {
+                    "request_id": r.request_id,
+                    "batch_id": info.batch_id,
+                    "row": r.row,
+                    "agency_code": info.agency,
+                    "received_at": now,
+                    "payload": r.as_dict(),
+                    "reason_key": reason_key(r),
+                    "case_key": case_key(r.case_number),
+                    "officer_key": officer_key(r.officer),
+                }
+                for r in unique
+                if r.request_id not in known
+            ],
+        )
+        log.append(
+            "batch_received",
+            info.batch_id,
+            {
+                "agency": info.agency,
+                "official": checked.signer,
+                "requests": len(checked.requests),
+                "requests_sha256": info.requests_sha256,
+                "requester_authorized": checked.requester_authorized,
+            },
+        )
+
+
+def _records_rows(records: Path, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    import duckdb
+
+    wanted = sorted(set(tins))
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
+    if not wanted:
+        return out
+    con = duckdb.connect()
+    try:
+        cur = con.execute(
+            "SELECT * FROM read_parquet(?) WHERE tin IN (SELECT unnest(?))", [str(records), wanted]
+        )
+        cols = [d[0] for d in cur.description]
+        for row in cur.fetchall():
+            rec = dict(zip(cols, row, strict=True))
+            out[str(rec["tin"])].append(rec)
+    finally:
+        con.close()
+    return out
+
+
+def _match_block(match: MatchResult | None) -> dict[str, Any]:
+    if match is None:
+        return {"verdict": None, "probability": None, "candidates": 0}
+    return {
+        "verdict": match.verdict,
+        "probability": round(match.probability, 6),
+        "second_probability": round(match.second_probability, 6),
+        "candidates": match.candidates,
+        "evidence": match.evidence,
+    }
+
+
+def decide(
+    ws: Workspace,
+    rule: RuleDecision,
+    match: MatchResult | None,
+    rows: Mapping[str, list[dict[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+    """The final decision body, the response line if anything goes out, and the matched TIN."""
+    rb = ws.rulebook
+    reasons: list[Reason] = list(rule.reasons)
+    status: str
+    disclosed: dict[str, Any] = {}
+    withheld: list[dict[str, str]] = []
+    tin = ""
+    if rule.outcome == "rejected":
+        status = "REJECTED"
+    elif rule.outcome == "review":
+        status = "PENDING_REVIEW"
+        if match is not None and match.verdict in ("MATCH", "REVIEW"):
+            tin = match.tin or ""
+    elif match is None or match.verdict not in ("MATCH",):
+        verdict = match.verdict if match else "M-NONE"
+        status = VERDICT_STATUS.get(verdict, "NO_MATCH")
+        if verdict.startswith("M-"):
+            reasons.append(
+                Reason(verdict, rb.citations.get(verdict, ""), _MATCH_MESSAGES.get(verdict, ""))
+            )
+        if verdict == "REVIEW" and match is not None:
+            tin = match.tin or ""
+    else:
+        tin = match.tin or ""
+        plan = plan_disclosure(
+            rule.fields, rule.tax_years, "DISCLOSED", rows.get(tin, []), ws.catalogue, rb.citations
+        )
+        disclosed = dict(plan.disclosed)
+        withheld = [{"field": w.field, "code": w.code} for w in plan.withheld]
+        reasons.extend(plan.reasons)
+        status = "DISCLOSED" if disclosed else "WITHHELD"
+    body: dict[str, Any] = {
+        "request_id": rule.request_id,
+        "status": status,
+        "reasons": [r.as_dict() for r in reasons],
+        "match": _match_block(match),
+        "disclosed_fields": sorted(disclosed),
+        "withheld_fields": withheld,
+        "rulebook_version": rb.version,
+        "model_version": match.model_version if match else "",
+        "audit_index": None,
+        "trace": [{"code": t.code, "passed": t.passed, "detail": t.detail} for t in rule.trace],
+    }
+    response = None
+    if status == "DISCLOSED":
+        response = {
+            "request_id": rule.request_id,
+            "tax_years": list(rule.tax_years),
+            "fields": disclosed,
+        }
+    return body, response, tin
+
+
+_MATCH_MESSAGES = {
+    "M-AMBIGUOUS": "several taxpayers match the request: nothing is disclosed",
+    "M-NONE": "no taxpayer matches the request with enough confidence: nothing is disclosed",
+    "M-ADDRESS": "the address given is not one the taxpayer used in the requested periods",
+}
+
+
+def commit_decisions(
+    ws: Workspace,
+    batch: BatchInfo,
+    decided: Sequence[tuple[dict[str, Any], dict[str, Any] | None, str]],
+) -> None:
+    """Write decisions, disclosures and their audit entries in one transaction."""
+    with ws.transaction() as (s, log):
+        now = repo.now_iso()
+        for body, response, tin in decided:
+            rid = body["request_id"]
+            personal = {"tin": tin} if tin else None
+            idx = log.append(
+                "decision",
+                rid,
+                {
+                    "batch_id": batch.batch_id,
+                    "agency": batch.agency,
+                    "status": body["status"],
+                    "codes": [r["code"] for r in body["reasons"]],
+                    "disclosed_fields": body["disclosed_fields"],
+                    "withheld_fields": body["withheld_fields"],
+                    "rulebook_version": body["rulebook_version"],
+                    "model_version": body["model_version"],
+                },
+                personal=personal,
+            )
+            body["audit_index"] = idx
+            s.add(
+                m.Decision(
+                    request_id=rid,
+                    batch_id=batch.batch_id,
+                    status=body["status"],
+                    rulebook_version=body["rulebook_version"],
+                    model_version=body["model_version"],
+                    matched_tin=tin,
+                    audit_index=idx,
+                    decided_at=now,
+                    body=body,
+                )
+            )
+            if response is not None:
+                didx = log.append(
+                    "disclosure",
+                    rid,
+                    {
+                        "batch_id": batch.batch_id,
+                        "agency": batch.agency,
+                        "fields": body["disclosed_fields"],
+                        "decision_index": idx,
+                    },
+                    personal={"tin": tin},
+                )
+                s.add(
+                    m.Disclosure(
+                        request_id=rid,
+                        batch_id=batch.batch_id,
+                        agency_code=batch.agency,
+                        tin=tin,
+                        fields=body["disclosed_fields"],
+                        payload=response,
+                        audit_index=didx,
+                        disclosed_at=now,
+                    )
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    batch_id: str
+    decisions: list[dict[str, Any]]
+    new: int
+    repeated: int
+    disclosed: int
+    out_dir: Path | None
+    checkpoint: str
+
+
+def process(
+    ws: Workspace,
+    folder: Path,
+    out_dir: Path | None,
+    *,
+    engine: str = "duckdb",
+    today: date | None = None,
+    progress: Progress | None = None,
+    match_only_rules: bool = False,
+) -> Outcome:
+    """Run a batch through every stage and write its outputs to ``out_dir``."""
+    today = today or datetime.now(UTC).date()
+    say = progress or (lambda _stage, _done, _total: None)
+    checked = intake(ws, folder)
+    info = checked.info
+    seen: set[str] = set()
+    unique = [r for r in checked.requests if not (r.request_id in seen or seen.add(r.request_id))]  # type: ignore[func-returns-value]
+    _register_batch(ws, checked, unique)
+    with ws.transaction() as (s, _):
+        earlier = repo.stored_decisions(s, [r.request_id for r in unique])
+    pending = [r for r in unique if r.request_id not in earlier]
+    say("rules", 0, len(unique))
+    ctx, hist = _rule_context(ws, checked, today)
+    rules = {
+        d.request_id: d
+        for d in evaluate_batch(unique, ctx, ws.rulebook, ws.statutes, hist)
+        if d.request_id not in earlier
+    }
+    say("rules", len(unique), len(unique))
+    matches: dict[str, MatchResult] = {}
+    if not match_only_rules:
+        accepted = [
+            (r, rules[r.request_id].tax_years)
+            for r in pending
+            if rules[r.request_id].outcome != "rejected"
+        ]
+        if accepted:
+            matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say)}
+    for start in range(0, len(pending), CHUNK):
+        part = pending[start : start + CHUNK]
+        tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
+        rows = _records_rows(ws.paths.records, [t for t in tins if t])
+        decided = [decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part]
+        commit_decisions(ws, info, decided)
+        say("decide", min(start + CHUNK, len(pending)), len(pending))
+    with ws.transaction() as (s, log):
+        batch = s.get(m.Batch, info.batch_id)
+        if batch is not None and batch.state != "done":
+            batch.state = "done"
+        stored = repo.stored_decisions(s, [r.request_id for r in unique])
+        disclosures = repo.disclosures_for(s, [r.request_id for r in unique])
+        for r in checked.requests:
+            if r.request_id in earlier:
+                log.append(
+                    "duplicate_request",
+                    r.request_id,
+                    {"batch_id": info.batch_id, "code": "R-DUPLICATE"},
+                )
+    key = ws.agency_key()
+    with ws.transaction() as (s, _):
+        cp = checkpoint_now(s, key)
+    decisions = [stored[r.request_id].body for r in checked.requests]
+    lines = [disclosures[r.request_id].payload for r in unique if r.request_id in disclosures]
+    if out_dir is not None:
+        write_outputs(ws, out_dir, info, checked.requests, decisions, lines, cp)
+    return Outcome(
+        batch_id=info.batch_id,
+        decisions=decisions,
+        new=len(pending),
+        repeated=len(unique) - len(pending),
+        disclosed=len(lines),
+        out_dir=out_dir,
+        checkpoint=cp,
+    )
+
+
+def _match(
+    ws: Workspace,
+    accepted: Sequence[tuple[Request, tuple[int, ...]]],
+    engine: str,
+    say: Progress,
+) -> list[MatchResult]:
+    from taxgate.matching import service as matching
+
+    if not ws.paths.records.exists():
+        raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")
+    return matching.match(ws, accepted, engine=engine, progress=say)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_outputs(
+    ws: Workspace,
+    out_dir: Path,
+    info: BatchInfo,
+    requests: Sequence[Request],
+    decisions: Sequence[Mapping[str, Any]],
+    response_lines: Sequence[Mapping[str, Any]],
+    checkpoint_text: str,
+) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions)
+    _atomic_write(out_dir / "decisions.jsonl", data.encode("utf-8"))
+    key = ws.agency_key()
+    from taxgate.disclosure.response import key_id_for
+
+    write_response(
+        out_dir, info.batch_id, info.agency, response_lines, key, key_id_for(key.public_key())
+    )
+    meta = {r.request_id: {"agency": info.agency, "statute": r.statute} for r in requests}
+    report = aggregate(
+        decisions,
+        meta,
+        title=f"Batch {info.batch_id}",
+        generated_at=repo.now_iso(),
+        audit={"checkpoint": checkpoint_text},
+    )
+    _atomic_write(out_dir / "report.html", render_html(report).encode("utf-8"))
+
+
+__all__ = ["Checked", "Outcome", "TaxgateError", "commit_decisions", "decide", "intake", "process"]
+
+
+def rule_line(d: RuleDecision) -> dict[str, Any]:
+    """A rule-stage decision as a JSON line (``taxgate check``)."""
+    status = {"rejected": "REJECTED", "review": "PENDING_REVIEW"}.get(d.outcome)
+    return {
+        "request_id": d.request_id,
+        "outcome": d.outcome,
+        "status": status,
+        "reasons": [r.as_dict() for r in d.reasons],
+        "tax_years": list(d.tax_years),
+        "fields": list(d.fields),
+        "rulebook_version": d.rulebook_version,
+        "trace": [{"code": t.code, "passed": t.passed, "detail": t.detail} for t in d.trace],
+    }
+
+
+def check_batch(ws: Workspace, folder: Path, today: date | None = None) -> list[dict[str, Any]]:
+    """The rules alone over a batch: nothing is stored, matched or disclosed."""
+    checked = intake(ws, folder)
+    ctx, hist = _rule_context(ws, checked, today or datetime.now(UTC).date())
+    return [
+        rule_line(d) for d in evaluate_batch(checked.requests, ctx, ws.rulebook, ws.statutes, hist)
+    ]
