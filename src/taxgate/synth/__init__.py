@@ -1,0 +1,13 @@
+"""Synthetic worlds: taxpayer records and request batches with ground truth.
+
+``write_records`` draws a world of taxpayers (families, Jr/Sr pairs, movers,
+very common names, diacritics) and writes it as CSV or Parquet;
+``write_batch`` draws a request batch against such a records file, with a
+ground-truth file saying what each request should come to.
+"""
+
+from __future__ import annotations
+
+from taxgate.synth.records import RecordsStats, write_records
+
+__all__ = ["RecordsStats", "write_records"]
