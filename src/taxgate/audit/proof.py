@@ -204,8 +204,10 @@ def verify_consistency(
 ) -> None:
     """Check that the tree with ``root2`` extends the tree with ``root1`` (RFC 9162, 2.1.4.2).
 
-    Equal sizes need an empty proof and equal roots; the empty tree (``size1 == 0``,
-    whose root is SHA-256 of nothing) is a prefix of every tree, with an empty proof.
+    Equal sizes need an empty proof and equal roots. The empty tree (``size1 == 0``,
+    whose root is SHA-256 of nothing) is a prefix of every tree, with an empty proof,
+    so such a proof says nothing about ``root2``: check a root of a tree grown from
+    nothing by recomputing it from the entries.
 
     Args:
         size1: size of the earlier tree.
@@ -224,9 +226,11 @@ def verify_consistency(
     if len(proof) != expected:
         raise ProofLengthError(expected, len(proof))
     _check_proof_hashes(proof)
-    if size1 == 0:
+    if size1 == 0:  # nothing to prove about root2 unless it is the empty tree too
         if root1 != EMPTY_ROOT:
             raise RootMismatchError(root1, EMPTY_ROOT, "first root")
+        if size2 == 0 and root2 != EMPTY_ROOT:
+            raise RootMismatchError(root2, EMPTY_ROOT, "second root")
         return
     if size1 == size2:
         if root1 != root2:
