@@ -38,8 +38,8 @@ app.add_typer(records_app, name="records")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(audit_app, name="audit")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 Workdir = Annotated[
     Path | None,

@@ -95,8 +95,8 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
         _columns(names, path)
         cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in RECORD_COLUMNS)
         con.execute(
-            f"CREATE VIEW src AS SELECT row_number() OVER () AS rn, {cols} FROM read_parquet(?)",  # noqa: S608
-            [str(path)],
+            f"CREATE VIEW src AS SELECT row_number() OVER () AS rn, {cols} "
+            f"FROM read_parquet({_literal(path)})"
         )
         return "parquet", 0
     if suffix == ".csv":
@@ -119,6 +119,11 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
             raise InputError(f"malformed CSV ({type(e).__name__})", file=str(path)) from None
         return "csv", 1
     raise InputError("must end in .csv or .parquet", file=str(path))
+
+
+def _literal(path: Path) -> str:
+    """A path as an SQL string literal (views cannot take prepared parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _columns(names: list[str], path: Path) -> None:
@@ -168,7 +173,7 @@ def load_records(path: Path, target: Path) -> LoadStats:
         )
         ordered = ", ".join(RECORD_COLUMNS)
         con.execute(
-            f"COPY (SELECT {ordered} FROM ({select})) TO '{tmp}' "  # noqa: S608
+            f"COPY (SELECT {ordered} FROM ({select})) TO {_literal(tmp)} "  # noqa: S608
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 250000)"
         )
         rows, taxpayers = con.execute("SELECT count(*), count(DISTINCT tin) FROM src").fetchall()[0]
