@@ -1,0 +1,67 @@
+"""Match evidence: which comparison level each field reached and what it weighed.
+
+Evidence carries levels, weights and the blocking rule, never the compared values, so it
+can sit in a decision record without copying anyone's name or address into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .model import BLOCKING_RULES
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """Comparison level labels by comparison name and gamma value, read from a model."""
+
+    labels: dict[str, dict[int, str]]
+
+    @classmethod
+    def from_model(cls, model: dict[str, Any]) -> Levels:
+        """Splink numbers non-null levels from n-1 (first listed) down to 0; null is -1."""
+        labels: dict[str, dict[int, str]] = {}
+        for comp in model.get("comparisons", []):
+            levels = comp.get("comparison_levels", [])
+            real = [lv for lv in levels if not lv.get("is_null_level")]
+            by_gamma = {
+                len(real) - 1 - i: str(lv.get("label_for_charts", "")) for i, lv in enumerate(real)
+            }
+            by_gamma[-1] = "null"
+            labels[str(comp.get("output_column_name"))] = by_gamma
+        return cls(labels)
+
+
+def evidence_for(pair: dict[str, Any], levels: Levels, agg: tuple[Any, ...]) -> dict[str, object]:
+    """Evidence for one candidate taxpayer from its deciding scored pair.
+
+    ``agg`` is the aggregated row (request, rank, tin, p_all, p_ok, p_id, ...).
+    """
+    comparisons: dict[str, object] = {}
+    for name, by_gamma in levels.labels.items():
+        gamma = pair.get(f"gamma_{name}")
+        if gamma is None:
+            continue
+        mw = float(pair.get(f"mw_{name}") or 0.0)
+        tf = pair.get(f"mw_tf_adj_{name}")
+        entry: dict[str, object] = {
+            "level": by_gamma.get(int(gamma), str(gamma)),
+            "gamma": int(gamma),
+            "match_weight": round(mw, 4),
+        }
+        if tf is not None:
+            entry["term_frequency_weight"] = round(float(tf), 4)
+        comparisons[name] = entry
+    key = pair.get("match_key")
+    rule = BLOCKING_RULES[int(key)][0] if key is not None else None
+    return {
+        "tin": agg[2],
+        "probability": float(agg[3]),
+        "address_probability": None if agg[4] is None else float(agg[4]),
+        "identity_probability": float(agg[5]),
+        "address_in_requested_years": agg[4] is not None,
+        "match_weight": None if not pair else round(float(pair["match_weight"]), 4),
+        "blocking_rule": rule,
+        "comparisons": comparisons,
+    }

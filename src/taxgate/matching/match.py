@@ -1,0 +1,218 @@
+"""Cross-verification of accepted requests against taxpayer records.
+
+The flow: standardise (DuckDB) -> block and score with the trained Splink model (DuckDB
+or Spark, same settings, same code) -> guards and aggregation by taxpayer (DuckDB SQL)
+-> :func:`.decide.decide` per request -> :class:`taxgate.model.MatchResult` with evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from taxgate.model import MatchResult, Request
+
+from .decide import Decision, TaxpayerScore, Thresholds, decide
+from .engines import open_engine
+from .evidence import Levels, evidence_for
+from .model import ADDRESS_COMPARISONS, BLOCKING_RULES, load_model
+from .records import prepare_records, prepare_requests, requests_table
+
+Progress = Callable[[str, float], None]
+
+
+def match_requests(
+    requests: Sequence[tuple[Request, tuple[int, ...]]],
+    records: Path,
+    model: Path,
+    thresholds: Thresholds,
+    engine: str = "duckdb",
+    spark_master: str = "local[2]",
+    progress: Progress | None = None,
+    *,
+    tins: Mapping[str, str] | None = None,
+    min_match_weight: float | None = None,
+    stats: dict[str, Any] | None = None,
+) -> list[MatchResult]:
+    """Cross-verify accepted requests; one :class:`MatchResult` per request, in order.
+
+    Args:
+        requests: accepted requests with the tax years they ask about.
+        records: taxpayer-year rows (Parquet or CSV with ``RECORD_COLUMNS``).
+        model: a model saved by :func:`.model.train_model`.
+        thresholds: match, ambiguity and review thresholds (the rulebook's).
+        engine: ``duckdb`` or ``spark``.
+        spark_master: Spark master URL when ``engine="spark"``.
+        progress: called with (stage, fraction done).
+        tins: optional TIN per request id; it adds evidence, never stands in for an address.
+        min_match_weight: drop scored pairs below this weight (speed at scale).
+        stats: if given, filled with counts (comparisons per blocking rule, timings).
+    """
+    say = progress or (lambda _s, _f: None)
+    info = load_model(model)
+    work = model.parent / "matching_work"
+    tmp = Path(tempfile.mkdtemp(prefix="match_", dir=work if work.exists() else None))
+    try:
+        say("standardising records", 0.0)
+        versions = prepare_records(records, work)
+        say("standardising requests", 0.1)
+        req = prepare_requests(requests_table(requests, tins), tmp / "requests.parquet")
+        eng = open_engine(engine, tmp, spark_master)
+        say("blocking and scoring", 0.2)
+        predictions = _predict(eng, req, versions, model, min_match_weight, tmp)
+        say("deciding", 0.8)
+        levels = Levels.from_model(json.loads(model.read_text(encoding="utf-8")))
+        con = duckdb.connect()
+        con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp'}'")
+        rows = _top_two(con, predictions)
+        if stats is not None:
+            stats.update(_counts(con, predictions))
+        results = _results(con, predictions, rows, requests, thresholds, levels, info.version)
+        con.close()
+        if eng.spark is None:
+            eng.con.close()
+        say("done", 1.0)
+        return results
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _predict(
+    eng: Any, req: Path, versions: Path, model: Path, min_weight: float | None, tmp: Path
+) -> Path:
+    from splink import Linker
+
+    left = eng.register(req, "requests")
+    right = eng.register(versions, "taxpayer_records")
+    linker = Linker([left, right], str(model), log_level=None)
+    scored = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
+    out = tmp / "predictions.parquet"
+    eng.export(scored, out)
+    return out
+
+
+def _pairs_sql(predictions: Path) -> str:
+    """Scored pairs with guards, address-in-period and identity-only probability."""
+    address_mw = " + ".join(f"coalesce(mw_{c}, 0)" for c in (*ADDRESS_COMPARISONS, "tin"))
+    identity_w = f"(match_weight - ({address_mw}))"
+    pattern = "**/*.parquet" if predictions.is_dir() else ""
+    src = f"read_parquet('{predictions}/{pattern}')" if pattern else f"'{predictions}'"
+    return f"""
+    SELECT *,
+      (dob_l IS NULL OR dob_r IS NULL OR levenshtein(dob_l, dob_r) <= 1)
+      AND (suffix_l IS NULL OR suffix_r IS NULL OR suffix_l = suffix_r)
+      AND (gamma_first_name <> 0 OR dob_l = dob_r) AS guard_ok,
+      (house_number_l = house_number_r AND zip5_l = zip5_r
+        AND (street_name_l = street_name_r
+             OR jaro_winkler_similarity(street_name_l, street_name_r) >= 0.9)
+        AND NOT coalesce(unit_l <> unit_r, false)) AS address_ok,
+      len(list_intersect(years_l, years_r)) > 0 AS in_period,
+      1.0 / (1.0 + pow(2.0, -{identity_w})) AS identity_probability
+    FROM {src}
+    """
+
+
+def _top_two(con: duckdb.DuckDBPyConnection, predictions: Path) -> list[tuple[Any, ...]]:
+    con.execute(f"CREATE TEMP TABLE tg_pairs AS {_pairs_sql(predictions)}")
+    sql = """
+    WITH t AS (
+      SELECT unique_id_l AS request_id, tin_r AS tin,
+        max(match_probability) AS p_all,
+        max(match_probability) FILTER (WHERE address_ok AND in_period) AS p_ok,
+        max(identity_probability) AS p_id,
+        arg_max(unique_id_r, match_probability) AS best_pair,
+        arg_max(unique_id_r, match_probability) FILTER (WHERE address_ok AND in_period)
+          AS ok_pair
+      FROM tg_pairs WHERE guard_ok GROUP BY ALL
+    ), r AS (
+      SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY p_all DESC, tin) AS rk,
+        count(*) FILTER (WHERE p_all >= 0.01) OVER (PARTITION BY request_id) AS n_cand
+      FROM t
+    )
+    SELECT request_id, rk, tin, p_all, p_ok, p_id, best_pair, ok_pair, n_cand
+    FROM r WHERE rk <= 2 ORDER BY request_id, rk
+    """
+    return con.execute(sql).fetchall()
+
+
+def _counts(con: duckdb.DuckDBPyConnection, predictions: Path) -> dict[str, Any]:
+    rows = con.execute("SELECT match_key, count(*) FROM tg_pairs GROUP BY ALL").fetchall()
+    per_rule = {BLOCKING_RULES[int(k)][0]: int(n) for k, n in rows}
+    return {"comparisons": sum(per_rule.values()), "comparisons_per_rule": per_rule}
+
+
+def _results(
+    con: duckdb.DuckDBPyConnection,
+    predictions: Path,
+    rows: list[tuple[Any, ...]],
+    requests: Sequence[tuple[Request, tuple[int, ...]]],
+    th: Thresholds,
+    levels: Levels,
+    version: str,
+) -> list[MatchResult]:
+    by_request: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_request.setdefault(str(row[0]), []).append(row)
+    decided: dict[str, tuple[Decision, list[tuple[Any, ...]]]] = {}
+    wanted: set[tuple[str, str]] = set()
+    for rid, top in by_request.items():
+        scores = [TaxpayerScore(str(r[2]), float(r[3]), _opt(r[4]), float(r[5])) for r in top]
+        d = decide(scores[0], scores[1] if len(scores) > 1 else None, th)
+        decided[rid] = (d, top)
+        for r in top:
+            wanted.add((rid, str(r[7] if r[7] is not None and r[1] == 1 else r[6])))
+    pairs = _evidence_rows(con, wanted)
+    out = []
+    for req, _years in requests:
+        rid = req.request_id
+        if rid not in decided:
+            d = decide(None, None, th)
+            out.append(MatchResult(rid, d.verdict, evidence={"why": d.why}, model_version=version))
+            continue
+        d, top = decided[rid]
+        ev: dict[str, object] = {"why": d.why}
+        for label, r in zip(("best", "second"), top, strict=False):
+            pair_id = str(r[7] if r[7] is not None and r[1] == 1 else r[6])
+            ev[label] = evidence_for(pairs.get((rid, pair_id), {}), levels, r)
+        out.append(
+            MatchResult(
+                request_id=rid,
+                verdict=d.verdict,
+                tin=d.tin,
+                probability=d.probability,
+                candidates=int(top[0][8]),
+                second_probability=float(top[1][3]) if len(top) > 1 else 0.0,
+                evidence=ev,
+                model_version=version,
+            )
+        )
+    return out
+
+
+def _evidence_rows(
+    con: duckdb.DuckDBPyConnection, wanted: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    if not wanted:
+        return {}
+    con.execute("CREATE OR REPLACE TEMP TABLE tg_wanted (l VARCHAR, r VARCHAR)")
+    con.executemany("INSERT INTO tg_wanted VALUES (?, ?)", sorted(wanted))
+    cur = con.execute(
+        "SELECT p.* FROM tg_pairs p JOIN tg_wanted w ON p.unique_id_l = w.l AND p.unique_id_r = w.r"
+    )
+    names = [d[0] for d in cur.description]
+    return {
+        (str(v[names.index("unique_id_l")]), str(v[names.index("unique_id_r")])): dict(
+            zip(names, v, strict=True)
+        )
+        for v in cur.fetchall()
+    }
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)

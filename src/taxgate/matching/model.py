@@ -1,0 +1,249 @@
+"""The Splink model: settings, training (u by random sampling, m by EM) and its file.
+
+Training needs no labelled requests. It draws a seeded sample of taxpayer-year rows
+and turns them into request-like rows with the kinds of variation requests carry
+(nicknames, typos, missing date of birth or middle name, an older address), then links
+them to the records: u by random sampling of record pairs, m by expectation
+maximisation on two blockings (address; date of birth), each estimating the
+comparisons the other holds fixed. The saved JSON is Splink's own; its version, the
+hash of that JSON plus the training time, lives in a sidecar ``<model>.meta.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from taxgate.errors import StoreError
+
+from .engines import open_engine
+from .records import prepare_records, training_requests
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """A trained model on disk and what identifies it."""
+
+    path: Path
+    version: str
+    sha256: str
+    trained_at: str
+    seed: int
+    engine: str
+    record_versions: int
+    training_pairs_u: float
+    seconds: float
+
+
+def comparisons() -> list[Any]:
+    """The comparisons, strongest level first in each."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def custom(name: str, levels: list[Any]) -> Any:
+        return cl.CustomComparison(comparison_levels=levels, output_column_name=name)
+
+    return [
+        custom(
+            "first_name",
+            [
+                cll.NullLevel("first_name"),
+                cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+                cll.ArrayIntersectLevel("first_forms", 1).configure(
+                    label_for_charts="nickname or canonical form agrees"
+                ),
+                cll.JaroWinklerLevel("first_name", 0.92),
+                cll.ElseLevel(),
+            ],
+        ),
+        custom(
+            "middle_name",
+            [
+                cll.NullLevel("middle_name"),
+                cll.ExactMatchLevel("middle_name"),
+                cll.CustomLevel(
+                    "substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1)",
+                    label_for_charts="initial agrees",
+                ),
+                cll.ElseLevel(),
+            ],
+        ),
+        custom(
+            "last_name",
+            [
+                cll.NullLevel("last_name"),
+                cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
+                cll.ArrayIntersectLevel("last_parts", 1).configure(
+                    label_for_charts="one surname part agrees"
+                ),
+                cll.JaroWinklerLevel("last_name", 0.92),
+                cll.ElseLevel(),
+            ],
+        ),
+        custom(
+            "dob",
+            [
+                cll.NullLevel("dob"),
+                cll.ExactMatchLevel("dob"),
+                cll.LevenshteinLevel("dob", 1),
+                cll.ElseLevel(),
+            ],
+        ),
+        custom(
+            "house_number",
+            [cll.NullLevel("house_number"), cll.ExactMatchLevel("house_number"), cll.ElseLevel()],
+        ),
+        custom(
+            "street_name",
+            [
+                cll.NullLevel("street_name"),
+                cll.ExactMatchLevel("street_name", term_frequency_adjustments=True),
+                cll.JaroWinklerLevel("street_name", 0.9),
+                cll.ElseLevel(),
+            ],
+        ),
+        custom("unit", [cll.NullLevel("unit"), cll.ExactMatchLevel("unit"), cll.ElseLevel()]),
+        custom("zip5", [cll.NullLevel("zip5"), cll.ExactMatchLevel("zip5"), cll.ElseLevel()]),
+        custom("tin", [cll.NullLevel("tin"), cll.ExactMatchLevel("tin"), cll.ElseLevel()]),
+    ]
+
+
+#: Blocking rules for prediction, by name; each keeps a different kind of true pair.
+BLOCKING_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("zip5+house_number", ("zip5", "house_number")),
+    ("dob+first_init", ("dob", "first_init")),
+    ("surname_code+first_init+zip3", ("last_code", "first_init", "substr(zip5, 1, 3)")),
+    ("tin", ("tin",)),
+)
+
+ADDRESS_COMPARISONS: tuple[str, ...] = ("house_number", "street_name", "unit", "zip5")
+IDENTITY_COMPARISONS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "dob")
+
+
+def settings(prior: float = 1e-6) -> Any:
+    """The Splink settings (link requests to record versions; untrained)."""
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=[block_on(*cols) for _, cols in BLOCKING_RULES],
+        probability_two_random_records_match=prior,
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["suffix", "years", "directional"],
+        linker_uid="taxgate",
+    )
+
+
+def meta_path(work_model: Path) -> Path:
+    return work_model.with_name(work_model.name + ".meta.json")
+
+
+def train_model(
+    records: Path,
+    work_model: Path,
+    seed: int = 42,
+    engine: str = "duckdb",
+    progress: Progress | None = None,
+    *,
+    u_pairs: float = 3e7,
+    sample: int = 100_000,
+    spark_master: str = "local[2]",
+) -> ModelInfo:
+    """Train the model on ``records`` and save it (Splink JSON) at ``work_model``.
+
+    Args:
+        records: taxpayer-year rows (Parquet or CSV, ``RECORD_COLUMNS``).
+        work_model: where the model JSON goes; ``<work_model>.meta.json`` holds its version.
+        seed: makes the sample, the simulated variation and u sampling reproducible.
+        engine: ``duckdb`` or ``spark``.
+        progress: called with (stage, fraction done).
+        u_pairs: record pairs sampled for u (SPLINK5.md: too few misses rare agreements).
+        sample: taxpayer-year rows turned into training requests.
+        spark_master: Spark master URL when ``engine="spark"``.
+
+    Returns:
+        The saved model's :class:`ModelInfo`.
+    """
+    from splink import Linker, block_on
+
+    say = progress or (lambda _s, _f: None)
+    start = time.monotonic()
+    work = work_model.parent / "matching_work"
+    say("standardising records", 0.0)
+    versions = prepare_records(records, work)
+    eng = open_engine(engine, work, spark_master)
+    say("building training requests", 0.15)
+    train_req = training_requests(eng.con, records, work / "train_requests.parquet", seed, sample)
+    n_versions = int(
+        eng.con.execute(f"SELECT count(*) FROM read_parquet('{versions}')").fetchall()[0][0]
+    )
+    left = eng.register(train_req, "requests")
+    right = eng.register(versions, "taxpayer_records")
+    linker = Linker([left, right], settings(1.0 / max(n_versions, 1)), log_level=None)
+    say("estimating u by random sampling", 0.25)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    say("estimating m by EM (address blocking)", 0.6)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("zip5", "house_number"), max_pairs=2e6
+    )
+    say("estimating m by EM (date of birth blocking)", 0.8)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("dob", "first_init"), max_pairs=2e6
+    )
+    model = linker.misc.save_model_to_json()
+    model["probability_two_random_records_match"] = 1.0 / max(n_versions, 1)
+    text = json.dumps(_rounded(model), indent=2, sort_keys=True) + "\n"
+    work_model.parent.mkdir(parents=True, exist_ok=True)
+    work_model.write_text(text, encoding="utf-8")
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    trained_at = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    info = ModelInfo(
+        path=work_model,
+        version=f"{digest[:12]}-{trained_at}",
+        sha256=digest,
+        trained_at=trained_at,
+        seed=seed,
+        engine=engine,
+        record_versions=n_versions,
+        training_pairs_u=u_pairs,
+        seconds=round(time.monotonic() - start, 2),
+    )
+    meta = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(info).items()}
+    meta_path(work_model).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    say("model saved", 1.0)
+    return info
+
+
+def load_model(work_model: Path) -> ModelInfo:
+    """Read a saved model's :class:`ModelInfo`; checks the JSON still hashes to its version."""
+    try:
+        meta = json.loads(meta_path(work_model).read_text(encoding="utf-8"))
+        text = work_model.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"no trained matching model at `{work_model}`") from exc
+    if hashlib.sha256(text.encode()).hexdigest() != meta.get("sha256"):
+        raise StoreError(f"matching model `{work_model}` does not match its recorded version")
+    meta["path"] = work_model
+    return ModelInfo(**meta)
+
+
+def _rounded(value: Any) -> Any:
+    """Round floats to 10 significant digits so equal training gives byte-equal JSON."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value

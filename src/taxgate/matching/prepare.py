@@ -1,0 +1,226 @@
+"""Standardisation at scale: the tables of :mod:`.standardise` rendered as DuckDB SQL.
+
+Records and requests go through the same SQL, so both sides of every comparison are
+standardised identically. Records are collapsed to *versions*: one row per taxpayer
+per distinct (name, date of birth, address), with the list of tax years it was used,
+which is what the address-in-period check needs and cuts the rows to compare.
+
+The standardised schema (``STD_COLUMNS``) is what the Splink model compares.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+import duckdb
+import jellyfish
+import pyarrow as pa
+
+from .standardise import (
+    DIRECTIONALS,
+    NAME_SUFFIXES,
+    PARTICLES,
+    SUFFIXES,
+    UNIT_DESIGNATORS,
+    nickname_table,
+)
+
+STD_COLUMNS: tuple[str, ...] = (
+    "unique_id",
+    "tin",
+    "first_name",
+    "first_forms",
+    "first_init",
+    "middle_name",
+    "last_name",
+    "last_parts",
+    "last_code",
+    "suffix",
+    "dob",
+    "house_number",
+    "directional",
+    "street_name",
+    "street_suffix",
+    "unit",
+    "city",
+    "state",
+    "zip5",
+    "years",
+)
+
+_DOB_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%m-%d-%Y", "%Y/%m/%d")
+
+
+def _map_sql(table: Mapping[str, str]) -> str:
+    body = ", ".join(f"'{k}': '{v}'" for k, v in sorted(table.items()))
+    return "MAP {" + body + "}"
+
+
+def _list_sql(values: frozenset[str] | tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]::VARCHAR[]"
+
+
+def fold_sql(expr: str) -> str:
+    """SQL twin of :func:`.standardise.fold`."""
+    lowered = f"lower(strip_accents(coalesce({expr}, '')))"
+    no_apos = f"regexp_replace({lowered}, '[''’`]', '', 'g')"
+    return f"trim(regexp_replace({no_apos}, '[^a-z0-9]+', ' ', 'g'))"
+
+
+def _tokens_sql(expr: str) -> str:
+    up = f"replace(upper(strip_accents(coalesce({expr}, ''))), '#', ' # ')"
+    cleaned = f"regexp_replace({up}, '[^A-Z0-9# ]+', ' ', 'g')"
+    return f"list_filter(string_split({cleaned}, ' '), lambda t: t <> '')"
+
+
+def register_helpers(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the nickname table and the soundex function on a connection (idempotent)."""
+    rows = [(name, list(forms)) for name, forms in nickname_table().items()]
+    con.execute("CREATE OR REPLACE TEMP TABLE tg_nick (name VARCHAR, canon VARCHAR[])")
+    con.executemany("INSERT INTO tg_nick VALUES (?, ?)", rows)
+    try:
+        con.create_function(  # type: ignore[call-overload]
+            "tg_soundex",
+            _soundex_batch,
+            [duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("VARCHAR"),
+            type="arrow",
+        )
+    except duckdb.CatalogException:
+        pass
+
+
+@functools.cache
+def _soundex(name: str) -> str:
+    return str(jellyfish.soundex(name)) if name else ""
+
+
+def _soundex_batch(names: pa.Array) -> pa.Array:
+    """Vectorised soundex: one Python call per batch, cached per distinct surname."""
+    return pa.array([None if n is None else _soundex(n) for n in names.to_pylist()], pa.string())
+
+
+def standardise_sql(source: str, *, is_records: bool) -> str:
+    """SELECT producing ``STD_COLUMNS`` from a relation with the raw columns.
+
+    Records need ``tin``, ``dob`` and ``tax_year``; requests need ``request_id``,
+    ``date_of_birth``, ``tin`` (may be null) and ``years`` (INTEGER[]).
+    """
+    dob_raw = "dob" if is_records else "date_of_birth"
+    dob = (
+        "coalesce("
+        + ", ".join(f"try_strptime(trim(CAST({dob_raw} AS VARCHAR)), '{f}')" for f in _DOB_FORMATS)
+        + ")"
+    )
+    last_folded = fold_sql(r"regexp_replace(last_name, '(?i)(^|\s)al-', '\1')")
+    particles = _list_sql(PARTICLES)
+    units = _map_sql(UNIT_DESIGNATORS)
+    suffixes = _map_sql(SUFFIXES)
+    dirs = _map_sql(DIRECTIONALS)
+    zip_digits = "regexp_replace(CAST(zip AS VARCHAR), '[^0-9]', '', 'g')"
+    year_col = "tax_year" if is_records else "NULL::INTEGER AS tax_year"
+    id_col = "CAST(tin AS VARCHAR)" if is_records else "CAST(request_id AS VARCHAR)"
+    tin_col = "NULLIF(regexp_replace(CAST(tin AS VARCHAR), '[^0-9]', '', 'g'), '')"
+    years_col = "NULL::INTEGER[] AS years" if is_records else "years"
+    return f"""
+WITH a AS (
+  SELECT {id_col} AS src_id, {tin_col} AS tin, {year_col}, {years_col},
+    replace({fold_sql("first_name")}, ' ', '') AS first_name,
+    string_split({fold_sql("first_name")}, ' ')[1] AS first_head,
+    replace({fold_sql("middle_name")}, ' ', '') AS middle_name,
+    list_filter(string_split({last_folded}, ' '),
+                lambda t: t <> '' AND NOT list_contains({particles}, t)) AS last_parts,
+    {_map_sql(NAME_SUFFIXES)}[upper(replace({fold_sql("suffix")}, ' ', ''))] AS suffix,
+    strftime({dob}, '%Y-%m-%d') AS dob,
+    {_tokens_sql("address_line1")} AS toks,
+    {_tokens_sql("address_line2")} AS toks2,
+    trim(regexp_replace(upper(strip_accents(coalesce(city, ''))), '[^A-Z0-9]+', ' ', 'g')) AS city,
+    upper(trim(coalesce(state, ''))) AS state,
+    CASE WHEN length({zip_digits}) >= 5 THEN {zip_digits}[1:5] END AS zip5
+  FROM {source}
+), b AS (
+  SELECT *,
+    CASE WHEN toks[1] = 'PO' AND toks[2] = 'BOX' THEN toks[3]
+         WHEN regexp_full_match(coalesce(toks[1], ''), '[0-9]+[A-Z]?|[0-9]+-[0-9A-Z]+')
+         THEN toks[1] END AS house_number,
+    CASE WHEN toks[1] = 'PO' AND toks[2] = 'BOX' THEN []::VARCHAR[]
+         WHEN regexp_full_match(coalesce(toks[1], ''), '[0-9]+[A-Z]?|[0-9]+-[0-9A-Z]+')
+         THEN toks[2:] ELSE toks END AS rest,
+    toks[1] = 'PO' AND toks[2] = 'BOX' AS po_box
+  FROM a
+), c AS (
+  SELECT *,
+    list_filter(list_transform(rest, lambda t, i: CASE WHEN i > 1 AND {units}[t] IS NOT NULL
+                THEN i END), lambda x: x IS NOT NULL)[1] AS ui
+  FROM b
+), d AS (
+  SELECT *,
+    CASE WHEN ui IS NULL THEN rest ELSE rest[1:ui - 1] END AS st,
+    CASE WHEN ui IS NULL THEN NULL ELSE array_to_string(rest[ui + 1:], '') END AS unit1
+  FROM c
+), e AS (
+  SELECT *,
+    CASE WHEN len(st) > 1 AND {suffixes}[st[-1]] IS NOT NULL THEN {suffixes}[st[-1]] END
+      AS street_suffix_,
+    CASE WHEN len(st) > 1 AND {suffixes}[st[-1]] IS NOT NULL THEN st[1:-2] ELSE st END AS st2
+  FROM d
+), f AS (
+  SELECT *,
+    CASE WHEN len(st2) > 1 AND {dirs}[st2[1]] IS NOT NULL THEN {dirs}[st2[1]]
+         WHEN len(st2) > 1 AND {dirs}[st2[-1]] IS NOT NULL THEN {dirs}[st2[-1]] END
+      AS directional_,
+    CASE WHEN len(st2) > 1 AND {dirs}[st2[1]] IS NOT NULL THEN st2[2:]
+         WHEN len(st2) > 1 AND {dirs}[st2[-1]] IS NOT NULL THEN st2[1:-2] ELSE st2 END AS st3
+  FROM e
+)
+SELECT src_id, tin, tax_year, years,
+  NULLIF(first_name, '') AS first_name, first_head,
+  NULLIF(first_name, '')[1] AS first_init,
+  NULLIF(middle_name, '') AS middle_name,
+  NULLIF(array_to_string(last_parts, ' '), '') AS last_name,
+  CASE WHEN len(last_parts) > 0 THEN last_parts END AS last_parts,
+  CASE WHEN len(last_parts) > 0 THEN tg_soundex(last_parts[1]) END AS last_code,
+  suffix, dob,
+  house_number,
+  directional_ AS directional,
+  CASE WHEN po_box THEN 'PO BOX' ELSE NULLIF(array_to_string(st3, ' '), '') END
+    AS street_name,
+  street_suffix_ AS street_suffix,
+  NULLIF(coalesce(NULLIF(unit1, ''), array_to_string(
+    CASE WHEN {units}[toks2[1]] IS NOT NULL THEN toks2[2:] ELSE toks2 END, '')), '') AS unit,
+  NULLIF(city, '') AS city, NULLIF(state, '') AS state, zip5
+FROM f
+"""
+
+
+def forms_sql(source: str) -> str:
+    """Add ``first_forms`` (the name and its canonical forms) by joining the nickname table."""
+    return f"""
+SELECT s.*, CASE WHEN s.first_name IS NULL THEN NULL ELSE list_sort(list_distinct(
+    list_concat([s.first_name, s.first_head], coalesce(n1.canon, []), coalesce(n2.canon, []))
+  )) END AS first_forms
+FROM {source} s
+LEFT JOIN tg_nick n1 ON n1.name = s.first_name
+LEFT JOIN tg_nick n2 ON n2.name = s.first_head
+"""
+
+
+def records_versions_sql(source: str) -> str:
+    """Collapse standardised taxpayer-year rows to one row per distinct identity version."""
+    keys = [c for c in STD_COLUMNS if c not in ("unique_id", "years")]
+    cols = ", ".join(keys)
+    return f"""
+SELECT 'r' || CAST(row_number() OVER (ORDER BY {cols}) AS VARCHAR) AS unique_id, {cols},
+  years
+FROM (
+  SELECT {cols}, list_sort(list_distinct(list(tax_year))) AS years
+  FROM ({forms_sql(source)}) GROUP BY ALL
+)
+"""
+
+
+def requests_std_sql(source: str) -> str:
+    """Standardised requests with ``unique_id`` = request id."""
+    cols = ", ".join(c for c in STD_COLUMNS if c not in ("unique_id",))
+    return f"SELECT src_id AS unique_id, {cols} FROM ({forms_sql(source)})"

@@ -1,0 +1,130 @@
+"""Files in, standardised Parquet out: record versions, requests and training requests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from taxgate.errors import InputError
+from taxgate.model import Request
+
+from .prepare import records_versions_sql, register_helpers, requests_std_sql, standardise_sql
+
+
+def read_sql(path: Path) -> str:
+    """A DuckDB table expression reading a records or requests file (Parquet or CSV)."""
+    if path.suffix.lower() == ".parquet" or path.is_dir():
+        target = f"{path}/**/*.parquet" if path.is_dir() else str(path)
+        return f"read_parquet('{target}')"
+    if path.suffix.lower() == ".csv":
+        return f"read_csv('{path}', header = true, all_varchar = true)"
+    raise InputError("records must be a Parquet or CSV file", file=str(path))
+
+
+def prepare_records(records: Path, work: Path) -> Path:
+    """Standardise ``records`` into record versions at ``work``; reused while unchanged."""
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / "record_versions.parquet"
+    key_file = work / "record_versions.key.json"
+    stat = records.stat()
+    key = {"path": str(records.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns}
+    if out.exists() and key_file.exists():
+        if json.loads(key_file.read_text(encoding="utf-8")) == key:
+            return out
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{work / 'duckdb_tmp'}'")
+    register_helpers(con)
+    con.execute(f"CREATE TEMP VIEW tg_raw AS SELECT * FROM {read_sql(records)}")
+    con.execute(f"CREATE TEMP TABLE tg_std AS {standardise_sql('tg_raw', is_records=True)}")
+    con.execute(f"COPY ({records_versions_sql('tg_std')}) TO '{out}' (FORMAT parquet)")
+    con.close()
+    key_file.write_text(json.dumps(key), encoding="utf-8")
+    return out
+
+
+def requests_table(
+    requests: Sequence[tuple[Request, tuple[int, ...]]], tins: Mapping[str, str] | None = None
+) -> pa.Table:
+    """Accepted requests and their years as an Arrow table of raw columns."""
+    cols = ("first_name", "middle_name", "last_name", "suffix", "date_of_birth")
+    addr = ("address_line1", "address_line2", "city", "state", "zip")
+    data: dict[str, list[object]] = {c: [] for c in ("request_id", *cols, *addr)}
+    data["tin"], data["years"] = [], []
+    for req, years in requests:
+        data["request_id"].append(req.request_id)
+        for c in (*cols, *addr):
+            data[c].append(getattr(req, c))
+        data["tin"].append((tins or {}).get(req.request_id) or None)
+        data["years"].append(sorted(set(years)))
+    schema = pa.schema(
+        [(c, pa.string()) for c in data if c != "years"] + [("years", pa.list_(pa.int32()))]
+    )
+    return pa.table(data, schema=schema)
+
+
+def prepare_requests(table: pa.Table, out: Path) -> Path:
+    """Standardise requests (the same SQL as records) into Parquet at ``out``."""
+    con = duckdb.connect()
+    register_helpers(con)
+    con.register("tg_req_raw", table)
+    std = standardise_sql("tg_req_raw", is_records=False)
+    con.execute(f"CREATE TEMP TABLE tg_req_std AS {std}")
+    con.execute(f"COPY ({requests_std_sql('tg_req_std')}) TO '{out}' (FORMAT parquet)")
+    con.close()
+    return out
+
+
+def training_requests(
+    con: duckdb.DuckDBPyConnection, records: Path, out: Path, seed: int, sample: int
+) -> Path:
+    """Request-like rows drawn from the records, with seeded, request-like variation.
+
+    Each sampled taxpayer-year row becomes a request for that year. Variation: first
+    name to a nickname (8%) or typo (4%); surname typo (4%); no date of birth (40%) or
+    one digit off (3%); no middle name (50%); street typo (4%); TIN kept (20%).
+    """
+    register_helpers(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE tg_nick_of AS SELECT c AS name, min(name) AS nick "
+        "FROM (SELECT name, unnest(canon) AS c FROM tg_nick) GROUP BY c"
+    )
+
+    def u(tag: str) -> str:
+        return f"(hash(CAST(tin AS VARCHAR) || tax_year || '{seed}{tag}') % 10000) / 10000.0"
+
+    src = read_sql(records)
+    first = "lower(trim(first_name))"
+    sql = f"""
+    WITH s AS (
+      SELECT * FROM {src}
+      ORDER BY hash(CAST(tin AS VARCHAR) || tax_year || '{seed}') LIMIT {int(sample)}
+    )
+    SELECT 't' || row_number() OVER (ORDER BY tin, tax_year) AS request_id,
+      CASE WHEN {u("f")} < 0.08 AND n.nick IS NOT NULL THEN n.nick
+           WHEN {u("f")} < 0.12 AND length(first_name) > 3
+           THEN first_name[1:1] || first_name[3:] ELSE first_name END AS first_name,
+      CASE WHEN {u("m")} < 0.5 THEN '' ELSE middle_name END AS middle_name,
+      CASE WHEN {u("l")} < 0.04 AND length(last_name) > 3
+           THEN last_name[1:2] || last_name[4:] ELSE last_name END AS last_name,
+      suffix,
+      CASE WHEN {u("d")} < 0.4 THEN NULL
+           WHEN {u("d")} < 0.43 THEN CAST(dob AS VARCHAR)[1:9] ||
+             CAST((CAST(CAST(dob AS VARCHAR)[10:10] AS INTEGER) + 1) % 10 AS VARCHAR)
+           ELSE CAST(dob AS VARCHAR) END AS date_of_birth,
+      CASE WHEN {u("a")} < 0.04 AND length(address_line1) > 8
+           THEN address_line1[1:6] || address_line1[8:] ELSE address_line1 END
+        AS address_line1,
+      address_line2, city, state, CAST(zip AS VARCHAR) AS zip,
+      CASE WHEN {u("t")} < 0.2 THEN CAST(tin AS VARCHAR) END AS tin,
+      [CAST(tax_year AS INTEGER)] AS years
+    FROM s LEFT JOIN tg_nick_of n ON n.name = {first}
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tg_train_raw AS {sql}")
+    std = standardise_sql("tg_train_raw", is_records=False)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tg_train_std AS {std}")
+    con.execute(f"COPY ({requests_std_sql('tg_train_std')}) TO '{out}' (FORMAT parquet)")
+    return out
