@@ -292,6 +292,28 @@ def _summary(decisions: list[dict[str, Any]]) -> None:
         out.print(t2)
 
 
+model_app = typer.Typer(no_args_is_help=True, help="The matching model.")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("train")
+def model_train(
+    engine: Annotated[str, typer.Option(help="duckdb or spark.")] = "duckdb",
+    seed: Annotated[int, typer.Option(help="Random seed (training is reproducible).")] = 42,
+    workdir: Workdir = None,
+) -> None:
+    """Train the matching model on the loaded records (also done on first use)."""
+    from taxgate import pipeline
+
+    if engine not in ("duckdb", "spark"):
+        raise UsageError("`--engine` must be duckdb or spark")
+    ws = _ws(workdir)
+    t0 = time.perf_counter()
+    with _progress("model") as update:
+        version = pipeline.train(ws, engine=engine, seed=seed, progress=update)
+    out.print(f"trained model {version} in {time.perf_counter() - t0:.1f} s")
+
+
 # ---------------------------------------------------------------- audit
 
 

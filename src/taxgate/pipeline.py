@@ -17,6 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
 from taxgate.audit.log import checkpoint_now
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.disclosure.response import write_response
@@ -125,24 +127,23 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
         )
         s.flush()
         known = repo.stored_request_ids(s, [r.request_id for r in unique])
-        s.bulk_insert_mappings(  # type: ignore[arg-type]
-            m.RequestRow,
-            [
-                {
-                    "request_id": r.request_id,
-                    "batch_id": info.batch_id,
-                    "row": r.row,
-                    "agency_code": info.agency,
-                    "received_at": now,
-                    "payload": r.as_dict(),
-                    "reason_key": reason_key(r),
-                    "case_key": case_key(r.case_number),
-                    "officer_key": officer_key(r.officer),
-                }
-                for r in unique
-                if r.request_id not in known
-            ],
-        )
+        fresh = [
+            {
+                "request_id": r.request_id,
+                "batch_id": info.batch_id,
+                "row": r.row,
+                "agency_code": info.agency,
+                "received_at": now,
+                "payload": r.as_dict(),
+                "reason_key": reason_key(r),
+                "case_key": case_key(r.case_number),
+                "officer_key": officer_key(r.officer),
+            }
+            for r in unique
+            if r.request_id not in known
+        ]
+        if fresh:
+            s.execute(insert(m.RequestRow), fresh)
         log.append(
             "batch_received",
             info.batch_id,
@@ -347,8 +348,12 @@ def process(
     say = progress or (lambda _stage, _done, _total: None)
     checked = intake(ws, folder)
     info = checked.info
+    unique: list[Request] = []
     seen: set[str] = set()
-    unique = [r for r in checked.requests if not (r.request_id in seen or seen.add(r.request_id))]  # type: ignore[func-returns-value]
+    for r in checked.requests:  # a request id repeated in the batch is decided once
+        if r.request_id not in seen:
+            seen.add(r.request_id)
+            unique.append(r)
     _register_batch(ws, checked, unique)
     with ws.transaction() as (s, _):
         earlier = repo.stored_decisions(s, [r.request_id for r in unique])
@@ -414,11 +419,53 @@ def _match(
     engine: str,
     say: Progress,
 ) -> list[MatchResult]:
-    from taxgate.matching import service as matching
+    from taxgate.matching.decide import Thresholds
+    from taxgate.matching.match import match_requests
 
     if not ws.paths.records.exists():
         raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")
-    return matching.match(ws, accepted, engine=engine, progress=say)
+    if not ws.paths.model.exists():
+        train(ws, engine=engine, progress=say)
+    mt = ws.rulebook.matching
+    thresholds = Thresholds(
+        match_threshold=mt.match_threshold,
+        ambiguity_threshold=mt.ambiguity_threshold,
+        review_threshold=mt.review_threshold,
+    )
+    return match_requests(
+        accepted,
+        ws.paths.records,
+        ws.paths.model,
+        thresholds,
+        engine=engine,
+        progress=lambda stage, frac: say(f"match: {stage}", int(frac * 100), 100),
+    )
+
+
+def train(
+    ws: Workspace, *, engine: str = "duckdb", seed: int = 42, progress: Progress | None = None
+) -> str:
+    """Train the matching model on the loaded records, save it, log the change; its version."""
+    from taxgate.matching.model import train_model
+
+    if not ws.paths.records.exists():
+        raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")
+    say = progress or (lambda _stage, _done, _total: None)
+    ws.paths.model.parent.mkdir(parents=True, exist_ok=True)
+    info = train_model(
+        ws.paths.records,
+        ws.paths.model,
+        seed=seed,
+        engine=engine,
+        progress=lambda stage, frac: say(f"train: {stage}", int(frac * 100), 100),
+    )
+    with ws.transaction() as (_, log):
+        log.append(
+            "model_change",
+            "matching-model",
+            {"version": info.version, "sha256": info.sha256, "seed": seed, "engine": engine},
+        )
+    return info.version
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
