@@ -161,18 +161,22 @@ WITH a AS (
   FROM c
 ), e AS (
   SELECT *,
-    CASE WHEN len(st) > 1 AND {suffixes}[st[-1]] IS NOT NULL THEN {suffixes}[st[-1]] END
-      AS street_suffix_,
-    CASE WHEN len(st) > 1 AND {suffixes}[st[-1]] IS NOT NULL THEN st[1:-2] ELSE st END AS st2
+    CASE WHEN len(st) > 2 AND {dirs}[st[-1]] IS NOT NULL THEN {dirs}[st[-1]] END AS post_,
+    CASE WHEN len(st) > 2 AND {dirs}[st[-1]] IS NOT NULL THEN st[1:-2] ELSE st END AS st1
   FROM d
 ), f AS (
   SELECT *,
-    CASE WHEN len(st2) > 1 AND {dirs}[st2[1]] IS NOT NULL THEN {dirs}[st2[1]]
-         WHEN len(st2) > 1 AND {dirs}[st2[-1]] IS NOT NULL THEN {dirs}[st2[-1]] END
-      AS directional_,
-    CASE WHEN len(st2) > 1 AND {dirs}[st2[1]] IS NOT NULL THEN st2[2:]
-         WHEN len(st2) > 1 AND {dirs}[st2[-1]] IS NOT NULL THEN st2[1:-2] ELSE st2 END AS st3
+    CASE WHEN len(st1) > 1 AND {suffixes}[st1[-1]] IS NOT NULL THEN {suffixes}[st1[-1]] END
+      AS street_suffix_,
+    CASE WHEN len(st1) > 1 AND {suffixes}[st1[-1]] IS NOT NULL THEN st1[1:-2] ELSE st1 END
+      AS st2
   FROM e
+), g AS (
+  SELECT *,
+    coalesce(CASE WHEN len(st2) > 1 AND {dirs}[st2[1]] IS NOT NULL THEN {dirs}[st2[1]] END,
+             post_) AS directional_,
+    CASE WHEN len(st2) > 1 AND {dirs}[st2[1]] IS NOT NULL THEN st2[2:] ELSE st2 END AS st3
+  FROM f
 )
 SELECT src_id, tin, tax_year, years,
   NULLIF(first_name, '') AS first_name, first_head,
@@ -190,7 +194,7 @@ SELECT src_id, tin, tax_year, years,
   NULLIF(coalesce(NULLIF(unit1, ''), array_to_string(
     CASE WHEN {units}[toks2[1]] IS NOT NULL THEN toks2[2:] ELSE toks2 END, '')), '') AS unit,
   NULLIF(city, '') AS city, NULLIF(state, '') AS state, zip5
-FROM f
+FROM g
 """
 
 

@@ -1,0 +1,120 @@
+"""Standardisation: the Python functions and their DuckDB SQL twins."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from taxgate.matching.prepare import register_helpers, requests_std_sql, standardise_sql
+from taxgate.matching.standardise import (
+    first_name_forms,
+    fold,
+    standardise_address,
+    standardise_name,
+    surname_parts,
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("123 Main Street", "123 MAIN ST"),
+        ("45 North Oak Avenue", "45 N Oak Ave"),
+        ("9 Elm Boulevard Apartment 12", "9 elm blvd apt 12"),
+        ("9 Elm Blvd #12", "9 Elm Boulevard Unit 12"),
+        ("700 Calle de la Paz", "700 CALLE DE LA PAZ"),
+    ],
+)
+def test_address_variants_standardise_alike(a: str, b: str) -> None:
+    assert standardise_address(a, "", "X", "TX", "78701") == standardise_address(
+        b, "", "X", "TX", "78701"
+    )
+
+
+def test_address_parts() -> None:
+    addr = standardise_address(
+        "1600 West Pennsylvania Avenue", "Suite 5", "Austin", "TX", "78701-1234"
+    )
+    assert (addr.house_number, addr.predirectional, addr.street_name, addr.suffix) == (
+        "1600",
+        "W",
+        "PENNSYLVANIA",
+        "AVE",
+    )
+    assert (addr.unit, addr.zip5) == ("5", "78701")
+
+
+def test_different_streets_stay_different() -> None:
+    one = standardise_address("12 Oak St", "", "X", "TX", "78701")
+    two = standardise_address("12 Oak Ave", "", "X", "TX", "78701")
+    assert one != two
+
+
+def test_accents_particles_and_double_surnames() -> None:
+    assert fold("José Ñúñez") == "jose nunez"
+    assert surname_parts("García-López") == ("garcia", "lopez")
+    assert surname_parts("de la Cruz") == ("cruz",)
+    assert standardise_name("Ali", "", "al-Hassan").last_parts == ("hassan",)
+    assert standardise_name("Ana", "", "Van der Berg").last == "berg"
+
+
+def test_nicknames_english_and_spanish() -> None:
+    assert "william" in first_name_forms("Bill")
+    assert "jose" in first_name_forms("Pepe")
+    assert "francisco" in first_name_forms("Paco")
+    assert not set(first_name_forms("Maria")) & set(first_name_forms("Pepe"))
+
+
+def test_name_suffix() -> None:
+    assert standardise_name("John", "", "Smith", "Jr.").suffix == "JR"
+    assert standardise_name("John", "", "Smith", "Senior").suffix == "SR"
+
+
+ADDRESSES = [
+    ("123 North Main Street", "Apt 4"),
+    ("45 W 3rd Ave", ""),
+    ("9 Oak Lane Unit B", ""),
+    ("1600 Pennsylvania Avenue NW", ""),
+    ("77 Calle del Sol", ""),
+    ("12 St Marys Rd", ""),
+    ("100 North Street", ""),
+    ("8 Elm Ct #12", ""),
+]
+
+
+def test_sql_twin_agrees_with_python() -> None:
+    con = duckdb.connect()
+    register_helpers(con)
+    n = len(ADDRESSES)
+    raw = pa.table(
+        {
+            "request_id": [str(i) for i in range(n)],
+            "first_name": ["Bill"] * n,
+            "middle_name": [""] * n,
+            "last_name": ["García-López"] * n,
+            "suffix": ["Jr"] * n,
+            "date_of_birth": ["1980-02-03"] * n,
+            "address_line1": [a for a, _ in ADDRESSES],
+            "address_line2": [b for _, b in ADDRESSES],
+            "city": ["Austin"] * n,
+            "state": ["TX"] * n,
+            "zip": ["78701-1234"] * n,
+            "tin": [None] * n,
+            "years": [[2022]] * n,
+        }
+    )
+    con.register("raw", raw)
+    con.execute(f"CREATE TABLE s AS {standardise_sql('raw', is_records=False)}")
+    rows = con.execute(
+        f"SELECT house_number, directional, street_name, street_suffix, unit, zip5, last_parts, "
+        f"first_forms FROM ({requests_std_sql('s')}) ORDER BY CAST(unique_id AS INT)"
+    ).fetchall()
+    for (line1, line2), row in zip(ADDRESSES, rows, strict=True):
+        py = standardise_address(line1, line2, "Austin", "TX", "78701-1234")
+        direction = py.predirectional or py.postdirectional
+        expected = (py.house_number, direction, py.street_name, py.suffix, py.unit, py.zip5)
+        got = tuple(v or "" for v in row[:6])
+        assert got == expected, line1
+        assert tuple(row[6]) == ("garcia", "lopez")
+        assert set(row[7]) == set(first_name_forms("Bill"))
