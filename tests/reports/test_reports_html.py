@@ -9,7 +9,7 @@ import pytest
 
 from taxgate.model import STATUSES
 from taxgate.reports.aggregate import aggregate
-from taxgate.reports.charts import bar_chart, histogram, nice_max
+from taxgate.reports.charts import bar_chart, histogram, nice_scale
 from taxgate.reports.codes import CODE_EXPLANATIONS
 from taxgate.reports.html import render_html
 
@@ -245,11 +245,16 @@ def test_an_empty_report_renders() -> None:
 
 
 def test_chart_geometry() -> None:
-    assert [nice_max(v) for v in (0, 1, 3, 7, 11, 101)] == [1, 1, 5, 10, 20, 200]
+    for value in (0, 1, 3, 7, 11, 99, 101, 4999, 22318, 10**7 + 1):
+        top, step = nice_scale(value)
+        assert top >= value and top % step == 0 and top // step <= 5
+        assert top - step < max(value, 1)  # no empty step at the top
+        assert str(step).strip("0") in ("1", "2", "25", "5")
     chart = bar_chart([("a", 10), ("b", 5), ("c", 0)], width=400, label_width=100)
     widths = [bar.width for bar in chart.bars]
     assert widths[0] == 2 * widths[1] and widths[2] == 0
     assert all(bar.x == 100 for bar in chart.bars)
+    assert [tick.label for tick in chart.ticks] == ["0", "2", "4", "6", "8", "10"]
     assert chart.bars[1].y > chart.bars[0].y
     hist = histogram([0.0, 0.01, 0.5, 1.0, 1.5, -1.0], bins=10)
     assert [bar.value for bar in hist.bars] == [3, 0, 0, 0, 0, 1, 0, 0, 0, 2]

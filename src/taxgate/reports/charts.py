@@ -44,15 +44,25 @@ class Chart:
     scale_max: int
 
 
-def nice_max(value: int) -> int:
-    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (at least 1)."""
-    if value <= 1:
-        return 1
-    power: int = 10 ** int(math.floor(math.log10(value)))
-    for step in (1, 2, 5, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power  # pragma: no cover - the loop always returns
+def nice_scale(value: int, intervals: int = 5) -> tuple[int, int]:
+    """A round axis for counts up to ``value``: ``(top, step)`` with at most ``intervals`` steps.
+
+    The step is a whole 1, 2, 2.5 or 5 times a power of ten; the top is the first multiple
+    of the step at or above ``value`` (at least one step).
+
+    Example:
+        >>> nice_scale(22318), nice_scale(92), nice_scale(3), nice_scale(0)
+        ((25000, 5000), (100, 20), (3, 1), (1, 1))
+    """
+    value = max(value, 1)
+    power = 1
+    while True:
+        for mantissa in (1.0, 2.0, 2.5, 5.0):
+            step = mantissa * power
+            if step.is_integer() and step * intervals >= value:
+                whole = int(step)
+                return whole * -(-value // whole), whole
+        power *= 10
 
 
 def bar_chart(
@@ -72,7 +82,7 @@ def bar_chart(
     """
     plot = width - label_width - 40
     top = 4.0
-    scale_max = nice_max(max((v for _, v in items), default=0))
+    scale_max, scale_step = nice_scale(max((v for _, v in items), default=0))
     bars = tuple(
         Bar(
             label=label,
@@ -85,7 +95,10 @@ def bar_chart(
         for i, (label, value) in enumerate(items)
     )
     bottom = top + len(items) * (row_height + gap)
-    ticks = tuple(Tick(label_width + plot * k / 4, _count(scale_max * k / 4)) for k in range(5))
+    ticks = tuple(
+        Tick(label_width + plot * k / scale_max, str(k))
+        for k in range(0, scale_max + 1, scale_step)
+    )
     return Chart(width, bottom + 20, bars, ticks, label_width, bottom, scale_max)
 
 
@@ -108,9 +121,9 @@ def histogram(
     for value in values:
         index = min(bins - 1, max(0, math.floor(value * bins)))
         counts[index] += 1
-    left, bottom, top = 40.0, height - 24, 8.0
+    left, bottom, top = 56.0, height - 24, 8.0
     plot_w, plot_h = width - left - 20, bottom - top
-    scale_max = nice_max(max(counts, default=0))
+    scale_max, _ = nice_scale(max(counts, default=0))
     step = plot_w / bins
     bars = tuple(
         Bar(
@@ -125,7 +138,3 @@ def histogram(
     )
     ticks = tuple(Tick(left + plot_w * k / 4, f"{k / 4:.2f}") for k in range(5))
     return Chart(width, height, bars, ticks, left, bottom, scale_max)
-
-
-def _count(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
