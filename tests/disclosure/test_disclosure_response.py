@@ -10,11 +10,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from taxgate.canonical import canonical_json
+from taxgate.disclosure.fields import load_catalogue
+from taxgate.disclosure.plan import plan_disclosure
 from taxgate.disclosure.response import (
     MANIFEST_FILE,
     RESPONSE_FILE,
     key_id_for,
     response_bytes,
+    response_line,
     verify_response,
     write_response,
 )
@@ -205,3 +208,22 @@ def test_a_signed_manifest_with_a_wrong_count_is_refused(out: Path) -> None:
     path.write_text(json.dumps(manifest))
     with pytest.raises(InputError, match="holds 3 lines, the manifest says 7"):
         verify_response(out, KEY.public_key())
+
+
+def test_a_plan_becomes_a_response_line_that_round_trips(tmp_path: Path) -> None:
+    rows = [{"tax_year": 2022, "wages": 5, "phone": "x", "last_name": "Synthetic"}]
+    plan = plan_disclosure(
+        ["wages", "phone", "last_name"], [2022], "DISCLOSED", rows, load_catalogue()
+    )
+    line = response_line("R-9", plan, [2022, 2022])
+    assert line == {
+        "request_id": "R-9",
+        "fields": {"wages": {"2022": 5}, "last_name": "Synthetic"},
+        "tax_years": [2022],
+    }
+    assert plan.disclosed_fields == ("wages", "last_name")
+    assert plan.withheld_dicts() == [{"field": "phone", "code": "D-TRI"}]
+    write_response(tmp_path, "B", "A", [line], KEY, KEY_ID)
+    assert verify_response(tmp_path, KEY.public_key()) == 1
+    assert json.loads((tmp_path / RESPONSE_FILE).read_text()) == line
+    assert "tin" in response_line("R-9", plan, [2022], tin="900-00-0009")

@@ -7,7 +7,12 @@
 
 from taxgate.disclosure.fields import Catalogue, FieldSpec, load_catalogue
 from taxgate.disclosure.plan import Plan, plan_disclosure
-from taxgate.disclosure.response import key_id_for, verify_response, write_response
+from taxgate.disclosure.response import (
+    key_id_for,
+    response_line,
+    verify_response,
+    write_response,
+)
 
 __all__ = [
     "Catalogue",
@@ -16,6 +21,7 @@ __all__ = [
     "key_id_for",
     "load_catalogue",
     "plan_disclosure",
+    "response_line",
     "verify_response",
     "write_response",
 ]

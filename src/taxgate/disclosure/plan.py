@@ -65,6 +65,15 @@ class Plan:
     def is_empty(self) -> bool:
         return not self.disclosed and not self.withheld
 
+    @property
+    def disclosed_fields(self) -> tuple[str, ...]:
+        """The names of the disclosed fields (decisions.jsonl ``disclosed_fields``)."""
+        return tuple(self.disclosed)
+
+    def withheld_dicts(self) -> list[dict[str, str]]:
+        """decisions.jsonl ``withheld_fields``: ``[{"field": ..., "code": ...}, ...]``."""
+        return [{"field": w.field, "code": w.code} for w in self.withheld]
+
 
 EMPTY_PLAN = Plan(disclosed=MappingProxyType({}))
 

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from taxgate.canonical import canonical_json
+from taxgate.disclosure.plan import Plan
 from taxgate.errors import InputError
 
 RESPONSE_FILE = "response.jsonl"
@@ -41,6 +42,24 @@ def key_id_for(public_key: Ed25519PublicKey) -> str:
     """A short, stable name for a public key: the first 16 hex digits of SHA-256 of its bytes."""
     raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def response_line(
+    request_id: str, plan: Plan, tax_years: Sequence[int], *, tin: str | None = None
+) -> dict[str, object]:
+    """One ``response.jsonl`` line from a DISCLOSED request's plan.
+
+    ``tin`` is added only when given: pass it only if the request asked for it (it is
+    then in ``plan.disclosed`` already, so normally leave it out).
+    """
+    line: dict[str, object] = {
+        "request_id": request_id,
+        "fields": dict(plan.disclosed),
+        "tax_years": sorted({int(y) for y in tax_years}),
+    }
+    if tin is not None:
+        line["tin"] = tin
+    return line
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
