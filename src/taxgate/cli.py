@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from taxgate.errors import TaxgateError, UsageError
+from taxgate.errors import InputError, TaxgateError, UsageError
 from taxgate.workspace import Workspace
 
 app = typer.Typer(
@@ -330,18 +330,106 @@ def audit_checkpoint(workdir: Workdir = None) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(workdir: Workdir = None) -> None:
+def audit_verify(
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Verify an export file, with no store.")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="The tax agency's verifier key (for --export).")
+    ] = None,
+    workdir: Workdir = None,
+) -> None:
     """Rebuild the log and check it against every checkpoint and every stored row."""
+    if export is not None:
+        from taxgate.audit.export import verify_export
+
+        try:
+            doc = json.loads(export.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            raise InputError("not a readable audit export", file=str(export)) from None
+        rep = verify_export(doc, key)
+        out.print(
+            f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, root {rep.root}"
+        )
+        return
     from taxgate.audit.log import verify_log
 
     ws = _ws(workdir)
-    key = ws.agency_key()
+    pub = ws.agency_key().public_key()
     with ws.transaction() as (s, _):
-        report = verify_log(s, key.public_key())
+        report = verify_log(s, pub)
     out.print(
-        f"audit log verified: {report.size:,} entries, "
-        f"{report.checkpoints} checkpoints, root {report.root}"
+        f"audit log verified: {report.size:,} entries, {report.checkpoints} checkpoints, "
+        f"root {report.root}, {report.unsigned_tail} entries after the latest checkpoint"
     )
+
+
+@audit_app.command("prove")
+def audit_prove(index: int, workdir: Workdir = None) -> None:
+    """Print an inclusion proof for entry INDEX against the latest checkpoint."""
+    from taxgate.audit import log as audit_log
+    from taxgate.audit.checkpoint import parse_checkpoint
+    from taxgate.audit.export import inclusion
+
+    ws = _ws(workdir)
+    ws.agency_key()
+    with ws.transaction() as (s, _):
+        text = audit_log.latest_checkpoint(s)
+        if text is None:
+            raise UsageError("no checkpoint yet: run `taxgate audit checkpoint`")
+        head = parse_checkpoint(text)
+        proof = inclusion(audit_log.leaf_hashes(s, head.size), index, head.size, head.root)
+        entry = audit_log.entry_bytes(s, index)
+    proof["entry"] = entry.decode("utf-8")
+    proof["checkpoint"] = text
+    sys.stdout.write(json.dumps(proof, indent=2, ensure_ascii=False) + "\n")
+
+
+@audit_app.command("consistency")
+def audit_consistency(old_size: int, new_size: int, workdir: Workdir = None) -> None:
+    """Print a consistency proof between two tree sizes (e.g. two checkpoints)."""
+    import base64
+
+    from taxgate.audit import log as audit_log
+    from taxgate.audit.tree import MerkleTree
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, _):
+        tree = MerkleTree(audit_log.leaf_hashes(s, new_size))
+    if not 0 <= old_size <= new_size <= tree.size:
+        raise UsageError(f"sizes must satisfy 0 <= OLD <= NEW <= {tree.size}")
+    b64 = base64.b64encode
+    doc = {
+        "old_size": old_size,
+        "new_size": new_size,
+        "old_root": b64(tree.root(old_size)).decode(),
+        "new_root": b64(tree.root(new_size)).decode(),
+        "proof": [b64(h).decode() for h in tree.consistency_proof(old_size, new_size)],
+    }
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+@audit_app.command("export")
+def audit_export(file: Path, workdir: Workdir = None) -> None:
+    """Write the log's entries and checkpoints for an overseer."""
+    from taxgate.audit import log as audit_log
+    from taxgate.audit.checkpoint import verifier_key
+    from taxgate.audit.export import build_export
+
+    ws = _ws(workdir)
+    pub = ws.agency_key().public_key()
+    with ws.transaction() as (s, _):
+        doc = build_export(
+            audit_log.ORIGIN,
+            verifier_key(audit_log.KEY_NAME, pub),
+            audit_log.all_entries(s),
+            audit_log.checkpoint_texts(s),
+        )
+    file.write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    out.print(
+        f"wrote {len(doc['entries']):,} entries and {len(doc['checkpoints'])} checkpoints to {file}"
+    )
+    out.print(f"verifier key: {doc['verifier_key']}")
 
 
 # ---------------------------------------------------------------- demo

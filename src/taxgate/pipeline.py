@@ -341,7 +341,6 @@ def process(
     engine: str = "duckdb",
     today: date | None = None,
     progress: Progress | None = None,
-    match_only_rules: bool = False,
 ) -> Outcome:
     """Run a batch through every stage and write its outputs to ``out_dir``."""
     today = today or datetime.now(UTC).date()
@@ -367,14 +366,13 @@ def process(
     }
     say("rules", len(unique), len(unique))
     matches: dict[str, MatchResult] = {}
-    if not match_only_rules:
-        accepted = [
-            (r, rules[r.request_id].tax_years)
-            for r in pending
-            if rules[r.request_id].outcome != "rejected"
-        ]
-        if accepted:
-            matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say)}
+    accepted = [
+        (r, rules[r.request_id].tax_years)
+        for r in pending
+        if rules[r.request_id].outcome != "rejected"
+    ]
+    if accepted:
+        matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say)}
     for start in range(0, len(pending), CHUNK):
         part = pending[start : start + CHUNK]
         tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]

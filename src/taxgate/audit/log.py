@@ -224,3 +224,23 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
             f"the audit log does not verify ({len(problems)} problems): " + "; ".join(problems[:50])
         )
     return VerifyReport(size, tree.root().hex(), len(cps), size - signed_size)
+
+
+def latest_checkpoint(s: Session) -> str | None:
+    row = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
+    return row.text if row else None
+
+
+def checkpoint_texts(s: Session) -> list[str]:
+    return list(s.scalars(select(m.Checkpoint.text).order_by(m.Checkpoint.id)))
+
+
+def entry_bytes(s: Session, index: int) -> bytes:
+    data = s.scalar(select(m.AuditEntry.entry).where(m.AuditEntry.idx == index))
+    if data is None:
+        raise AuditError(f"no audit entry {index}")
+    return bytes(data)
+
+
+def all_entries(s: Session) -> list[bytes]:
+    return [bytes(e) for e in s.scalars(select(m.AuditEntry.entry).order_by(m.AuditEntry.idx))]
