@@ -168,31 +168,24 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
             entries[idx] = (entry.event_type, entry.object)
         hashes += h
         expected += 1
-    size = expected
     tree = MerkleTree(bytes(hashes))
+    size = tree.size
     cps = list(s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id)))
     signed_size = 0
     previous: tuple[int, bytes] | None = None
     for cp in cps:
         try:
             head = verify_checkpoint(cp.text, public_key, KEY_NAME)
+            if head.size > size:
+                raise AuditError(f"covers {head.size} entries, the log holds {size}")
+            if tree.root(head.size) != head.root:
+                raise AuditError(f"the entries up to {head.size} do not hash to its root")
+            if previous is not None:
+                proof = tree.consistency_proof(previous[0], head.size)
+                verify_consistency(previous[0], head.size, proof, previous[1], head.root)
         except AuditError as e:
             problems.append(f"checkpoint {cp.id}: {e}")
             continue
-        if head.size > size:
-            problems.append(f"checkpoint {cp.id}: covers {head.size} entries, the log holds {size}")
-            continue
-        if tree.root(head.size) != head.root:
-            problems.append(
-                f"checkpoint {cp.id}: the entries up to {head.size} do not hash to its root"
-            )
-            continue
-        if previous is not None and previous[0] <= head.size:
-            proof = tree.consistency_proof(previous[0], head.size)
-            try:
-                verify_consistency(previous[0], head.size, proof, previous[1], head.root)
-            except AuditError as e:
-                problems.append(f"checkpoint {cp.id}: not consistent with the one before ({e})")
         previous = (head.size, head.root)
         signed_size = max(signed_size, head.size)
     for rid, status, idx in s.execute(
