@@ -52,7 +52,8 @@ def match_requests(
         progress: called with (stage, fraction done).
         tins: optional TIN per request id; it adds evidence, never stands in for an address.
         min_match_weight: drop scored pairs below this weight (speed at scale).
-        stats: if given, filled with counts (comparisons per blocking rule, timings).
+        stats: if given, filled with counts (comparisons per blocking rule); when it holds
+            ``pairs_out`` (a path), the (request, taxpayer) pairs blocking found go there.
     """
     say = progress or (lambda _s, _f: None)
     info = load_model(model)
@@ -73,6 +74,11 @@ def match_requests(
         rows = _top_two(con, predictions)
         if stats is not None:
             stats.update(_counts(con, predictions))
+            if stats.get("pairs_out"):
+                con.execute(
+                    "COPY (SELECT DISTINCT unique_id_l AS l, tin_r AS tin FROM tg_pairs) "
+                    f"TO '{stats['pairs_out']}' (FORMAT parquet)"
+                )
         results = _results(con, predictions, rows, requests, thresholds, levels, info.version)
         con.close()
         if eng.spark is None:
