@@ -63,7 +63,7 @@ STATUS_EXPLANATIONS: Mapping[str, str] = MappingProxyType(
         "NO_MATCH": "no taxpayer matched",
         "AMBIGUOUS": "several taxpayers matched",
         "PENDING_REVIEW": "waiting for a reviewer",
-        "WITHHELD": "a reviewer refused",
+        "WITHHELD": "nothing went out: a reviewer refused, or every requested field was withheld",
         "DISCLOSED": "information went out",
     }
 )
