@@ -175,7 +175,35 @@ json_values = st.recursive(
 )
 
 
-@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5), st.text(min_size=1))
-def test_every_entry_round_trips(details: dict[str, Any], user: str) -> None:
-    e = _entry(details=details, user=user)
-    assert decode_entry(encode_entry(e)) == e
+def _fields(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "v": e.v,
+        "time": e.time,
+        "user": e.user,
+        "event_type": e.event_type,
+        "outcome": e.outcome,
+        "origin": e.origin,
+        "object": e.object,
+        "details": dict(e.details),
+        "masked": list(e.masked),
+    }
+
+
+@given(
+    st.dictionaries(st.text(max_size=8), json_values, max_size=5),
+    st.text(min_size=1),
+    st.text(),
+    st.lists(st.text(min_size=1, max_size=5), max_size=4),
+)
+def test_every_entry_is_canonical_json_and_round_trips(
+    details: dict[str, Any], user: str, obj: str, masked: list[str]
+) -> None:
+    e = _entry(details=details, user=user, origin=user, object=obj, masked=tuple(masked))
+    data = encode_entry(e)
+    assert data == canonical_json(_fields(e))
+    assert decode_entry(data) == e
+
+
+def test_version_must_be_the_integer_one() -> None:
+    with pytest.raises(AuditError):
+        _entry(v=True)
