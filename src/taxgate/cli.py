@@ -432,6 +432,131 @@ def audit_export(file: Path, workdir: Workdir = None) -> None:
     out.print(f"verifier key: {doc['verifier_key']}")
 
 
+# ---------------------------------------------------------------- review, accounting, oversight
+
+review_app = typer.Typer(no_args_is_help=True, help="The human review queue.")
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+def review_list(workdir: Workdir = None) -> None:
+    """Requests waiting for a human decision."""
+    from taxgate.review import pending
+
+    rows = pending(_ws(workdir))
+    table = Table(
+        "request", "batch", "agency", "match probability", "codes", title="Pending review"
+    )
+    for p in rows:
+        prob = "" if p.probability is None else f"{p.probability:.4f}"
+        table.add_row(p.request_id, p.batch_id, p.agency, prob, ", ".join(p.codes))
+    out.print(table)
+    out.print(f"{len(rows):,} pending")
+
+
+@review_app.command("decide")
+def review_decide(
+    request_id: str,
+    approve: Annotated[bool, typer.Option("--approve", help="Approve: disclose.")] = False,
+    refuse: Annotated[bool, typer.Option("--refuse", help="Refuse: withhold.")] = False,
+    note: Annotated[str, typer.Option(help="Why (kept in the store, not in the log).")] = "",
+    as_user: Annotated[str | None, typer.Option("--as", help="Reviewer (default: you).")] = None,
+    workdir: Workdir = None,
+) -> None:
+    """Approve or refuse a pending request (two people: not the submitter or processor)."""
+    from taxgate.review import decide_review
+
+    if approve == refuse:
+        raise UsageError("say exactly one of `--approve` or `--refuse`")
+    ws = _ws(workdir, user=as_user)
+    body = decide_review(ws, request_id, approve=approve, note=note, user=ws.user)
+    out.print(f"request {request_id}: {body['status']}")
+
+
+@app.command()
+def disclosures(
+    tin: Annotated[str | None, typer.Option(help="Every disclosure about this taxpayer.")] = None,
+    request: Annotated[str | None, typer.Option(help="The disclosure for this request.")] = None,
+    workdir: Workdir = None,
+) -> None:
+    """The record of disclosures (6103(p)(3)(A)), as JSON lines."""
+    from taxgate.accounting import accounting
+
+    if (tin is None) == (request is None):
+        raise UsageError("say exactly one of `--tin` or `--request`")
+    for row in accounting(_ws(workdir), tin=tin, request_id=request):
+        sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+@app.command()
+def reaudit(
+    rulebook: Annotated[Path, typer.Option(help="The rulebook to judge past disclosures by.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the findings as JSON.")
+    ] = None,
+    workdir: Workdir = None,
+    config: Config = None,
+) -> None:
+    """Judge every past disclosure again under another rulebook."""
+    from dataclasses import asdict
+
+    from taxgate.reaudit import reaudit as run
+
+    result = run(_ws(workdir, config), rulebook)
+    table = Table(
+        "request",
+        "batch",
+        "agency",
+        "codes",
+        "decided under",
+        title=f"Disclosures rulebook {result.rulebook_version} would have refused",
+    )
+    for f in result.refused:
+        table.add_row(f.request_id, f.batch_id, f.agency, ", ".join(f.codes), f.original_rulebook)
+    out.print(table)
+    out.print(
+        f"{len(result.refused):,} of {result.disclosed:,} past disclosures would have been "
+        f"refused under {result.rulebook_version} (logged as audit entry {result.audit_index})"
+    )
+    if out_file is not None:
+        doc = {
+            "rulebook_version": result.rulebook_version,
+            "disclosed": result.disclosed,
+            "refused": [asdict(f) for f in result.refused],
+            "audit_index": result.audit_index,
+        }
+        out_file.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command()
+def report(
+    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    workdir: Workdir = None,
+) -> None:
+    """The oversight report over everything processed."""
+    from taxgate.oversight import write_report
+
+    n = write_report(_ws(workdir), out_file)
+    out.print(f"wrote {out_file} ({n:,} decisions)")
+
+
+@app.command("verify-response")
+def verify_response_cmd(
+    folder: Path,
+    public_key: Annotated[
+        Path | None, typer.Option(help="The tax agency's public key (default: this work folder's).")
+    ] = None,
+    workdir: Workdir = None,
+) -> None:
+    """Check a response folder against the tax agency's signature."""
+    from taxgate.disclosure.response import verify_response
+    from taxgate.intake.signing import load_public_key
+
+    key = load_public_key(public_key) if public_key else _ws(workdir).agency_key().public_key()
+    n = verify_response(folder, key)
+    out.print(f"response verified: {n:,} disclosed requests, signature good")
+
+
 # ---------------------------------------------------------------- demo
 
 

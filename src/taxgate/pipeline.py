@@ -205,10 +205,9 @@ def decide(
     tin = ""
     if rule.outcome == "rejected":
         status = "REJECTED"
-    elif rule.outcome == "review":
-        status = "PENDING_REVIEW"
-        if match is not None and match.verdict in ("MATCH", "REVIEW"):
-            tin = match.tin or ""
+    elif rule.outcome == "review" and match is not None and match.verdict in ("MATCH", "REVIEW"):
+        status = "PENDING_REVIEW"  # a rule asks for a human; the match is kept for approval
+        tin = match.tin or ""
     elif match is None or match.verdict not in ("MATCH",):
         verdict = match.verdict if match else "M-NONE"
         status = VERDICT_STATUS.get(verdict, "NO_MATCH")
@@ -230,6 +229,7 @@ def decide(
     body: dict[str, Any] = {
         "request_id": rule.request_id,
         "status": status,
+        "tax_years": list(rule.tax_years),
         "reasons": [r.as_dict() for r in reasons],
         "match": _match_block(match),
         "disclosed_fields": sorted(disclosed),

@@ -118,16 +118,19 @@ def stored_request_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
 
 
 def history(
-    s: Session, agency: str, days: int, exclude_batch: str, today: datetime | None = None
+    s: Session, agency: str, days: int, exclude_batch: str, at: datetime | None = None
 ) -> tuple[list[str], dict[str, int], dict[str, frozenset[str]]]:
-    """The agency's requests of the last ``days`` days, before this batch: reason keys,
-    requests per case, distinct cases per officer."""
-    since = ((today or datetime.now(UTC)) - timedelta(days=days)).isoformat()
+    """The agency's requests in the ``days`` days before ``at`` (default: now), other than
+    this batch's: reason keys, requests per case, distinct cases per officer."""
+    end = at or datetime.now(UTC)
+    since = (end - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
     q = select(m.RequestRow.reason_key, m.RequestRow.case_key, m.RequestRow.officer_key).where(
         m.RequestRow.agency_code == agency,
         m.RequestRow.received_at >= since,
         m.RequestRow.batch_id != exclude_batch,
     )
+    if at is not None:
+        q = q.where(m.RequestRow.received_at < at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
     reasons: list[str] = []
     cases: Counter[str] = Counter()
     officers: dict[str, set[str]] = {}

@@ -1,0 +1,40 @@
+"""The oversight report over everything the store holds (``taxgate report``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from taxgate.audit.log import latest_checkpoint, log_size
+from taxgate.reports.aggregate import aggregate
+from taxgate.reports.html import render_html
+from taxgate.storage import models as m
+from taxgate.storage import repo
+from taxgate.workspace import Workspace
+
+
+def write_report(ws: Workspace, out_file: Path) -> int:
+    """Aggregate every stored decision and write the HTML report; returns the count."""
+    with ws.transaction() as (s, _):
+        decisions = list(s.scalars(select(m.Decision.body)))
+        meta = {
+            rid: {"agency": agency, "statute": str(payload.get("statute", ""))}
+            for rid, agency, payload in s.execute(
+                select(m.RequestRow.request_id, m.RequestRow.agency_code, m.RequestRow.payload)
+            )
+        }
+        audit = {"tree_size": log_size(s), "checkpoint": latest_checkpoint(s) or ""}
+    data = aggregate(
+        decisions,
+        meta,
+        title="taxgate oversight report",
+        generated_at=repo.now_iso(),
+        audit=audit,
+    )
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_file.with_name(out_file.name + ".tmp")
+    tmp.write_text(render_html(data), encoding="utf-8")
+    os.replace(tmp, out_file)
+    return len(decisions)
