@@ -43,6 +43,7 @@ OFFICER_TITLES: tuple[str, ...] = (
     "deputy", "trooper", "sheriff", "ssa", "sac", "sa", "tfo", "dr", "mr", "mrs",
     "ms", "mx",
 )  # fmt: skip
+_TITLE_WORDS = frozenset(w for t in OFFICER_TITLES for w in t.split())
 _APOSTROPHES = "'’"
 _ALLOWED_PUNCT = frozenset(" -.'’")
 _TITLE_RE = re.compile(
@@ -128,7 +129,7 @@ def officer_problem(officer: str) -> str | None:
     if not text:
         return "no investigating officer is named"
     name = strip_titles(text)
-    if not name:
+    if not name or all(t in _TITLE_WORDS for t in _simple(name).split()):
         return "the officer is a title without a name"
     problem = name_problem(name, "officer")
     if problem is not None:

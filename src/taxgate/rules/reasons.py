@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from array import array
@@ -125,9 +126,22 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def overlap_k(threshold: float) -> int:
+    """Shared prefix tokens required: 3 when sets under 3 elements can only match themselves."""
+    return 3 if threshold >= 0.8 else 1
+
+
 def _candidate_runs(table: ShingleTable, threshold: float) -> list[np.ndarray]:
-    """Groups of key indexes that share a prefix shingle (rarest-first order)."""
+    """Groups of key indexes whose prefixes share ``k`` shingles (rarest-first order).
+
+    If ``|x & y| >= a`` then the first ``|x| - a + k`` shingles of ``x`` and of ``y`` (in one
+    global order) hold the same ``k`` smallest common shingles; with ``a = ceil(t * |x|)``
+    every pair at Jaccard ``>= t`` shares a ``k``-combination of its prefixes. Ranking the
+    rarest shingles first and indexing ``k``-combinations keeps the runs short even when
+    reasons are written from the same few phrases.
+    """
     n = len(table)
+    k = overlap_k(threshold)
     if n < 2 or not table.flat:
         return []
     flat = np.frombuffer(table.flat, dtype=np.uint32)
@@ -140,22 +154,40 @@ def _candidate_runs(table: ShingleTable, threshold: float) -> list[np.ndarray]:
     seg = np.repeat(np.arange(n, dtype=np.uint64), sizes)
     composite = np.sort((seg << np.uint64(32)) | rank[inverse])
     del inverse, seg
-    prefix = sizes - np.ceil(threshold * sizes - 1e-9).astype(np.int64) + 1
-    pos = np.arange(len(flat), dtype=np.int64) - np.repeat(offsets[:-1], sizes)
-    keep = pos < np.repeat(prefix, sizes)
-    picked = composite[keep]
-    del composite, pos, keep
-    tok = picked & np.uint64(_MASK)
-    key = (picked >> np.uint64(32)).astype(np.int64)
-    shared = counts[order][tok.astype(np.int64)] > 1
-    tok, key = tok[shared], key[shared]
-    by_tok = np.argsort(tok, kind="stable")
-    tok, key = tok[by_tok], key[by_tok]
-    if len(tok) == 0:
+    plen = sizes - np.ceil(threshold * sizes - 1e-9).astype(np.int64) + k
+    plen = np.where(sizes >= k, np.minimum(plen, sizes), 0)
+    width = int(plen.max()) if len(plen) else 0
+    if width < k:
         return []
-    starts = np.flatnonzero(np.r_[True, tok[1:] != tok[:-1]])
-    ends = np.r_[starts[1:], len(tok)]
-    return [key[s:e] for s, e in zip(starts, ends, strict=True) if e - s > 1]
+    rows = np.flatnonzero(plen >= k)
+    rows = rows[np.argsort(-plen[rows], kind="stable")]
+    grid = np.empty((len(rows), width), dtype=np.uint64)
+    for col in range(width):
+        live = plen[rows] > col
+        idx = offsets[:-1][rows[live]] + col
+        grid[: int(live.sum()), col] = composite[idx] & np.uint64(_MASK)
+    del composite
+    mults = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B1))
+    keys_parts: list[np.ndarray] = []
+    owners_parts: list[np.ndarray] = []
+    lens = plen[rows]
+    for combo in itertools.combinations(range(width), k):
+        m = int(np.searchsorted(-lens, -(combo[-1] + 1), side="right"))
+        if m == 0:
+            continue
+        h = np.zeros(m, dtype=np.uint64)
+        for mult, col in zip(mults, combo, strict=False):
+            h += (grid[:m, col] + np.uint64(1)) * mult
+        keys_parts.append(h)
+        owners_parts.append(rows[:m])
+    keys = np.concatenate(keys_parts)
+    owners = np.concatenate(owners_parts)
+    by_key = np.argsort(keys, kind="stable")
+    keys, owners = keys[by_key], owners[by_key]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    multi = (ends - starts) > 1
+    return [owners[s:e] for s, e in zip(starts[multi], ends[multi], strict=True)]
 
 
 def group_keys(table: ShingleTable, threshold: float) -> list[int]:
@@ -163,6 +195,7 @@ def group_keys(table: ShingleTable, threshold: float) -> list[int]:
     n = len(table)
     uf = _UnionFind(n)
     sets: dict[int, set[int]] = {}
+    checked: set[tuple[int, int]] = set()
 
     def members(i: int) -> set[int]:
         got = sets.get(i)
@@ -175,8 +208,9 @@ def group_keys(table: ShingleTable, threshold: float) -> list[int]:
         for x, a in enumerate(ids):
             sa = members(a)
             for b in ids[x + 1 :]:
-                if uf.find(a) == uf.find(b):
+                if a == b or uf.find(a) == uf.find(b) or (a, b) in checked:
                     continue
+                checked.add((a, b))
                 sb = members(b)
                 small, large = sorted((len(sa), len(sb)))
                 if small < threshold * large:

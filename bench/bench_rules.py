@@ -1,0 +1,213 @@
+"""Rule stage speed: 1.28 million requests (the size of the 2025 exchange) through evaluate.
+
+The measured run happens in a subprocess so that its peak RSS is its own. Requests come from
+the synthetic generator when it is installed (``taxgate.synth``), else from a small local
+generator of varied requests (valid ones and every kind of defect). The baseline is a plain
+``usaddress.tag`` loop over the same street lines, timed on a sample and extrapolated.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+FULL = 1_280_000
+QUICK = 20_000
+USADDRESS_SAMPLE = 20_000
+
+FIRST = (
+    "Ana María José Luis Wei Mei Olumide Aisha Dmitri Sofia Jean-Luc Thị Nguyễn Zoë Ahmed Ewa"
+).split()
+LAST = (
+    "García-López O'Brien Nguyễn Zhang Al-Rashid Wójcik Kovačević Smith Johnson Okafor "
+    "Petrov Rossi Müller Haddad Kim Patel"
+).split()
+STREETS = "Main Oak Maple Cedar Pine Elm Lake Hill Park Washington Lincoln Jefferson".split()
+TYPES = "St Ave Rd Blvd Ln Dr Ct Way Pl".split()
+PLACES = [("Austin", "TX", "787"), ("Miami", "FL", "331"), ("Chicago", "IL", "606"),
+          ("Brooklyn", "NY", "112"), ("Denver", "CO", "802"), ("Phoenix", "AZ", "850"),
+          ("Seattle", "WA", "981"), ("Boston", "MA", "021")]  # fmt: skip
+VERBS = "received sent wired deposited transferred withdrew forwarded concealed".split()
+OBJECTS = "payments invoices passports visas ledgers parcels vehicles accounts".split()
+WHERE = "warehouse storefront marina depot clinic garage apartment office".split()
+STATUTES = ["8 U.S.C. 1324", "8 USC § 1326", "18 U.S.C. 1028", "18 U.S.C. 1956", "21 U.S.C. 841"]
+
+
+def _reason(rng: random.Random) -> str:
+    words = [
+        f"Between {rng.choice(['March', 'June', 'August'])} and {rng.choice(['May', 'July'])}",
+        f"{rng.randint(2020, 2024)} the subject {rng.choice(VERBS)}",
+        f"{rng.randint(2, 90)} {rng.choice(OBJECTS)} through a {rng.choice(WHERE)}",
+        f"on {rng.choice(STREETS)} {rng.choice(TYPES)} linked to",
+        f"{rng.choice(OBJECTS)} seized under warrant {rng.randint(1000, 99999)}",
+        f"and {rng.choice(VERBS)} {rng.choice(OBJECTS)} to a {rng.choice(WHERE)}",
+        f"{rng.choice(['twice', 'weekly', 'monthly', 'once'])}",
+        " ".join(rng.choice(OBJECTS + WHERE + VERBS) for _ in range(rng.randint(2, 8))),
+    ]
+    return " ".join(words)
+
+
+def local_requests(n: int, seed: int = 6103) -> Iterator[dict[str, str]]:
+    """Varied request rows (~85% valid, the rest one defect each), as CSV dicts."""
+    rng = random.Random(seed)
+    officers = [f"{rng.choice(FIRST)} {chr(65 + i % 26)}. {rng.choice(LAST)}" for i in range(9000)]
+    for i in range(n):
+        city, state, z3 = rng.choice(PLACES)
+        row = {
+            "request_id": f"R{i:08d}",
+            "case_number": f"HSI-{rng.randint(10, 99)}-{i // 2:07d}",
+            "officer": officers[(i // 2) % len(officers)],
+            "first_name": rng.choice(FIRST), "middle_name": rng.choice(["", "J.", "Lee"]),
+            "last_name": rng.choice(LAST), "suffix": rng.choice(["", "", "", "Jr"]),
+            "date_of_birth": f"{rng.randint(1940, 2004)}-{rng.randint(1, 12):02d}-"
+            f"{rng.randint(1, 28):02d}",
+            "address_line1": f"{rng.randint(1, 9999)} {rng.choice(['', 'N ', 'W '])}"
+            f"{rng.choice(STREETS)} {rng.choice(TYPES)}",
+            "address_line2": rng.choice(["", "", "Apt 4"]),
+            "city": city, "state": state, "zip": f"{z3}{rng.randint(0, 99):02d}",
+            "tax_periods": rng.choice(["2022", "2020;2021", "2021-2023", "2024"]),
+            "statute": rng.choice(STATUTES),
+            "reason": _reason(rng),
+            "info_requested": rng.choice(["last_known_address", "last_known_address;wages"]),
+        }  # fmt: skip
+        kind = rng.random()
+        if kind < 0.03:
+            row["address_line1"] = rng.choice(["Failed to Provide", "Don't Care 12345", "NA NA"])
+        elif kind < 0.05:
+            row["address_line1"] = f"{rng.randint(1, 999)} Rue de la {rng.choice(STREETS)}"
+        elif kind < 0.07:
+            row["tax_periods"] = rng.choice(["2015-2024", "2026", "2020-"])
+        elif kind < 0.09:
+            row["statute"] = rng.choice(["8 U.S.C. 1227", "26 U.S.C. 7201"])
+        elif kind < 0.11:
+            row["first_name"] = rng.choice(["Unknown", "FNU", "Acme LLC"])
+        elif kind < 0.13:
+            row["reason"] = f"Subject {row['first_name']} {row['last_name']} is under investigation"
+        elif kind < 0.15:
+            row["zip"] = rng.choice(["1234", "00000", "10001"])
+        yield row
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+def _child(src: Path, n: int) -> dict[str, float]:
+    """Runs in the subprocess: time evaluate_stream over ``src`` (a requests CSV)."""
+    import yaml
+
+    from taxgate.config import PACKAGE_DATA
+    from taxgate.model import REQUEST_COLUMNS, Request
+    from taxgate.rules import BatchContext, evaluate_stream, load_rulebook, load_statutes
+
+    fields = frozenset(yaml.safe_load((PACKAGE_DATA / "fields.yaml").read_text())["fields"])
+    ctx = BatchContext("BENCH", True, date(2026, 11, 25), fields)
+    rb, st = load_rulebook(), load_statutes()
+
+    def requests() -> Iterator[Request]:
+        for i, row in enumerate(_rows(src), start=2):
+            yield Request(**{c: (row.get(c) or "").strip() for c in REQUEST_COLUMNS}, row=i)
+
+    t0 = time.perf_counter()
+    decisions = evaluate_stream(requests(), ctx, rb, st)
+    elapsed = time.perf_counter() - t0
+    accepted = sum(d.outcome == "accepted" for d in decisions)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "seconds": elapsed,
+        "n": len(decisions),
+        "accepted": accepted,
+        "peak_mb": peak_kb / 1024,
+    }
+
+
+def _usaddress_rate(src: Path, sample: int) -> tuple[float, int]:
+    import usaddress
+
+    lines = []
+    for row in _rows(src):
+        lines.append(f"{row['address_line1']}, {row['city']}, {row['state']} {row['zip']}")
+        if len(lines) >= sample:
+            break
+    t0 = time.perf_counter()
+    for line in lines:
+        try:
+            usaddress.tag(line)
+        except usaddress.RepeatedLabelError:
+            pass
+    return len(lines) / (time.perf_counter() - t0), len(lines)
+
+
+def _write_local(path: Path, n: int) -> None:
+    from taxgate.model import REQUEST_COLUMNS
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(REQUEST_COLUMNS))
+        w.writeheader()
+        w.writerows(local_requests(n))
+
+
+def _source(work: Path, n: int) -> tuple[Path, str]:
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"rules-requests-{n}.csv"
+    origin = "local generator (bench/bench_rules.py)"
+    if not path.exists():
+        try:
+            from bench_rules_synth import write_requests  # type: ignore[import-not-found]
+        except ImportError:
+            _write_local(path, n)
+        else:
+            origin = write_requests(path, n)
+    return path, origin
+
+
+def run(work: Path, quick: bool) -> list[dict[str, object]]:
+    """Time the rule stage over 1.28M requests (20k when ``quick``)."""
+    n = QUICK if quick else FULL
+    src, origin = _source(Path(work), n)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", str(src), str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    rate_usaddress, sampled = _usaddress_rate(src, min(USADDRESS_SAMPLE, n))
+    rate = got["n"] / got["seconds"]
+    note = (
+        f"{got['n']} requests from the {origin}, {got['accepted']} accepted; evaluate_stream "
+        f"over a CSV read lazily, CSV parsing included; peak RSS of the subprocess "
+        f"{got['peak_mb']:.0f} MB; usaddress.tag alone timed on {sampled} full addresses "
+        f"and extrapolated to {n}: {n / rate_usaddress:.1f} s"
+    )
+    return [
+        {"topic": "rules", "name": f"evaluate {n} requests", "value": round(got["seconds"], 2),
+         "unit": "s", "baseline": "plain usaddress.tag loop (extrapolated)",
+         "baseline_value": round(n / rate_usaddress, 2),
+         "target": "<= 60 s for 1,280,000" if not quick else None, "note": note},
+        {"topic": "rules", "name": "rule stage rate", "value": round(rate),
+         "unit": "requests/s", "baseline": "plain usaddress.tag loop",
+         "baseline_value": round(rate_usaddress), "target": ">= 21,334 requests/s",
+         "note": note},
+        {"topic": "rules", "name": "rule stage peak RSS", "value": round(got["peak_mb"]),
+         "unit": "MB", "baseline": None, "baseline_value": None, "target": "< 2048 MB",
+         "note": note},
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(_child(Path(sys.argv[2]), int(sys.argv[3]))))
+    else:
+        quick = "--quick" in sys.argv
+        for fig in run(Path("bench-work"), quick):
+            print(json.dumps(fig))
