@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ def body(rid: str, status: str, fields: list[str]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Workspace:
+def ws(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
+    monkeypatch.setenv("TAXGATE_DATABASE_URL", store_url)
     w = Workspace.open(tmp_path / "w", user="tester")
     with w.transaction() as (s, _):
         s.add(
@@ -99,7 +100,8 @@ def ws(tmp_path: Path) -> Workspace:
     commit_decisions(w, BATCH, second)
     with w.transaction() as (s, _):
         checkpoint_now(s, key)
-    return w
+    yield w
+    w.close()
 
 
 def verify(ws: Workspace) -> Any:
