@@ -178,7 +178,7 @@ def address_problems(
     elif m is None:
         problems.append("ZIP code is not 5 digits (or ZIP+4)")
     elif m.group(1) == "00000":
-        problems.append("ZIP code 00000 is not a ZIP code")
+        problems.append("ZIP code is all zeros")
     elif code is not None and code not in zip3.get(m.group(1)[:3], frozenset()):
         problems.append("ZIP code does not belong to the state")
     return tuple(problems)

@@ -1,0 +1,93 @@
+"""Reason normalisation and near-duplicate grouping, cross-checked against a naive reference."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from taxgate.model import Request
+from taxgate.rules.reasons import (
+    ShingleTable,
+    boilerplate_keys,
+    group_keys,
+    jaccard,
+    reason_key,
+    shingle_hashes,
+)
+
+VOCAB = "the subject wired cash to a courier at port near border twice weekly ledger".split()
+
+
+def _naive_groups(keys: list[str], t: float) -> list[int]:
+    parent = list(range(len(keys)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    sets = [shingle_hashes(k) for k in keys]
+    for a, b in itertools.combinations(range(len(keys)), 2):
+        if jaccard(sets[a], sets[b]) >= t:
+            ra, rb = find(a), find(b)
+            parent[max(ra, rb)] = min(ra, rb)
+    return [find(i) for i in range(len(keys))]
+
+
+def _partition(groups: list[int]) -> set[frozenset[int]]:
+    by: dict[int, set[int]] = {}
+    for i, g in enumerate(groups):
+        by.setdefault(g, set()).add(i)
+    return {frozenset(v) for v in by.values()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10**6), t=st.sampled_from([0.9, 0.8, 0.95, 0.5]))
+def test_grouping_equals_naive_reference(seed: int, t: float) -> None:
+    rng = random.Random(seed)
+    bases = [[rng.choice(VOCAB) for _ in range(rng.randint(8, 30))] for _ in range(6)]
+    keys: list[str] = []
+    for _ in range(40):
+        words = list(rng.choice(bases))
+        for _ in range(rng.randint(0, 2)):
+            op = rng.random()
+            if op < 0.4:
+                words.append(rng.choice(VOCAB))
+            elif op < 0.7 and len(words) > 3:
+                words.pop(rng.randrange(len(words)))
+            else:
+                words[rng.randrange(len(words))] = rng.choice(VOCAB)
+        key = " ".join(words)
+        if key not in keys:
+            keys.append(key)
+    table = ShingleTable()
+    for k in keys:
+        table.add(k)
+    assert _partition(group_keys(table, t)) == _partition(_naive_groups(keys, t))
+
+
+def test_template_with_other_names_gives_one_key() -> None:
+    text = "Agent saw {f} {s} of {c} take $4,000 from case {n} at {a} on 2023-04-01 at dawn"
+    keys = set()
+    for f, s, n, a, city in [
+        ("Ana", "Ruiz", "ICE-1", "12 Oak St", "Austin"),
+        ("Thị", "Nguyễn", "HSI-77", "9 Elm Rd", "Miami"),
+    ]:
+        r = Request("x", case_number=n, first_name=f, last_name=s, address_line1=a, city=city,
+                    reason=text.format(f=f, s=s, c=city, n=n, a=a))  # fmt: skip
+        keys.add(reason_key(r))
+    assert len(keys) == 1
+    (key,) = keys
+    assert "<first>" in key and "<last>" in key and "<case>" in key and "#" in key
+
+
+def test_boilerplate_counts_batch_and_history() -> None:
+    a = "one two three four five six seven eight nine ten eleven twelve"
+    b = "completely different words make up this other reason of twelve words"
+    got = boilerplate_keys([a, b], [2, 3], [2, 0], threshold=0.9, cap=3)
+    assert got == {0}
+    assert boilerplate_keys([a, a + " more"], [2, 2], [0, 0], threshold=0.9, cap=3) == {0, 1}
+    assert boilerplate_keys([a, a + " more"], [2, 2], [0, 0], threshold=1.0, cap=3) == set()
