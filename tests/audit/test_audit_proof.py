@@ -144,3 +144,8 @@ def test_empty_trees_must_both_have_the_empty_root() -> None:
     with pytest.raises(RootMismatchError) as err:
         verify_consistency(0, 0, [], EMPTY_ROOT, A)
     assert err.value.which == "second root"
+
+
+def test_tree_memory_is_about_two_hashes_per_leaf() -> None:
+    t = MerkleTree([A] * 1000)
+    assert 32 * 1000 * 2 - 32 * 10 <= t.nbytes <= 32 * 1000 * 2

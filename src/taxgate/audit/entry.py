@@ -105,10 +105,12 @@ class AuditEntry:
         event = self.event_type
         if event not in EVENT_TYPES and not (isinstance(event, str) and _EVENT_RE.match(event)):
             raise AuditError(f"audit entry event type `{event}` is not a lowercase token")
-        for name in ("user", "origin", "object"):
-            value = getattr(self, name)
-            if type(value) is not str or (not value and name != "object"):
-                raise AuditError(f"audit entry `{name}` must be non-empty text")
+        if type(self.user) is not str or not self.user:
+            raise AuditError("audit entry `user` must be non-empty text")
+        if type(self.origin) is not str or not self.origin:
+            raise AuditError("audit entry `origin` must be non-empty text")
+        if type(self.object) is not str:
+            raise AuditError("audit entry `object` must be text")
         _check_time(self.time)
         if type(self.details) is not dict and not isinstance(self.details, Mapping):
             raise AuditError("audit entry details must be a mapping")

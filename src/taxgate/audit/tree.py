@@ -95,6 +95,11 @@ class MerkleTree:
     def __len__(self) -> int:
         return self.size
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the stored hashes of every level (about 64 per leaf)."""
+        return sum(len(level) for level in self._levels)
+
     def append(self, leaf_hash: bytes) -> int:
         """Add one leaf hash at the end; returns its 0-based index."""
         if len(leaf_hash) != _H:
