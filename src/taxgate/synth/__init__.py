@@ -8,6 +8,7 @@ ground-truth file saying what each request should come to.
 
 from __future__ import annotations
 
+from taxgate.synth.batch import BatchStats, write_batch
 from taxgate.synth.records import RecordsStats, write_records
 
-__all__ = ["RecordsStats", "write_records"]
+__all__ = ["BatchStats", "RecordsStats", "write_batch", "write_records"]

@@ -1,0 +1,137 @@
+"""Realistic noise on a valid request, and the planted defects (pure string edits).
+
+A request is a ``dict`` keyed by ``taxgate.model.REQUEST_COLUMNS``. Each noise
+function edits it in place and returns whether it applied; the tags are
+recorded in the ground truth.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from taxgate.synth import geo
+from taxgate.synth.names import LAST, nicknames_for, strip_accents
+
+Req = dict[str, str]
+
+_HISPANIC = frozenset(LAST["hispanic"])
+_SUFFIX_SHORT = {v: k for k, v in geo.SUFFIX_LONG.items() if k != v}
+_DIR_SHORT = {v: k for k, v in geo.DIRECTIONAL_LONG.items()}
+_ADDRESS_FIELDS = ("address_line1", "address_line2", "city")
+_NAME_FIELDS = ("first_name", "middle_name", "last_name")
+_LETTERS = "aeioulnrstmcdh"
+
+
+def nickname(r: Req, rnd: random.Random) -> bool:
+    nicks = nicknames_for(r["first_name"])
+    if not nicks:
+        return False
+    r["first_name"] = nicks[rnd.randrange(len(nicks))]
+    return True
+
+
+def typo(r: Req, rnd: random.Random) -> bool:
+    field = "last_name" if rnd.random() < 0.6 else "first_name"
+    s = r[field]
+    if len(s) < 5 or not s.isalpha():
+        return False
+    i = rnd.randrange(1, len(s) - 1)
+    op = rnd.randrange(3)
+    if op == 0 and s[i] != s[i + 1]:
+        s2 = s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    elif op == 1:
+        s2 = s[:i] + s[i + 1 :]
+    else:
+        c = _LETTERS[rnd.randrange(len(_LETTERS))]
+        s2 = s[:i] + (c if c != s[i].lower() else "y") + s[i + 1 :]
+    r[field] = s2
+    return s2 != s
+
+
+def drop_middle(r: Req, rnd: random.Random) -> bool:
+    if not r["middle_name"]:
+        return False
+    r["middle_name"] = ""
+    return True
+
+
+def drop_second_surname(r: Req, rnd: random.Random) -> bool:
+    last = r["last_name"]
+    for sep in (" ", "-"):
+        parts = last.split(sep)
+        if len(parts) == 2 and parts[0] in _HISPANIC and parts[1] in _HISPANIC:
+            r["last_name"] = parts[0]
+            return True
+    return False
+
+
+def abbreviation(r: Req, rnd: random.Random) -> bool:
+    """Street -> St, North -> N, Apt -> Apartment, and the reverse."""
+    words = r["address_line1"].split(" ")
+    changed = False
+    for i, w in enumerate(words):
+        if i == len(words) - 1:
+            new = geo.SUFFIX_LONG.get(w) or _SUFFIX_SHORT.get(w)
+        elif i == 1:
+            new = geo.DIRECTIONAL_LONG.get(w) or _DIR_SHORT.get(w)
+        else:
+            new = None
+        if new and new != w:
+            words[i] = new
+            changed = True
+    r["address_line1"] = " ".join(words)
+    line2 = r["address_line2"]
+    if line2.startswith("Apt "):
+        r["address_line2"] = "Apartment " + line2[4:]
+        changed = True
+    return changed
+
+
+def drop_apartment(r: Req, rnd: random.Random) -> bool:
+    if not r["address_line2"]:
+        return False
+    r["address_line2"] = ""
+    return True
+
+
+def strip_accent_marks(r: Req, rnd: random.Random) -> bool:
+    changed = False
+    for f in (*_NAME_FIELDS, *_ADDRESS_FIELDS):
+        s = strip_accents(r[f])
+        if s != r[f]:
+            r[f] = s
+            changed = True
+    return changed
+
+
+def case(r: Req, rnd: random.Random) -> bool:
+    up = rnd.random() < 0.7
+    for f in (*_NAME_FIELDS, "suffix", *_ADDRESS_FIELDS):
+        r[f] = r[f].upper() if up else r[f].lower()
+    return True
+
+
+# Applied in this order (case and accents last, so earlier edits see the formal spelling).
+NOISE: tuple[tuple[str, float, Callable[[Req, random.Random], bool]], ...] = (
+    ("nickname", 0.15, nickname),
+    ("typo", 0.12, typo),
+    ("drop_middle", 0.15, drop_middle),
+    ("drop_second_surname", 0.5, drop_second_surname),
+    ("abbreviation", 0.15, abbreviation),
+    ("drop_apartment", 0.3, drop_apartment),
+    ("strip_accents", 0.4, strip_accent_marks),
+    ("case", 0.08, case),
+)
+MILD = frozenset({"abbreviation", "drop_apartment", "strip_accents", "case"})
+
+
+def add_noise(r: Req, rnd: random.Random, mild_only: bool = False) -> list[str]:
+    """Apply each kind of noise with its probability; return the tags that applied."""
+    tags = []
+    for tag, p, fn in NOISE:
+        if mild_only and tag not in MILD:
+            continue
+        if rnd.random() < p and fn(r, rnd):
+            tags.append(tag)
+    return tags

@@ -1,0 +1,214 @@
+"""Read what a batch needs from a records file (CSV or Parquet) with DuckDB, never row by row.
+
+Queries return whole columns (numpy / pyarrow); only the few rows a batch
+actually uses become Python objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from taxgate.errors import InputError
+
+BASE_YEAR = 2000  # filed-year bitmasks count from here
+PERSON_COLUMNS: tuple[str, ...] = (
+    "tin",
+    "tax_year",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "dob",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "zip",
+)
+
+
+def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    table = con.sql(sql).to_arrow_table()
+    assert table is not None
+    return table
+
+
+def connect(records: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a view ``rec`` over the records file (all text but tax_year)."""
+    suffix = records.suffix.lower()
+    if not records.is_file():
+        raise InputError("records file not found", file=str(records))
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    path = str(records).replace("'", "''")
+    if suffix == ".parquet":
+        src = f"read_parquet('{path}')"
+    elif suffix == ".csv":
+        src = f"read_csv('{path}', header = true, all_varchar = true)"
+    else:
+        raise InputError("records file must be .csv or .parquet", file=str(records))
+    cols = ", ".join(
+        f"CAST({c} AS INTEGER) AS {c}"
+        if c == "tax_year"
+        else f"COALESCE(CAST({c} AS VARCHAR), '') AS {c}"
+        for c in PERSON_COLUMNS
+    )
+    con.execute(f"CREATE VIEW rec AS SELECT {cols} FROM {src}")
+    return con
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One entry per taxpayer, ordered by TIN."""
+
+    tin: pa.Array
+    mask: np.ndarray  # filed years, bit (year - BASE_YEAR)
+    n_addr: np.ndarray  # distinct addresses over the years
+    has_suffix: np.ndarray
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> Summary:
+    """Per-taxpayer filed years and number of addresses."""
+    t = _arrow(
+        con,
+        f"""SELECT tin, bit_or(CAST(1 AS BIGINT) << (tax_year - {BASE_YEAR})) AS mask,
+               count(DISTINCT address_line1 || '|' || zip) AS n_addr,
+               max(suffix) <> '' AS has_suffix
+            FROM rec WHERE tax_year BETWEEN {BASE_YEAR} AND {BASE_YEAR + 62}
+            GROUP BY tin ORDER BY tin""",
+    )
+    return Summary(
+        tin=t["tin"].combine_chunks(),
+        mask=t["mask"].to_numpy(),
+        n_addr=t["n_addr"].to_numpy(),
+        has_suffix=t["has_suffix"].to_numpy(zero_copy_only=False),
+    )
+
+
+@dataclass(frozen=True)
+class Rows:
+    """All rows of some taxpayers, ordered by TIN then year; ``start[i]`` is TIN i's first row."""
+
+    table: pa.Table
+    tins: list[str]
+    start: np.ndarray
+    count: np.ndarray
+    year: np.ndarray
+    addr_hash: np.ndarray
+
+    def row(self, i: int) -> dict[str, object]:
+        return {c: self.table[c][i].as_py() for c in PERSON_COLUMNS}
+
+
+def rows_of(con: duckdb.DuckDBPyConnection, tins: list[str]) -> Rows:
+    """Fetch every row of ``tins`` (deduplicated, in TIN order)."""
+    pick = pa.table({"tin": pa.array(sorted(set(tins)), pa.string())})
+    con.register("pick_tins", pick)
+    cols = ", ".join(f"r.{c}" for c in PERSON_COLUMNS)
+    t = _arrow(
+        con,
+        f"""SELECT {cols}, hash(r.address_line1 || '|' || r.zip) AS h
+            FROM rec r JOIN pick_tins p ON r.tin = p.tin
+            ORDER BY r.tin, r.tax_year""",
+    )
+    con.unregister("pick_tins")
+    tin_np = np.asarray(t["tin"].to_numpy(zero_copy_only=False))
+    if len(tin_np):
+        change = np.flatnonzero(tin_np[1:] != tin_np[:-1]) + 1
+        start = np.concatenate(([0], change))
+    else:
+        start = np.zeros(0, np.int64)
+    count = np.diff(np.concatenate((start, [len(tin_np)])))
+    return Rows(
+        table=t,
+        tins=[str(x) for x in tin_np[start]],
+        start=start,
+        count=count,
+        year=t["tax_year"].to_numpy(),
+        addr_hash=t["h"].to_numpy(),
+    )
+
+
+def jr_sr(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, str]], list[str]]:
+    """Jr/Sr pairs filing at one address (jr_tin, sr_tin), and lone Jr/Sr holders' TINs."""
+    t = _arrow(
+        con,
+        """SELECT list(DISTINCT tin ORDER BY tin) AS tins,
+                  list(DISTINCT suffix ORDER BY suffix) AS sfx
+           FROM rec WHERE suffix IN ('Jr', 'Sr')
+           GROUP BY first_name, middle_name, last_name, address_line1, zip
+           ORDER BY tins""",
+    )
+    pairs: dict[tuple[str, str], None] = {}
+    paired: set[str] = set()
+    singles: set[str] = set()
+    for tins, sfx in zip(t["tins"].to_pylist(), t["sfx"].to_pylist(), strict=True):
+        if len(tins) == 2 and sfx == ["Jr", "Sr"]:
+            a, b = tins
+            pairs[(a, b)] = None
+            paired.update(tins)
+        elif len(tins) == 1:
+            singles.add(tins[0])
+    lone = sorted(singles - paired)
+    return sorted(pairs), lone
+
+
+@dataclass(frozen=True)
+class Family:
+    last_name: str
+    address: tuple[str, str, str, str, str]
+    first_names: tuple[str, ...]
+    years: tuple[int, ...]
+
+
+def families(con: duckdb.DuckDBPyConnection, limit: int) -> list[Family]:
+    """Households of 2+ taxpayers sharing surname and address, with distinct first names."""
+    t = con.execute(
+        f"""SELECT last_name, address_line1, address_line2, city, state, zip,
+                   list(DISTINCT first_name ORDER BY first_name) AS firsts,
+                   list(DISTINCT tax_year ORDER BY tax_year) AS years
+            FROM rec WHERE suffix = ''
+            GROUP BY last_name, address_line1, address_line2, city, state, zip
+            HAVING count(DISTINCT tin) >= 2 AND count(DISTINCT tin) = count(DISTINCT first_name)
+            ORDER BY hash(last_name || address_line1 || zip), last_name, address_line1, zip
+            LIMIT {int(limit)}"""
+    ).fetchall()
+    return [Family(str(r[0]), (r[1], r[2], r[3], r[4], r[5]), tuple(r[6]), tuple(r[7])) for r in t]
+
+
+def common_names(con: duckdb.DuckDBPyConnection, least: int = 3) -> list[tuple[str, str]]:
+    """Full names (first, last) held by at least ``least`` taxpayers, most frequent first."""
+    return [
+        (str(a), str(b))
+        for a, b, _ in con.execute(
+            f"""SELECT first_name, last_name, count(DISTINCT tin) AS c FROM rec
+                GROUP BY first_name, last_name HAVING count(DISTINCT tin) >= {int(least)}
+                ORDER BY c DESC, first_name, last_name LIMIT 20"""
+        ).fetchall()
+    ]
+
+
+def used_at(
+    con: duckdb.DuckDBPyConnection, last: list[str], line1: list[str], zips: list[str]
+) -> set[int]:
+    """Indices i where some taxpayer named ``last[i]`` filed at ``line1[i]``, ``zips[i]``."""
+    cand = pa.table(
+        {
+            "i": pa.array(range(len(last)), pa.int64()),
+            "last": pa.array(last, pa.string()),
+            "line1": pa.array(line1, pa.string()),
+            "zip": pa.array(zips, pa.string()),
+        }
+    )
+    con.register("cand", cand)
+    hits = con.execute(
+        """SELECT DISTINCT c.i FROM cand c JOIN rec r
+           ON r.last_name = c.last AND r.address_line1 = c.line1 AND r.zip = c.zip"""
+    ).fetchall()
+    con.unregister("cand")
+    return {int(h[0]) for h in hits}
