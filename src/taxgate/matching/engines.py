@@ -75,9 +75,11 @@ def open_engine(
 def spark_session(master: str, workdir: Path) -> Any:
     """Get or create a SparkSession for ``master`` with a checkpoint directory Splink needs."""
     from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
 
     spark = (
         SparkSession.builder.master(master)
+        .config("spark.jars", similarity_jar_location())
         .appName("taxgate-matching")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")

@@ -21,7 +21,7 @@ from taxgate.model import MatchResult, Request
 from .decide import Decision, TaxpayerScore, Thresholds, decide
 from .engines import open_engine
 from .evidence import Levels, evidence_for
-from .model import ADDRESS_COMPARISONS, BLOCKING_RULES, load_model
+from .model import ADDRESS_COMPARISONS, BLOCKING_RULES, load_model, settings_for
 from .records import prepare_records, prepare_requests, requests_table
 
 Progress = Callable[[str, float], None]
@@ -96,7 +96,9 @@ def _predict(
 
     left = eng.register(req, "requests")
     right = eng.register(versions, "taxpayer_records")
-    linker = Linker([left, right], str(model), log_level=None)
+    dialect = "spark" if eng.spark is not None else "duckdb"
+    trained = settings_for(json.loads(model.read_text(encoding="utf-8")), dialect)
+    linker = Linker([left, right], trained, log_level=None)
     scored = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
     out = tmp / "predictions.parquet"
     eng.export(scored, out)

@@ -145,6 +145,24 @@ def settings(prior: float = 1e-6) -> Any:
     )
 
 
+def settings_for(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The code's settings rendered for ``dialect`` with a saved model's trained parameters.
+
+    A saved model's SQL is written in the dialect it was trained on; rebuilding the
+    settings per engine and copying m, u and the prior keeps one model for every engine.
+    """
+    built: dict[str, Any] = settings().get_settings(dialect).as_dict()
+    built["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    saved = {c["output_column_name"]: c for c in model["comparisons"]}
+    for comp in built["comparisons"]:
+        levels = saved[comp["output_column_name"]]["comparison_levels"]
+        for new, old in zip(comp["comparison_levels"], levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in old:
+                    new[key] = old[key]
+    return built
+
+
 def meta_path(work_model: Path) -> Path:
     return work_model.with_name(work_model.name + ".meta.json")
 
