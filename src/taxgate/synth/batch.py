@@ -11,8 +11,10 @@ family's address with a first name no member has; NO_MATCH), ``defect`` ~30%
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
+import operator
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +40,11 @@ INFO_FIELDS = (
     "tin", "first_name", "last_name", "employer_name", "employer_ein", "wages", "audit_status",
     "balance_due", "filing_status", "adjusted_gross_income", "phone", "dob", "dependents",
 )  # fmt: skip
+_INFO_CHOICES: tuple[str, ...] = tuple(
+    ";".join(("last_known_address", *extra))
+    for n in range(4)
+    for extra in itertools.combinations(INFO_FIELDS, n)
+)
 KINDS = ("taxpayer", "jr_sr", "non_taxpayer", "hard_negative", "defect")
 
 
@@ -184,7 +191,9 @@ def _draw(
     out = people.taxpayer_drafts(rows, groups[: p.taxpayer], "taxpayer", *hi_lo, rnd, True)
     out += people.taxpayer_drafts(rows, [g_of[t] for t in jr_pick], "jr_sr", *hi_lo, rnd, True)
     lone_d = people.lone_partner_drafts(rows, [g_of[t] for t in lone_pick], *hi_lo, rnd)
-    fams = sample.families(con, max(10, 3 * n_fam))
+    recent = max(y for y in valid if np.any(summ.mask & (1 << (y - sample.BASE_YEAR))))
+    limit = max(10, 3 * n_fam)
+    fams = sample.families(con, limit, recent, len(summ.mask) // (8 * limit))
     fam_d = people.family_outsider_drafts(fams, n_fam, valid, rnd)
     n_wrong = p.hard_negative - len(lone_d) - len(fam_d)
     rest = people.taxpayer_drafts(rows, groups[p.taxpayer :], "defect", *hi_lo, rnd, False)
@@ -192,7 +201,7 @@ def _draw(
     for d in wrong:
         d.kind, d.status, d.codes, d.tin = "hard_negative", "NO_MATCH", "M-ADDRESS", ""
         d.noise = ["address_never_used"]
-    common = sample.common_names(con)
+    common = sample.common_names(con, recent)
     non = people.non_taxpayer_drafts(p.non_taxpayer, common, valid, rnd)
     people.relocate_unused(con, non + wrong, rng)
     out += lone_d + fam_d + wrong + non
@@ -249,21 +258,26 @@ def _assign(
             case_of[i] = named.setdefault(d.fixed_case, case_k + len(named))
     years = tuple(range(max(2021, today.year - 3), today.year + 1))
     flood_officer = officer_name(seed, n_officers + 1)
+    officers = [officer_name(seed, o) for o in range(n_officers)]
+    n_cases = case_k + len(named)
+    cases = [case_number(seed, c, years[c % len(years)]) for c in range(n_cases)]
     maker = ReasonMaker.for_seed(seed, tuple(y for y in years if y < today.year) or years)
-    for k, i in enumerate(rng.permutation(len(drafts))):
-        d = drafts[int(i)]
+    statute_pick = rng.integers(0, len(VALID_STATUTES), len(drafts)).tolist()
+    info_pick = rng.integers(0, len(_INFO_CHOICES), len(drafts)).tolist()
+    for k, i in enumerate(rng.permutation(len(drafts)).tolist()):
+        d = drafts[i]
         r = d.req
-        c = case_of[int(i)]
-        r["case_number"] = case_number(seed, c, years[c % len(years)])
-        r["officer"] = flood_officer if d.fixed_officer else officer_name(seed, c % n_officers)
-        statute, conduct = VALID_STATUTES[rnd.randrange(len(VALID_STATUTES))]
+        c = case_of[i]
+        r["case_number"] = cases[c]
+        r["officer"] = flood_officer if d.fixed_officer else officers[c % n_officers]
+        statute, conduct = VALID_STATUTES[statute_pick[k]]
         r["statute"] = statute
-        r["reason"] = maker.reason(k, conduct)
-        extra = rnd.sample(INFO_FIELDS, rnd.randrange(4))
-        r["info_requested"] = ";".join(["last_known_address", *extra])
+        r["info_requested"] = _INFO_CHOICES[info_pick[k]]
         if d.boilerplate >= 0:
             template = defects.BOILERPLATE_TEMPLATES[d.boilerplate % 3]
             r["reason"] = template.format(first=r["first_name"], last=r["last_name"])
+        else:
+            r["reason"] = maker.reason(k, conduct)
     uses: dict[tuple[str, str], int] = {}
     for d in drafts:
         if d.defect in defects.LATE:
@@ -304,10 +318,11 @@ def _write(
     ):
         rw, tw = csv.writer(rf, lineterminator="\n"), csv.writer(tf, lineterminator="\n")
         rw.writerow(REQUEST_COLUMNS)
+        columns = operator.itemgetter(*REQUEST_COLUMNS)
         tw.writerow(TRUTH_COLUMNS)
         for n, d in enumerate(drafts, 1):
             d.req["request_id"] = rid = f"{batch_id}-{n:07d}"
-            rw.writerow([d.req[c] for c in REQUEST_COLUMNS])
+            rw.writerow(columns(d.req))
             tw.writerow([rid, d.kind, d.tin, d.status, d.codes, ";".join(d.noise)])
             by_kind[d.kind] += 1
             if progress is not None and n % 100_000 == 0:

@@ -165,6 +165,7 @@ SPANISH_NICKNAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=65_536)
 def strip_accents(text: str) -> str:
     """Remove diacritics: "Nguyễn" -> "Nguyen", "Wójcik" -> "Wojcik"; "Ł" -> "L".
 

@@ -85,7 +85,10 @@ def choose(
     """Periods (a subset of the years the taxpayer filed) and the address row to use."""
     s, c = int(rows.start[g]), int(rows.count[g])
     years = rows.year[s : s + c].tolist()
-    valid = [i for i, y in enumerate(years) if lo <= y <= hi]
+    if lo <= years[0] and years[-1] <= hi:
+        valid = list(range(c))
+    else:
+        valid = [i for i, y in enumerate(years) if lo <= y <= hi]
     if not valid:
         return None
     if want_old:

@@ -68,16 +68,14 @@ class Summary:
 
     tin: pa.Array
     mask: np.ndarray  # filed years, bit (year - BASE_YEAR)
-    n_addr: np.ndarray  # distinct addresses over the years
     has_suffix: np.ndarray
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> Summary:
-    """Per-taxpayer filed years and number of addresses."""
+    """Per-taxpayer filed years and whether the taxpayer carries a suffix."""
     t = _arrow(
         con,
         f"""SELECT tin, bit_or(CAST(1 AS BIGINT) << (tax_year - {BASE_YEAR})) AS mask,
-               count(DISTINCT address_line1 || '|' || zip) AS n_addr,
                max(suffix) <> '' AS has_suffix
             FROM rec WHERE tax_year BETWEEN {BASE_YEAR} AND {BASE_YEAR + 62}
             GROUP BY tin ORDER BY tin""",
@@ -85,7 +83,6 @@ def summary(con: duckdb.DuckDBPyConnection) -> Summary:
     return Summary(
         tin=t["tin"].combine_chunks(),
         mask=t["mask"].to_numpy(),
-        n_addr=t["n_addr"].to_numpy(),
         has_suffix=t["has_suffix"].to_numpy(zero_copy_only=False),
     )
 
@@ -166,28 +163,32 @@ class Family:
     years: tuple[int, ...]
 
 
-def families(con: duckdb.DuckDBPyConnection, limit: int) -> list[Family]:
-    """Households of 2+ taxpayers sharing surname and address, with distinct first names."""
-    t = con.execute(
-        f"""SELECT last_name, address_line1, address_line2, city, state, zip,
-                   list(DISTINCT first_name ORDER BY first_name) AS firsts,
-                   list(DISTINCT tax_year ORDER BY tax_year) AS years
-            FROM rec WHERE suffix = ''
-            GROUP BY last_name, address_line1, address_line2, city, state, zip
-            HAVING count(DISTINCT tin) >= 2 AND count(DISTINCT tin) = count(DISTINCT first_name)
+def families(con: duckdb.DuckDBPyConnection, limit: int, year: int, every: int) -> list[Family]:
+    """Households of 2+ taxpayers filing in ``year`` at one address under one surname, with
+    distinct first names; only addresses whose hash falls in 1 of ``every`` buckets (cheap)."""
+    rows = con.execute(
+        f"""SELECT last_name, address_line1, any_value(address_line2), any_value(city),
+                   any_value(state), zip, list(first_name ORDER BY first_name) AS firsts
+            FROM rec
+            WHERE suffix = '' AND tax_year = {int(year)}
+              AND hash(address_line1 || zip) % {max(1, int(every))} = 0
+            GROUP BY last_name, address_line1, zip
+            HAVING count(*) >= 2 AND count(*) = count(DISTINCT first_name)
             ORDER BY hash(last_name || address_line1 || zip), last_name, address_line1, zip
             LIMIT {int(limit)}"""
     ).fetchall()
-    return [Family(str(r[0]), (r[1], r[2], r[3], r[4], r[5]), tuple(r[6]), tuple(r[7])) for r in t]
+    return [Family(str(r[0]), (r[1], r[2], r[3], r[4], r[5]), tuple(r[6]), (year,)) for r in rows]
 
 
-def common_names(con: duckdb.DuckDBPyConnection, least: int = 3) -> list[tuple[str, str]]:
-    """Full names (first, last) held by at least ``least`` taxpayers, most frequent first."""
+def common_names(
+    con: duckdb.DuckDBPyConnection, year: int, least: int = 3
+) -> list[tuple[str, str]]:
+    """Full names (first, last) held by at least ``least`` taxpayers filing in ``year``."""
     return [
         (str(a), str(b))
         for a, b, _ in con.execute(
-            f"""SELECT first_name, last_name, count(DISTINCT tin) AS c FROM rec
-                GROUP BY first_name, last_name HAVING count(DISTINCT tin) >= {int(least)}
+            f"""SELECT first_name, last_name, count(*) AS c FROM rec WHERE tax_year = {int(year)}
+                GROUP BY first_name, last_name HAVING count(*) >= {int(least)}
                 ORDER BY c DESC, first_name, last_name LIMIT 20"""
         ).fetchall()
     ]
