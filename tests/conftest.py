@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,3 +36,101 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     base: str = request.getfixturevalue("pg_url")
     return create_database(base, f"t{next(_counter)}_{abs(hash(request.node.nodeid)) % 10**8}")
+
+
+@dataclass(frozen=True)
+class World:
+    """A small synthetic world, its signed batch, and a work folder that processed it."""
+
+    root: Path
+    records: Path
+    batch: Path
+    truth: Path
+    key: Path
+    workdir: Path
+    out: Path
+
+    def truth_rows(self) -> dict[str, dict[str, str]]:
+        with self.truth.open(encoding="utf-8", newline="") as f:
+            return {r["request_id"]: r for r in csv.DictReader(f)}
+
+    def decisions(self, out: Path | None = None) -> list[dict[str, Any]]:
+        path = (out or self.out) / "decisions.jsonl"
+        return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+
+    def copy_workdir(self, dest: Path) -> Path:
+        shutil.copytree(self.workdir, dest)
+        return dest
+
+
+TAXGATE = [sys.executable, "-m", "taxgate.cli"]
+
+
+def taxgate(
+    *args: str | Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real command line."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [*TAXGATE, *map(str, args)], capture_output=True, text=True, env=full_env, timeout=600
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"taxgate {args} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    return proc
+
+
+def make_world(root: Path, taxpayers: int = 1500, requests: int = 400, seed: int = 11) -> World:
+    root.mkdir(parents=True, exist_ok=True)
+    w = World(
+        root=root,
+        records=root / "records.parquet",
+        batch=root / "batch",
+        truth=root / "truth.csv",
+        key=root / "official.key",
+        workdir=root / "work",
+        out=root / "out",
+    )
+    wd = ("--workdir", w.workdir)
+    taxgate("synth", "records", "--taxpayers", taxpayers, "--seed", seed, "--out", w.records, *wd)
+    taxgate(
+        "synth",
+        "batch",
+        "--records",
+        w.records,
+        "--requests",
+        requests,
+        "--seed",
+        seed,
+        "--out",
+        w.batch,
+        "--truth",
+        w.truth,
+        *wd,
+    )
+    taxgate("records", "load", w.records, *wd)
+    taxgate("keygen", "--out", w.key, *wd)
+    manifest = json.loads((w.batch / "manifest.json").read_text(encoding="utf-8"))
+    taxgate(
+        "agencies",
+        "add",
+        manifest["agency"],
+        "--official",
+        manifest["official"]["name"],
+        "--title",
+        manifest["official"]["title"],
+        "--public-key",
+        f"{w.key}.pub",
+        *wd,
+    )
+    taxgate("sign", w.batch, "--key", w.key, *wd)
+    taxgate("model", "train", *wd)
+    return w
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A world whose batch has been processed once through the command line."""
+    w = make_world(tmp_path_factory.mktemp("world"))
+    taxgate("process", w.batch, "--out", w.out, "--workdir", w.workdir)
+    return w

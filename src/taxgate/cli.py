@@ -444,6 +444,11 @@ def review_list(workdir: Workdir = None) -> None:
     from taxgate.review import pending
 
     rows = pending(_ws(workdir))
+    if not out.is_terminal:  # piped: one tab-separated line per request
+        for p in rows:
+            prob = "" if p.probability is None else f"{p.probability:.6f}"
+            print("\t".join([p.request_id, p.batch_id, p.agency, prob, ",".join(p.codes)]))
+        return
     table = Table(
         "request", "batch", "agency", "match probability", "codes", title="Pending review"
     )

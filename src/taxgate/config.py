@@ -58,3 +58,11 @@ class Paths:
 def config_dir(override: str | Path | None = None) -> Path:
     """The configuration folder: ``--config DIR`` or the one shipped with the package."""
     return Path(override).resolve() if override else PACKAGE_DATA
+
+
+def chunk_size() -> int:
+    """Requests decided per transaction (``$TAXGATE_CHUNK_SIZE``, default 2000)."""
+    try:
+        return max(1, int(os.environ.get("TAXGATE_CHUNK_SIZE", "2000")))
+    except ValueError:
+        return 2000

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from taxgate.audit.log import checkpoint_now
+from taxgate.config import chunk_size
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
@@ -40,7 +41,6 @@ from taxgate.storage import models as m
 from taxgate.storage import repo
 from taxgate.workspace import Workspace
 
-CHUNK = 2000
 Progress = Callable[[str, int, int], None]
 
 VERDICT_STATUS = {
@@ -373,13 +373,14 @@ def process(
     ]
     if accepted:
         matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say)}
-    for start in range(0, len(pending), CHUNK):
-        part = pending[start : start + CHUNK]
+    chunk = chunk_size()
+    for start in range(0, len(pending), chunk):
+        part = pending[start : start + chunk]
         tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
         rows = _records_rows(ws.paths.records, [t for t in tins if t])
         decided = [decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part]
         commit_decisions(ws, info, decided)
-        say("decide", min(start + CHUNK, len(pending)), len(pending))
+        say("decide", min(start + chunk, len(pending)), len(pending))
     with ws.transaction() as (s, log):
         batch = s.get(m.Batch, info.batch_id)
         if batch is not None and batch.state != "done":

@@ -1,0 +1,134 @@
+"""The review queue: a rule marked `review` sends matched requests to a person; approval
+needs a second person; a refusal withholds; every action is logged and verifiable."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from taxgate.config import PACKAGE_DATA
+from tests.conftest import World, taxgate
+
+
+@pytest.fixture(scope="module")
+def reviewed(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[World, Path, Path, Path]:
+    root = tmp_path_factory.mktemp("review")
+    config = root / "config"
+    shutil.copytree(PACKAGE_DATA, config)
+    rb = (config / "rulebook.yaml").read_text(encoding="utf-8")
+    line = next(x for x in rb.splitlines() if x.strip().startswith("R-STATUTE:"))
+    (config / "rulebook.yaml").write_text(
+        rb.replace(line, line.replace('"on"', '"review"')), encoding="utf-8"
+    )
+    wd = root / "work"
+    shutil.copytree(world.workdir, wd)
+    batch = root / "batch"
+    taxgate(
+        "synth",
+        "batch",
+        "--records",
+        world.records,
+        "--requests",
+        300,
+        "--seed",
+        5,
+        "--out",
+        batch,
+        "--truth",
+        root / "truth.csv",
+        "--workdir",
+        wd,
+    )
+    taxgate("sign", batch, "--key", world.key, "--workdir", wd)
+    taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config)
+    return world, wd, batch, root
+
+
+def test_review_switch_sends_requests_to_review(reviewed: tuple[World, Path, Path, Path]) -> None:
+    world, wd, _, root = reviewed
+    pending = [d for d in world.decisions(root / "out") if d["status"] == "PENDING_REVIEW"]
+    assert pending
+    assert all("R-STATUTE" in {r["code"] for r in d["reasons"]} for d in pending)
+    listed = taxgate("review", "list", "--workdir", wd).stdout
+    assert all(d["request_id"] in listed for d in pending)
+
+
+def test_two_people_and_refusal(reviewed: tuple[World, Path, Path, Path]) -> None:
+    world, wd, batch, root = reviewed
+    pending = [
+        d["request_id"] for d in world.decisions(root / "out") if d["status"] == "PENDING_REVIEW"
+    ]
+    assert len(pending) >= 2
+    first, second = pending[0], pending[1]
+    me = getpass.getuser()
+    selfie = taxgate(
+        "review",
+        "decide",
+        first,
+        "--approve",
+        "--note",
+        "looks right",
+        "--as",
+        me,
+        "--workdir",
+        wd,
+        check=False,
+    )
+    assert selfie.returncode == 1 and "another person must approve" in selfie.stderr
+    no_note = taxgate(
+        "review", "decide", first, "--approve", "--as", "reviewer2", "--workdir", wd, check=False
+    )
+    assert no_note.returncode == 2
+    taxgate(
+        "review",
+        "decide",
+        first,
+        "--approve",
+        "--note",
+        "confirmed",
+        "--as",
+        "reviewer2",
+        "--workdir",
+        wd,
+    )
+    taxgate(
+        "review",
+        "decide",
+        second,
+        "--refuse",
+        "--note",
+        "statute is civil",
+        "--as",
+        "reviewer2",
+        "--workdir",
+        wd,
+    )
+    again = taxgate(
+        "review",
+        "decide",
+        second,
+        "--approve",
+        "--note",
+        "x",
+        "--as",
+        "reviewer3",
+        "--workdir",
+        wd,
+        check=False,
+    )
+    assert again.returncode == 1 and "not pending review" in again.stderr
+    taxgate("process", batch, "--out", root / "out2", "--workdir", wd)
+    after = {d["request_id"]: d for d in world.decisions(root / "out2")}
+    assert after[first]["status"] in ("DISCLOSED", "WITHHELD")
+    assert after[first]["review"]["user"] == "reviewer2"
+    assert after[second]["status"] == "WITHHELD"
+    lines = [json.loads(x) for x in (root / "out2" / "response.jsonl").read_text().splitlines()]
+    assert (first in {x["request_id"] for x in lines}) == (after[first]["status"] == "DISCLOSED")
+    assert second not in {x["request_id"] for x in lines}
+    taxgate("audit", "verify", "--workdir", wd)
