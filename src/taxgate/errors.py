@@ -2,14 +2,17 @@
 
 ::
 
-    TaxgateError                    anything taxgate refuses, with a message free of personal data
-    ├── UsageError                  the command was called wrongly (exit 2)
-    ├── ConfigError                 the rulebook, statutes or fields configuration is invalid
-    ├── InputError                  an input file is refused as a whole (exit 1); names file, row, column
-    │   └── SignatureError          a batch fails R-SIGNATURE: unsigned, unknown key, or changed
-    ├── StoreError                  the store cannot do what was asked (missing records, conflicts)
-    │   └── ConflictError           the same id with other content (HTTP 409)
-    └── AuditError                  the audit log does not verify
+    TaxgateError              anything taxgate refuses, with a message free of personal data
+    ├── UsageError            the command was called wrongly (exit 2)
+    ├── ConfigError           rulebook, statutes or fields configuration invalid
+    ├── InputError            an input refused as a whole (exit 1); names file, row, column
+    │   └── SignatureError    a batch fails R-SIGNATURE: unsigned, unknown key, or changed
+    ├── StoreError            the store cannot do what was asked (no records, wrong state)
+    │   └── ConflictError     the same id with other content (HTTP 409)
+    └── AuditError            the audit log, a checkpoint or an export does not verify
+        └── ProofError        an inclusion or consistency proof fails (audit/proof.py:
+                              RootMismatchError, ProofLengthError, BadIndexError,
+                              BadSizeError, HashSizeError)
 
 Messages are lowercase, without a trailing period, name inputs in backticks,
 and never carry a taxpayer's or a requested person's data: request ids only.
