@@ -9,6 +9,7 @@ or disclosing anything twice (R-DUPLICATE returns the stored decision).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
-from taxgate.audit.log import checkpoint_now
+from taxgate.audit.log import AuditLog, checkpoint_now
 from taxgate.config import chunk_size
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.disclosure.response import write_response
@@ -144,6 +146,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
         ]
         if fresh:
             s.execute(insert(m.RequestRow), fresh)
+        _log_rulebook(ws, s, log)
         log.append(
             "batch_received",
             info.batch_id,
@@ -155,6 +158,16 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
                 "requester_authorized": checked.requester_authorized,
             },
         )
+
+
+def _log_rulebook(ws: Workspace, s: Session, log: AuditLog) -> None:
+    """Log a rulebook change the first time a batch is judged under another version."""
+    rb = ws.rulebook
+    digest = hashlib.sha256(ws.rulebook_file.read_bytes()).hexdigest()
+    current = f"{rb.version}:{digest}"
+    if repo.get_setting(s, "rulebook_in_use") != current:
+        log.append("rulebook_change", rb.version, {"version": rb.version, "sha256": digest})
+        repo.set_setting(s, "rulebook_in_use", current)
 
 
 def _records_rows(records: Path, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:

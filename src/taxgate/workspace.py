@@ -69,9 +69,13 @@ class Workspace:
         with self.store.session() as s:
             yield s, AuditLog(s, user=self.user, origin=self.origin)
 
+    @property
+    def rulebook_file(self) -> Path:
+        return self.rulebook_override or self.config / "rulebook.yaml"
+
     @cached_property
     def rulebook(self) -> Rulebook:
-        return load_rulebook(self.rulebook_override or self.config / "rulebook.yaml")
+        return load_rulebook(self.rulebook_file)
 
     @cached_property
     def statutes(self) -> StatuteCatalog:
