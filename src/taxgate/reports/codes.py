@@ -42,6 +42,10 @@ CODE_EXPLANATIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
             "26 U.S.C. 6103(i)(2)(B)(iv)",
             "no reason, too short to be specific, or boilerplate repeated across requests",
         ),
+        "R-INFO": (
+            "26 U.S.C. 6103(i)(2)(B)",
+            "nothing requested, or a field that is not in the field catalogue",
+        ),
         "R-DUPLICATE": ("idempotency", "already decided: the earlier decision was returned"),
         "D-TRI": (
             "26 U.S.C. 6103(i)(2)",
