@@ -22,6 +22,7 @@ from pathlib import Path
 FULL = 1_280_000
 QUICK = 20_000
 USADDRESS_SAMPLE = 20_000
+TODAY = date(2026, 11, 25)
 
 FIRST = (
     "Ana María José Luis Wei Mei Olumide Aisha Dmitri Sofia Jean-Luc Thị Nguyễn Zoë Ahmed Ewa"
@@ -110,7 +111,7 @@ def _child(src: Path, n: int) -> dict[str, float]:
     from taxgate.rules import BatchContext, evaluate_stream, load_rulebook, load_statutes
 
     fields = frozenset(yaml.safe_load((PACKAGE_DATA / "fields.yaml").read_text())["fields"])
-    ctx = BatchContext("BENCH", True, date(2026, 11, 25), fields)
+    ctx = BatchContext("BENCH", True, TODAY, fields)
     rb, st = load_rulebook(), load_statutes()
 
     def requests() -> Iterator[Request]:
@@ -156,18 +157,31 @@ def _write_local(path: Path, n: int) -> None:
         w.writerows(local_requests(n))
 
 
+def _synth(work: Path, n: int) -> Path | None:
+    """A batch of ``n`` requests from the synthetic generator, or ``None`` if it is absent."""
+    try:
+        from taxgate.synth.batch import write_batch
+        from taxgate.synth.records import write_records
+    except ImportError:
+        return None
+    folder = work / f"rules-synth-{n}"
+    requests = folder / "batch" / "requests.csv"
+    if not requests.exists():
+        records = folder / "records.parquet"
+        write_records(records, max(2_000, n // 4), 6103)
+        write_batch(records, folder / "batch", folder / "truth.csv", n, 6103, today=TODAY)
+    return requests
+
+
 def _source(work: Path, n: int) -> tuple[Path, str]:
     work.mkdir(parents=True, exist_ok=True)
+    synth = _synth(work, n)
+    if synth is not None:
+        return synth, "synthetic generator (taxgate.synth.write_batch)"
     path = work / f"rules-requests-{n}.csv"
-    origin = "local generator (bench/bench_rules.py)"
     if not path.exists():
-        try:
-            from bench_rules_synth import write_requests  # type: ignore[import-not-found]
-        except ImportError:
-            _write_local(path, n)
-        else:
-            origin = write_requests(path, n)
-    return path, origin
+        _write_local(path, n)
+    return path, "local generator (bench/bench_rules.py; taxgate.synth absent)"
 
 
 def run(work: Path, quick: bool) -> list[dict[str, object]]:

@@ -81,7 +81,8 @@ def test_template_with_other_names_gives_one_key() -> None:
         keys.add(reason_key(r))
     assert len(keys) == 1
     (key,) = keys
-    assert "<first>" in key and "<last>" in key and "<case>" in key and "#" in key
+    assert "<name>" in key and "<case>" in key and "<address>" in key and "#" in key
+    assert "ruiz" not in key and "austin" not in key
 
 
 def test_boilerplate_counts_batch_and_history() -> None:

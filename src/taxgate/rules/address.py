@@ -67,10 +67,13 @@ _SUFFIXES = (
     "ter|terrace|cir|circle|pkwy|parkway|hwy|highway|trl|trail|sq|square|loop|run|pass|path|"
     "pike|row|walk|xing|crossing|aly|alley|plz|plaza|cv|cove|pt|point|bnd|bend"
 )
+_DIRECTIONS = (
+    r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West|Northeast|Northwest|Southeast|Southwest)\.?"
+)
 _FAST_STREET = re.compile(
-    r"^[1-9]\d{0,5}[A-Za-z]?(?: (?:N|S|E|W|NE|NW|SE|SW)\.?)?"
-    r"(?: [A-Za-z][A-Za-z'.-]*){1,4} (?:" + _SUFFIXES + r")\.?"
-    r"(?: (?:N|S|E|W|NE|NW|SE|SW)\.?)?"
+    r"^[1-9]\d{0,5}[A-Za-z]?(?: " + _DIRECTIONS + r")?"
+    r"(?: (?:[A-Za-z][A-Za-z'.-]*|\d{1,3}(?:st|nd|rd|th))){1,4} (?:" + _SUFFIXES + r")\.?"
+    r"(?: " + _DIRECTIONS + r")?"
     r"(?:,? (?:apt|unit|ste|suite|#) ?[A-Za-z0-9-]{1,6})?$",
     re.IGNORECASE,
 )
@@ -136,6 +139,18 @@ def _tag_problem(line: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
+def city_problem(city: str) -> str | None:
+    """What is wrong with the city, or ``None``."""
+    if not city:
+        return "city is empty"
+    if any(ch.isdigit() for ch in city):
+        return "city contains digits"
+    if is_placeholder(city) or not any(ch.isalpha() for ch in city):
+        return "city is a placeholder"
+    return None
+
+
 def street_problem(line1: str) -> str | None:
     """What is wrong with the street line, or ``None``."""
     line = " ".join(line1.split())
@@ -159,12 +174,9 @@ def address_problems(
     if street is not None:
         problems.append(street)
     city_s = city.strip()
-    if not city_s:
-        problems.append("city is empty")
-    elif any(ch.isdigit() for ch in city_s):
-        problems.append("city contains digits")
-    elif is_placeholder(city_s) or not any(ch.isalpha() for ch in city_s):
-        problems.append("city is a placeholder")
+    city_issue = city_problem(city_s)
+    if city_issue is not None:
+        problems.append(city_issue)
     elif street is None and is_placeholder(f"{line1} {city_s}"):
         problems.append("the address is a placeholder")
     code = normalise_state(state) if state.strip() else None

@@ -88,10 +88,10 @@ class BatchContext:
     field_names: frozenset[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pending:
     request_id: str
-    failures: dict[str, list[str]]
+    failures: dict[str, list[str]] | None
     years: tuple[int, ...]
     fields: tuple[str, ...]
     case: int
@@ -135,41 +135,43 @@ def evaluate_stream(
     seen_ids: set[str] = set()
     cases: dict[str, int] = {}
     officers: dict[str, int] = {}
-    reasons: dict[str, int] = {}
+    reasons: dict[int, int] = {}  # hash of the normalised reason -> index in `table`
     table = ShingleTable()
     case_n: list[int] = []
     reason_n: list[int] = []
     officer_cases: list[set[int]] = []
     pending: list[_Pending] = []
-    for key in history.reason_keys:
-        if key and key not in reasons:
-            reasons[key] = table.add(key)
-            reason_n.append(0)
-    hist_reason = [0] * len(reason_n)
+    hist_reason: list[int] = []
     for key in history.reason_keys:
         if key:
-            hist_reason[reasons[key]] += 1
+            k = reasons.get(hash(key), -1)
+            if k < 0:
+                k = reasons[hash(key)] = table.add(key)
+                reason_n.append(0)
+                hist_reason.append(0)
+            hist_reason[k] += 1
+    checks = [(code, judge.checks[code]) for code in judge.active]
+    check_period, check_reason = on["R-PERIOD"], on["R-REASON"]
+    min_words = rulebook.min_reason_words
 
     for r in requests:
         failures: dict[str, list[str]] = {}
-        for code in judge.active:
-            problems = judge.checks[code](r)
+        for code, check in checks:
+            problems = check(r)
             if problems:
                 failures[code] = problems
         years: tuple[int, ...] = ()
-        if on["R-PERIOD"]:
+        if check_period:
             years, period_problems = judge.periods(r.tax_periods)
             if period_problems:
                 failures["R-PERIOD"] = list(period_problems)
         fields = judge.info(r.info_requested)[0]
-        if on["R-REASON"]:
+        if check_reason:
             n_words = word_count(r.reason)
             if n_words == 0:
                 failures["R-REASON"] = ["no reason is given"]
-            elif n_words < rulebook.min_reason_words:
-                failures["R-REASON"] = [
-                    f"the reason has fewer than {rulebook.min_reason_words} words"
-                ]
+            elif n_words < min_words:
+                failures["R-REASON"] = [f"the reason has fewer than {min_words} words"]
         duplicate = r.request_id in seen_ids
         seen_ids.add(r.request_id)
         c = o = k = -1
@@ -187,15 +189,16 @@ def evaluate_stream(
                     officer_cases.append(set())
                 if c >= 0:
                     officer_cases[o].add(c)
-            rk = reason_key(r) if on["R-REASON"] else ""
+            rk = reason_key(r) if check_reason else ""
             if rk:
-                k = reasons.get(rk, -1)
+                hk = hash(rk)
+                k = reasons.get(hk, -1)
                 if k < 0:
-                    k = reasons[rk] = table.add(rk)
+                    k = reasons[hk] = table.add(rk)
                     reason_n.append(0)
                     hist_reason.append(0)
                 reason_n[k] += 1
-        pending.append(_Pending(r.request_id, failures, years, fields, c, o, k, duplicate))
+        pending.append(_Pending(r.request_id, failures or None, years, fields, c, o, k, duplicate))
 
     bad_cases, bad_officers = _engagement(cases, officers, case_n, officer_cases, history, rulebook)
     bad_reasons: set[int] = set()
@@ -254,7 +257,7 @@ def _decide(
     bad_officers: set[int],
     bad_reasons: set[int],
 ) -> RuleDecision:
-    failures = p.failures
+    failures = p.failures if p.failures is not None else {}
     if on["R-REQUESTER"] and not ctx.requester_authorized:
         failures["R-REQUESTER"] = ["the requesting official is not registered as authorized"]
     if on["R-ENGAGEMENT"]:

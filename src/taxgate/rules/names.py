@@ -142,6 +142,7 @@ def officer_problem(officer: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def officer_key(officer: str) -> str:
     """Normalised officer for counting: casefold, titles and periods dropped, spaces collapsed.
 

@@ -14,7 +14,7 @@ set, and verifies the few candidate pairs that share an indexed shingle.
 Example:
     >>> from taxgate.model import Request
     >>> reason_key(Request("r1", first_name="Ana", last_name="Ruiz", reason="Ana Ruiz, 3 wires"))
-    '<first> <last> # wires'
+    '<name> <name> # wires'
 """
 
 from __future__ import annotations
@@ -29,46 +29,37 @@ import numpy as np
 
 from taxgate.model import Request
 
-_WORD = re.compile(r"[^\W_]+")
-_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]+|#")
+_WORD_COUNT = re.compile(r"[^\W_]+")
+_DIGITS = re.compile(r"\d+")
 _MASK = 0xFFFFFFFF
 
 
-def _tokens(text: str) -> list[str]:
-    return _WORD.findall(text.casefold())
-
-
 def reason_key(request: Request) -> str:
-    """The normalised reason the store keeps for history ("" for an empty reason)."""
-    if not request.reason.strip():
+    """The normalised reason the store keeps for history ("" for an empty reason).
+
+    Casefold, punctuation dropped, every digit run ``#``, the request's own names
+    ``<name>``, case number ``<case>`` and address words ``<address>``.
+    """
+    reason = request.reason
+    if not reason or reason.isspace():
         return ""
     subs: dict[str, str] = {}
     for label, value in (
-        ("<address>", f"{request.address_line1} {request.address_line2}"),
-        ("<city>", request.city),
+        ("<address>", f"{request.address_line1} {request.address_line2} {request.city}"),
         ("<case>", request.case_number),
-        ("<middle>", request.middle_name),
-        ("<first>", request.first_name),
-        ("<last>", request.last_name),
+        ("<name>", f"{request.first_name} {request.middle_name} {request.last_name}"),
     ):
-        if value:
-            for tok in _tokens(value):
-                if not _DIGIT.search(tok):
-                    subs[tok] = label
-    out: list[str] = []
-    for tok in _tokens(request.reason):
-        if tok in subs:
-            out.append(subs[tok])
-        elif not tok.isalpha() and _DIGIT.search(tok):
-            out.append("#")
-        else:
-            out.append(tok)
-    return " ".join(out)
+        for tok in _WORD.findall(_DIGITS.sub("#", value.casefold())):
+            if tok != "#":
+                subs[tok] = label
+    tokens = _WORD.findall(_DIGITS.sub("#", reason.casefold()))
+    return " ".join([subs.get(t, t) for t in tokens])
 
 
 def word_count(reason: str) -> int:
     """Words in a reason: runs of letters or digits."""
-    return len(_WORD.findall(reason))
+    return len(_WORD_COUNT.findall(reason))
 
 
 def shingle_hashes(key: str) -> set[int]:
@@ -131,7 +122,9 @@ def overlap_k(threshold: float) -> int:
     return 3 if threshold >= 0.8 else 1
 
 
-def _candidate_runs(table: ShingleTable, threshold: float) -> list[np.ndarray]:
+def _candidate_runs(
+    table: ShingleTable, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Groups of key indexes whose prefixes share ``k`` shingles (rarest-first order).
 
     If ``|x & y| >= a`` then the first ``|x| - a + k`` shingles of ``x`` and of ``y`` (in one
@@ -142,8 +135,9 @@ def _candidate_runs(table: ShingleTable, threshold: float) -> list[np.ndarray]:
     """
     n = len(table)
     k = overlap_k(threshold)
+    none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
     if n < 2 or not table.flat:
-        return []
+        return none
     flat = np.frombuffer(table.flat, dtype=np.uint32)
     offsets = np.frombuffer(table.offsets, dtype=np.int64)
     sizes = np.diff(offsets)
@@ -158,7 +152,7 @@ def _candidate_runs(table: ShingleTable, threshold: float) -> list[np.ndarray]:
     plen = np.where(sizes >= k, np.minimum(plen, sizes), 0)
     width = int(plen.max()) if len(plen) else 0
     if width < k:
-        return []
+        return none
     rows = np.flatnonzero(plen >= k)
     rows = rows[np.argsort(-plen[rows], kind="stable")]
     grid = np.empty((len(rows), width), dtype=np.uint64)
@@ -187,36 +181,78 @@ def _candidate_runs(table: ShingleTable, threshold: float) -> list[np.ndarray]:
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
     multi = (ends - starts) > 1
-    return [owners[s:e] for s, e in zip(starts[multi], ends[multi], strict=True)]
+    return owners, starts[multi], ends[multi]
+
+
+def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
+    """A 128-bit mask per set (bit = shingle hash mod 128), as two ``uint64`` arrays.
+
+    Every bit set in one mask and not in the other stands for a distinct element of the
+    symmetric difference, so ``popcount(a ^ b)`` is a lower bound of ``|x ^ y|``.
+    """
+    flat = np.frombuffer(table.flat, dtype=np.uint32).astype(np.uint64)
+    starts = np.frombuffer(table.offsets, dtype=np.int64)[:-1]
+    bits = (flat * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(57)
+    one = np.uint64(1)
+    lo = np.where(bits < 64, one << (bits & np.uint64(63)), np.uint64(0))
+    hi = np.where(bits >= 64, one << (bits & np.uint64(63)), np.uint64(0))
+    return np.bitwise_or.reduceat(lo, starts), np.bitwise_or.reduceat(hi, starts)
+
+
+_PAIR_CHUNK = 4_000_000
+
+
+def candidate_pairs(table: ShingleTable, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(a, b)``, ``a < b``, that may reach ``threshold``: every true pair is among them.
+
+    Candidates share a prefix combination (:func:`_candidate_runs`); they are then filtered in
+    bulk by size (``min >= t * max``) and by the mask bound on the symmetric difference
+    (``|x ^ y| <= (1 - t) / t * min(|x|, |y|)`` for any pair at Jaccard ``>= t``).
+    """
+    owners, starts, ends = _candidate_runs(table, threshold)
+    if len(starts) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    sizes = np.diff(np.frombuffer(table.offsets, dtype=np.int64))
+    lo, hi = _masks(table)
+    lengths = ends - starts
+    run_pairs = lengths * (lengths - 1) // 2
+    bounds = np.searchsorted(
+        np.cumsum(run_pairs), np.arange(1, 1 + run_pairs.sum() // _PAIR_CHUNK) * _PAIR_CHUNK
+    )
+    kept_a: list[np.ndarray] = []
+    kept_b: list[np.ndarray] = []
+    for lo_run, hi_run in itertools.pairwise([0, *np.unique(bounds + 1).tolist(), len(starts)]):
+        if hi_run <= lo_run:
+            continue
+        s, ln = starts[lo_run:hi_run], lengths[lo_run:hi_run]
+        pos = np.repeat(s, ln) + (np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln))
+        later = np.repeat(s + ln, ln) - pos - 1
+        first = np.repeat(pos, later)
+        step = np.arange(int(later.sum())) - np.repeat(np.cumsum(later) - later, later)
+        a, b = owners[first], owners[first + 1 + step]
+        a, b = np.minimum(a, b), np.maximum(a, b)
+        na, nb = sizes[a], sizes[b]
+        small, large = np.minimum(na, nb), np.maximum(na, nb)
+        limit = np.floor((1.0 - threshold) / threshold * small + 1e-9)
+        diff = np.bitwise_count(lo[a] ^ lo[b]) + np.bitwise_count(hi[a] ^ hi[b])
+        ok = (a != b) & (small >= threshold * large - 1e-9) & (diff <= limit)
+        kept_a.append(a[ok])
+        kept_b.append(b[ok])
+    a, b = np.concatenate(kept_a), np.concatenate(kept_b)
+    if len(a) == 0:
+        return a, b
+    uniq = np.unique(a * np.int64(len(sizes)) + b)
+    return uniq // len(sizes), uniq % len(sizes)
 
 
 def group_keys(table: ShingleTable, threshold: float) -> list[int]:
     """Component (the smallest member index) of each key under Jaccard >= ``threshold``."""
     n = len(table)
     uf = _UnionFind(n)
-    sets: dict[int, set[int]] = {}
-    checked: set[tuple[int, int]] = set()
-
-    def members(i: int) -> set[int]:
-        got = sets.get(i)
-        if got is None:
-            got = sets[i] = table.members(i)
-        return got
-
-    for run in _candidate_runs(table, threshold):
-        ids = run.tolist()
-        for x, a in enumerate(ids):
-            sa = members(a)
-            for b in ids[x + 1 :]:
-                if a == b or uf.find(a) == uf.find(b) or (a, b) in checked:
-                    continue
-                checked.add((a, b))
-                sb = members(b)
-                small, large = sorted((len(sa), len(sb)))
-                if small < threshold * large:
-                    continue
-                if jaccard(sa, sb) >= threshold:
-                    uf.union(a, b)
+    first, second = candidate_pairs(table, threshold)
+    for a, b in zip(first.tolist(), second.tolist(), strict=True):
+        if uf.find(a) != uf.find(b) and jaccard(table.members(a), table.members(b)) >= threshold:
+            uf.union(a, b)
     return [uf.find(i) for i in range(n)]
 
 
