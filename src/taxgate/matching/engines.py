@@ -29,6 +29,11 @@ class Engine:
     spark: Any = None
     _registered: list[str] = field(default_factory=list)
 
+    @property
+    def dialect(self) -> str:
+        """Splink's SQL dialect for this engine."""
+        return "spark" if self.spark is not None else "duckdb"
+
     def register(self, parquet: Path, name: str) -> Any:
         """Register a Parquet file as a Splink input table named ``name``."""
         if self.spark is not None:

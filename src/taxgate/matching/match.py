@@ -21,7 +21,13 @@ from taxgate.model import MatchResult, Request
 from .decide import Decision, TaxpayerScore, Thresholds, decide
 from .engines import open_engine
 from .evidence import Levels, evidence_for
-from .model import ADDRESS_COMPARISONS, BLOCKING_RULES, load_model, settings_for
+from .model import (
+    ADDRESS_COMPARISONS,
+    BLOCKING_RULES,
+    load_model,
+    register_term_frequencies,
+    settings_for,
+)
 from .records import prepare_records, prepare_requests, requests_table
 
 Progress = Callable[[str, float], None]
@@ -96,9 +102,9 @@ def _predict(
 
     left = eng.register(req, "requests")
     right = eng.register(versions, "taxpayer_records")
-    dialect = "spark" if eng.spark is not None else "duckdb"
-    trained = settings_for(json.loads(model.read_text(encoding="utf-8")), dialect)
+    trained = settings_for(json.loads(model.read_text(encoding="utf-8")), eng.dialect)
     linker = Linker([left, right], trained, log_level=None)
+    register_term_frequencies(linker, eng, versions, trained)
     scored = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
     out = tmp / "predictions.parquet"
     eng.export(scored, out)
@@ -128,15 +134,17 @@ def _pairs_sql(predictions: Path) -> str:
 
 def _top_two(con: duckdb.DuckDBPyConnection, predictions: Path) -> list[tuple[Any, ...]]:
     con.execute(f"CREATE TEMP TABLE tg_pairs AS {_pairs_sql(predictions)}")
+    # ties between equally scored versions break on the version id, so the pair whose
+    # evidence is shown never depends on scan order or on the other requests
     sql = """
     WITH t AS (
       SELECT unique_id_l AS request_id, tin_r AS tin,
         max(match_probability) AS p_all,
         max(match_probability) FILTER (WHERE address_ok AND in_period) AS p_ok,
         max(identity_probability) AS p_id,
-        arg_max(unique_id_r, match_probability) AS best_pair,
-        arg_max(unique_id_r, match_probability) FILTER (WHERE address_ok AND in_period)
-          AS ok_pair
+        arg_max(unique_id_r, (match_probability, unique_id_r)) AS best_pair,
+        arg_max(unique_id_r, (match_probability, unique_id_r))
+          FILTER (WHERE address_ok AND in_period) AS ok_pair
       FROM tg_pairs WHERE guard_ok GROUP BY ALL
     ), r AS (
       SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY p_all DESC, tin) AS rk,

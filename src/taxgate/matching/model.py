@@ -23,7 +23,7 @@ from typing import Any
 from taxgate.errors import StoreError
 
 from .engines import open_engine
-from .records import prepare_records, training_requests
+from .records import prepare_records, term_frequency_tables, training_requests
 
 Progress = Callable[[str, float], None]
 
@@ -163,6 +163,27 @@ def settings_for(model: dict[str, Any], dialect: str) -> dict[str, Any]:
     return built
 
 
+def tf_columns(built: dict[str, Any]) -> tuple[str, ...]:
+    """Columns with term-frequency adjustments in rendered settings (``settings_for``)."""
+    cols = {
+        str(level["tf_adjustment_column"])
+        for comp in built["comparisons"]
+        for level in comp["comparison_levels"]
+        if level.get("tf_adjustment_column")
+    }
+    return tuple(sorted(cols))
+
+
+def register_term_frequencies(linker: Any, eng: Any, versions: Path, built: dict[str, Any]) -> None:
+    """Give ``linker`` term-frequency lookups computed from the record versions only.
+
+    ``built`` is the linker's settings as a dict; its TF columns get a lookup each.
+    """
+    for col, path in term_frequency_tables(versions, tf_columns(built)).items():
+        table = eng.register(path, f"tf_{col}")
+        linker.table_management.register_term_frequency_lookup(table, col)
+
+
 def meta_path(work_model: Path) -> Path:
     return work_model.with_name(work_model.name + ".meta.json")
 
@@ -208,7 +229,9 @@ def train_model(
     )
     left = eng.register(train_req, "requests")
     right = eng.register(versions, "taxpayer_records")
-    linker = Linker([left, right], settings(1.0 / max(n_versions, 1)), log_level=None)
+    untrained = settings(1.0 / max(n_versions, 1)).get_settings(eng.dialect).as_dict()
+    linker = Linker([left, right], untrained, log_level=None)
+    register_term_frequencies(linker, eng, versions, untrained)
     say("estimating u by random sampling", 0.25)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
     say("estimating m by EM (address blocking)", 0.6)

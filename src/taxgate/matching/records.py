@@ -46,6 +46,35 @@ def prepare_records(records: Path, work: Path) -> Path:
     return out
 
 
+def term_frequency_tables(versions: Path, columns: Sequence[str]) -> dict[str, Path]:
+    """Term-frequency lookups of ``columns`` over the record versions, one Parquet each.
+
+    Splink would otherwise compute term frequencies over everything it is given, requests
+    included, so a request's weights would depend on which other requests came along.
+    Computed from the records alone, a decision depends only on (request, records, model).
+    Each file has the column and ``tf_<column>`` (share of non-null values), as Splink
+    expects; files are rebuilt when the record versions are newer.
+    """
+    out: dict[str, Path] = {}
+    con: duckdb.DuckDBPyConnection | None = None
+    for col in columns:
+        path = versions.with_name(f"{versions.stem}.tf_{col}.parquet")
+        out[col] = path
+        if path.exists() and path.stat().st_mtime_ns >= versions.stat().st_mtime_ns:
+            continue
+        con = con or duckdb.connect()
+        con.execute(f"""
+          COPY (
+            SELECT {col}, CAST(count(*) AS DOUBLE) / (
+                SELECT count({col}) FROM read_parquet('{versions}')) AS tf_{col}
+            FROM read_parquet('{versions}') WHERE {col} IS NOT NULL
+            GROUP BY {col} ORDER BY {col}
+          ) TO '{path}' (FORMAT parquet)""")
+    if con is not None:
+        con.close()
+    return out
+
+
 def requests_table(
     requests: Sequence[tuple[Request, tuple[int, ...]]], tins: Mapping[str, str] | None = None
 ) -> pa.Table:
