@@ -158,3 +158,33 @@ def test_oversight_report(world: World, tmp_path: Path) -> None:
         names = {r["last_name"] for r in csv.DictReader(f) if len(r["last_name"]) > 5}
     assert not [n for n in names if n in html]
     assert truth
+
+
+def test_revoked_official_fails_r_requester(world: World, tmp_path: Path) -> None:
+    wd = world.copy_workdir(tmp_path / "work")
+    manifest = json.loads((world.batch / "manifest.json").read_text(encoding="utf-8"))
+    bad = taxgate(
+        "agencies",
+        "revoke",
+        manifest["agency"],
+        "--official",
+        "Nobody Here",
+        "--workdir",
+        wd,
+        check=False,
+    )
+    assert bad.returncode == 2
+    taxgate(
+        "agencies",
+        "revoke",
+        manifest["agency"],
+        "--official",
+        manifest["official"]["name"],
+        "--workdir",
+        wd,
+    )
+    taxgate("check", world.batch, "--out", tmp_path / "check.jsonl", "--workdir", wd)
+    lines = [json.loads(x) for x in (tmp_path / "check.jsonl").read_text().splitlines()]
+    assert lines and all(d["outcome"] == "rejected" for d in lines)
+    assert all("R-REQUESTER" in {r["code"] for r in d["reasons"]} for d in lines)
+    taxgate("audit", "verify", "--workdir", wd)

@@ -187,6 +187,24 @@ def agencies_add(
     )
 
 
+@agencies_app.command("revoke")
+def agencies_revoke(
+    code: str,
+    official: Annotated[str, typer.Option(help="The official whose authority ends.")],
+    workdir: Workdir = None,
+) -> None:
+    """Revoke an official's authority to request (their batches then fail R-REQUESTER)."""
+    from taxgate.storage import repo
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, log):
+        n = repo.set_official_active(s, code, official, False)
+        if n == 0:
+            raise UsageError(f"agency `{code}` has no such official registered")
+        log.append("permission_change", code, {"change": "official_revoked", "keys": n})
+    out.print(f"revoked {n} key(s) of the official at {code}")
+
+
 @agencies_app.command("list")
 def agencies_list(workdir: Workdir = None) -> None:
     """List agencies and their registered officials."""
