@@ -1,0 +1,93 @@
+"""The service: ``create_app(ws)`` builds the FastAPI app over a work folder's store.
+
+::
+
+    /v1/...       the API (OpenAPI at /v1/openapi.json, docs at /v1/docs)
+    /web/...      server-rendered pages for staff (token login, cookie session)
+
+Requests are logged one line each: method, route template, status, time and the
+caller's user name; never a query string, a body or a personal value.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from taxgate.api import errors
+from taxgate.api.limits import BodyLimit, CatchAll, RateLimiter
+from taxgate.api.routes import admin, audit, batches, decisions
+from taxgate.api.routing import check_declared
+from taxgate.api.settings import ServiceSettings
+from taxgate.api.worker import Worker
+from taxgate.workspace import Workspace
+
+log = logging.getLogger("taxgate.api")
+
+API_VERSION = "1"
+
+
+def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAPI:
+    """The service over ``ws``; runs a background worker unless ``settings.worker`` is off."""
+    settings = settings or ServiceSettings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(ws, settings) if settings.worker else None
+        app.state.worker = worker
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="taxgate",
+        version=API_VERSION,
+        description=(
+            "The gate between taxpayer records and other agencies' requests for them. "
+            "Every route names the roles it admits (`x-roles`); errors share one shape."
+        ),
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ws = ws
+    app.state.settings = settings
+    app.state.limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
+    errors.install(app)
+    for module in (admin, batches, decisions, audit):
+        app.include_router(module.router)
+    from taxgate.web.pages import router as web_router
+
+    app.include_router(web_router)
+    check_declared(app)
+
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        who = getattr(request.state, "principal", None)
+        log.info(
+            "%s %s %d %.1fms user=%s",
+            request.method,
+            getattr(route, "path", "(no route)"),
+            response.status_code,
+            (time.perf_counter() - t0) * 1000,
+            who.name if who else "-",
+        )
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(CatchAll)
+    return app

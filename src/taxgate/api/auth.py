@@ -1,0 +1,190 @@
+"""Who is calling, and what their role lets them do.
+
+Tokens are ``tg_`` followed by 32 random bytes (URL-safe base64); the store keeps only
+their SHA-256. Every route declares the roles it admits with :func:`allow`; a route
+that declares none admits nobody (deny by default), and :data:`PUBLIC` marks the few
+that need no token. An agency user is bound to one agency and sees only its batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from taxgate.api.errors import ApiError
+from taxgate.audit.log import AuditLog
+from taxgate.errors import UsageError
+from taxgate.storage import repo
+from taxgate.storage.service_models import ROLES, User
+
+TOKEN_PREFIX = "tg_"
+COOKIE = "taxgate_token"
+PUBLIC: frozenset[str] = frozenset({"public"})
+
+bearer = HTTPBearer(auto_error=False, description="A token from `taxgate users add`.")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller."""
+
+    name: str
+    role: str
+    agency: str | None
+
+    def may_see_agency(self, agency: str) -> bool:
+        """Agency users see only their own agency's objects; staff roles see all."""
+        return self.role != "agency" or self.agency == agency
+
+
+def check_role(role: str, agency: str | None) -> None:
+    if role not in ROLES:
+        raise UsageError(f"role must be one of {', '.join(ROLES)}, not `{role}`")
+    if role == "agency" and not (agency and agency.strip()):
+        raise UsageError("an agency user needs `--agency CODE`")
+    if role != "agency" and agency:
+        raise UsageError("only agency users are bound to an agency")
+
+
+def add_user(
+    s: Session, log: AuditLog, name: str, role: str, agency: str | None, *, by: str
+) -> str:
+    """Create a user and return its token (shown once; only its hash is stored)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise UsageError("a user name must have 1 to 200 characters")
+    check_role(role, agency)
+    if s.scalars(select(User).where(User.name == name)).first() is not None:
+        raise ApiError(409, f"user `{name}` already exists")
+    token = new_token()
+    s.add(
+        User(
+            name=name,
+            role=role,
+            agency_code=agency.strip() if agency else None,
+            token_hash=hash_token(token),
+            active=True,
+            created_at=repo.now_iso(),
+        )
+    )
+    s.flush()
+    log.append(
+        "permission_change",
+        f"user:{name}",
+        {"action": "user_added", "role": role, "agency": agency or ""},
+        user=by,
+    )
+    return token
+
+
+def change_user(
+    s: Session,
+    log: AuditLog,
+    name: str,
+    *,
+    role: str | None,
+    agency: str | None,
+    active: bool | None,
+    by: str,
+) -> User:
+    """Change a user's role, agency or standing; the change is logged."""
+    user = s.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        raise ApiError(404, f"no user `{name}`")
+    new_role = role or user.role
+    new_agency = agency if agency is not None else user.agency_code
+    if new_role != "agency":
+        new_agency = None if role else new_agency
+    check_role(new_role, new_agency)
+    before = {"role": user.role, "agency": user.agency_code or "", "active": user.active}
+    user.role, user.agency_code = new_role, new_agency
+    if active is not None:
+        user.active = active
+    after = {"role": user.role, "agency": user.agency_code or "", "active": user.active}
+    log.append(
+        "permission_change",
+        f"user:{name}",
+        {"action": "user_changed", "before": before, "after": after},
+        user=by,
+    )
+    return user
+
+
+def lookup(s: Session, token: str) -> Principal | None:
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    user = s.scalars(select(User).where(User.token_hash == hash_token(token))).first()
+    if user is None or not user.active:
+        return None
+    return Principal(user.name, user.role, user.agency_code)
+
+
+def token_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None:
+        return credentials.credentials
+    return request.cookies.get(COOKIE)
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller, from the bearer token (or the web pages' cookie); 401 without one."""
+    token = token_of(request, credentials)
+    if not token:
+        raise ApiError(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    ws = request.app.state.ws
+    with ws.store.session() as s:
+        who = lookup(s, token)
+    if who is None:
+        raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
+    limiter = request.app.state.limiter
+    if who.role == "agency" and who.agency:
+        wait = limiter.take(who.agency)
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"agency `{who.agency}` is over its rate limit",
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
+    request.state.principal = who
+    return who
+
+
+def allow(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting only ``roles``; every route names its roles with it."""
+    admitted = frozenset(roles)
+    unknown = admitted - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    if not admitted:
+        raise ValueError("a route must admit at least one role")
+
+    def dependency(who: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if who.role not in admitted:
+            raise ApiError(403, f"role `{who.role}` may not do this")
+        return who
+
+    dependency.roles = admitted  # type: ignore[attr-defined]
+    return dependency
+
+
+def roles_extra(roles: Iterable[str]) -> dict[str, object]:
+    """OpenAPI extension naming a route's roles (``x-roles``)."""
+    return {"x-roles": sorted(roles)}

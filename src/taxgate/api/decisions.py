@@ -1,0 +1,76 @@
+"""A decision and its "why", as each role may see it.
+
+Officers and reviewers see the request as the agency sent it next to the decision;
+auditors see the rules trace, the match evidence (comparison levels and weights, never
+values) and the reasons, never a requested person's or taxpayer's values; an agency sees
+the status and reasons of its own requests only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taxgate.api.auth import Principal
+from taxgate.api.batches import view_decision
+from taxgate.api.errors import ApiError
+from taxgate.storage import models as m
+from taxgate.workspace import Workspace
+
+SEES_REQUEST = frozenset({"officer", "reviewer"})
+
+
+def _load(ws: Workspace, who: Principal, request_id: str) -> tuple[m.Decision, m.RequestRow]:
+    with ws.store.session() as s:
+        d = s.get(m.Decision, request_id)
+        req = s.get(m.RequestRow, request_id)
+    if d is None or req is None or not who.may_see_agency(req.agency_code):
+        raise ApiError(404, f"no decision for request `{request_id}`")
+    return d, req
+
+
+def decision(ws: Workspace, who: Principal, request_id: str) -> dict[str, Any]:
+    d, req = _load(ws, who, request_id)
+    out = view_decision(dict(d.body), who)
+    out["batch_id"] = d.batch_id
+    if who.role in SEES_REQUEST:
+        out["request"] = dict(req.payload)
+    return out
+
+
+def why(ws: Workspace, who: Principal, request_id: str) -> dict[str, Any]:
+    """Why a request was decided as it was: every rule checked, the match, the reasons."""
+    d, req = _load(ws, who, request_id)
+    body = dict(d.body)
+    match = dict(body.get("match") or {})
+    out: dict[str, Any] = {
+        "request_id": request_id,
+        "batch_id": d.batch_id,
+        "agency": req.agency_code,
+        "status": body.get("status"),
+        "decided_at": d.decided_at,
+        "rulebook_version": body.get("rulebook_version"),
+        "model_version": body.get("model_version", ""),
+        "audit_index": d.audit_index,
+        "reasons": list(body.get("reasons", [])),
+        "trace": list(body.get("trace", [])),
+        "match": {
+            "verdict": match.get("verdict"),
+            "probability": match.get("probability"),
+            "second_probability": match.get("second_probability"),
+            "candidates": match.get("candidates"),
+            "evidence": match.get("evidence"),
+        },
+        "tax_years": list(body.get("tax_years", [])),
+        "disclosed_fields": list(body.get("disclosed_fields", [])),
+        "withheld_fields": list(body.get("withheld_fields", [])),
+        "review": _review(body.get("review")),
+    }
+    if who.role in SEES_REQUEST:
+        out["request"] = dict(req.payload)
+    return out
+
+
+def _review(value: object) -> dict[str, Any] | None:
+    if not isinstance(value, dict):
+        return None
+    return {"action": value.get("action"), "user": value.get("user")}

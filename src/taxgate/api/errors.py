@@ -1,0 +1,131 @@
+"""One JSON shape for every error the service returns.
+
+::
+
+    {"error": {"status": 404, "code": "not_found", "message": "no batch `B-1`"}}
+
+``status`` repeats the HTTP status; ``code`` is a stable word a client can branch on;
+``message`` follows the project's style (lowercase, inputs in backticks, never personal
+data). Validation errors add ``details``: where each problem is, never the value sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from taxgate.errors import ConflictError, InputError, SignatureError, StoreError, TaxgateError
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error the service answers with; ``message`` must be free of personal data."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, "error")
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def error_body(
+    status: int, message: str, code: str | None = None, details: Sequence[Any] | None = None
+) -> dict[str, Any]:
+    """The one error shape."""
+    err: dict[str, Any] = {
+        "status": status,
+        "code": code or CODES.get(status, "error"),
+        "message": message,
+    }
+    if details is not None:
+        err["details"] = list(details)
+    return {"error": err}
+
+
+def error_response(
+    status: int,
+    message: str,
+    code: str | None = None,
+    details: Sequence[Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(status, message, code, details), status_code=status, headers=headers
+    )
+
+
+def taxgate_status(e: TaxgateError) -> int:
+    """The HTTP status of a taxgate error."""
+    if isinstance(e, ConflictError):
+        return 409
+    if isinstance(e, SignatureError | InputError):
+        return 422
+    if isinstance(e, StoreError):
+        return 409
+    return int(getattr(e, "http_status", 400))
+
+
+def install(app: FastAPI) -> None:
+    """Route every kind of error through the one shape."""
+
+    async def api_error(request: Request, e: Exception) -> Response:
+        assert isinstance(e, ApiError)
+        if e.status == 401 and request.url.path.startswith("/web/"):
+            return RedirectResponse("/web/login", status_code=303)  # pages: log in first
+        return error_response(e.status, e.message, e.code, headers=e.headers)
+
+    async def http_error(_: Request, e: Exception) -> JSONResponse:
+        assert isinstance(e, StarletteHTTPException)
+        message = {
+            404: "no such resource",
+            405: "method not allowed here",
+        }.get(e.status_code, str(e.detail).lower() if e.detail else "error")
+        return error_response(e.status_code, message, headers=e.headers)
+
+    async def validation_error(_: Request, e: Exception) -> JSONResponse:
+        assert isinstance(e, RequestValidationError)
+        details = [
+            {
+                "location": [str(p) for p in err.get("loc", ())],
+                "problem": str(err.get("msg", "invalid")).lower(),
+            }
+            for err in e.errors()
+        ]
+        return error_response(422, "the request is not valid", details=details)
+
+    async def taxgate_error(_: Request, e: Exception) -> JSONResponse:
+        assert isinstance(e, TaxgateError)
+        return error_response(taxgate_status(e), str(e))
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(TaxgateError, taxgate_error)
