@@ -118,13 +118,20 @@ def _child(src: Path, n: int) -> dict[str, float]:
         for i, row in enumerate(_rows(src), start=2):
             yield Request(**{c: (row.get(c) or "").strip() for c in REQUEST_COLUMNS}, row=i)
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     decisions = evaluate_stream(requests(), ctx, rb, st)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    t1, c1 = time.perf_counter(), time.process_time()
+    read = sum(1 for _ in requests())
+    read_s, read_cpu = time.perf_counter() - t1, time.process_time() - c1
+    assert read == len(decisions)
     accepted = sum(d.outcome == "accepted" for d in decisions)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "seconds": elapsed,
+        "cpu": cpu,
+        "read_seconds": read_s,
+        "read_cpu": read_cpu,
         "n": len(decisions),
         "accepted": accepted,
         "peak_mb": peak_kb / 1024,

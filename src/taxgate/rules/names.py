@@ -87,6 +87,7 @@ def name_problem(value: str, label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def full_name_problem(first: str, last: str) -> str | None:
     """A placeholder made of both parts ("John" + "Doe", "NA" + "NA")."""
     full = _simple(f"{first} {last}")
@@ -98,6 +99,7 @@ def full_name_problem(first: str, last: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def dob_problem(value: str, today: date) -> str | None:
     """The optional date of birth: a real ``YYYY-MM-DD`` date, not future, not before 1900."""
     text = value.strip()

@@ -26,11 +26,12 @@ from array import array
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from taxgate.model import Request
 
 _WORD = re.compile(r"[^\W\d_]+|#")
-_WORD_COUNT = re.compile(r"[^\W_]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _DIGITS = re.compile(r"\d+")
 _MASK = 0xFFFFFFFF
 
@@ -44,22 +45,28 @@ def reason_key(request: Request) -> str:
     reason = request.reason
     if not reason or reason.isspace():
         return ""
-    subs: dict[str, str] = {}
-    for label, value in (
-        ("<address>", f"{request.address_line1} {request.address_line2} {request.city}"),
-        ("<case>", request.case_number),
-        ("<name>", f"{request.first_name} {request.middle_name} {request.last_name}"),
-    ):
-        for tok in _WORD.findall(_DIGITS.sub("#", value.casefold())):
-            if tok != "#":
-                subs[tok] = label
+    subs = dict.fromkeys(
+        _LETTERS.findall(
+            f"{request.address_line1} {request.address_line2} {request.city}".casefold()
+        ),
+        "<address>",
+    )
+    subs.update(dict.fromkeys(_LETTERS.findall(request.case_number.casefold()), "<case>"))
+    subs.update(
+        dict.fromkeys(
+            _LETTERS.findall(
+                f"{request.first_name} {request.middle_name} {request.last_name}".casefold()
+            ),
+            "<name>",
+        )
+    )
     tokens = _WORD.findall(_DIGITS.sub("#", reason.casefold()))
     return " ".join([subs.get(t, t) for t in tokens])
 
 
 def word_count(reason: str) -> int:
-    """Words in a reason: runs of letters or digits."""
-    return len(_WORD_COUNT.findall(reason))
+    """Words in a reason: whitespace-separated runs."""
+    return len(reason.split())
 
 
 def shingle_hashes(key: str) -> set[int]:
@@ -141,7 +148,8 @@ def _candidate_runs(
     flat = np.frombuffer(table.flat, dtype=np.uint32)
     offsets = np.frombuffer(table.offsets, dtype=np.int64)
     sizes = np.diff(offsets)
-    uniq, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    inverse, uniq = pd.factorize(flat, sort=False)
+    counts = np.bincount(inverse, minlength=len(uniq))
     order = np.lexsort((uniq, counts))
     rank = np.empty(len(uniq), dtype=np.uint64)
     rank[order] = np.arange(len(uniq), dtype=np.uint64)
@@ -176,7 +184,10 @@ def _candidate_runs(
         owners_parts.append(rows[:m])
     keys = np.concatenate(keys_parts)
     owners = np.concatenate(owners_parts)
-    by_key = np.argsort(keys, kind="stable")
+    codes, _ = pd.factorize(keys, sort=False)
+    shared = np.bincount(codes)[codes] > 1
+    keys, owners = keys[shared], owners[shared]
+    by_key = np.argsort(keys)
     keys, owners = keys[by_key], owners[by_key]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
