@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import random
 
-from conftest import Trained
 from world import request_for
 
+from conftest import Trained
 from taxgate.matching import Thresholds, load_model, match_requests, train_model
+from taxgate.matching.model import BLOCKING_RULES
 from taxgate.model import MatchResult, Request
 
 T = Thresholds()
@@ -128,3 +129,22 @@ def test_training_reproducible_by_seed(trained: Trained, tmp_path) -> None:  # t
     assert a.sha256 == b.sha256
     assert a.path.read_text() == b.path.read_text()
     assert a.sha256 == load_model(trained.model).sha256
+
+
+def test_stats_count_blocking_before_weight_threshold(trained: Trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(8)
+    people = rng.sample(trained.people, 50)
+    reqs = [(request_for(p, f"s{i}", (2021,)), (2021,)) for i, p in enumerate(people)]
+    full: dict[str, object] = {"pairs_out": tmp_path / "pairs.parquet"}
+    cut: dict[str, object] = {}
+    a = match_requests(reqs, trained.records, trained.model, T, stats=full)
+    b = match_requests(reqs, trained.records, trained.model, T, stats=cut, min_match_weight=0.0)
+    assert full["comparisons"] == cut["comparisons"] == sum(full["comparisons_per_rule"].values())  # type: ignore[attr-defined]
+    assert set(full["comparisons_per_rule"]) <= {name for name, _ in BLOCKING_RULES}  # type: ignore[arg-type]
+    import duckdb
+
+    found = set(duckdb.sql(f"SELECT l, tin FROM '{tmp_path / 'pairs.parquet'}'").fetchall())
+    assert {(f"s{i}", p.tin) for i, p in enumerate(people)} <= found  # blocking recall 1.0
+    assert len(found) < full["comparisons"]  # type: ignore[operator]
+    assert [(r.verdict, r.tin) for r in a] == [(r.verdict, r.tin) for r in b]
+    assert set(full["seconds"]) >= {"block_and_score", "decide"}  # type: ignore[arg-type]

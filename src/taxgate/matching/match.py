@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,45 +59,68 @@ def match_requests(
         progress: called with (stage, fraction done).
         tins: optional TIN per request id; it adds evidence, never stands in for an address.
         min_match_weight: drop scored pairs below this weight (speed at scale).
-        stats: if given, filled with counts (comparisons per blocking rule); when it holds
-            ``pairs_out`` (a path), the (request, taxpayer) pairs blocking found go there.
+        stats: if given, filled with ``comparisons`` and ``comparisons_per_rule`` (every
+            pair blocking generated, before any weight threshold) and ``seconds`` per
+            stage; when it holds ``pairs_out`` (a path), the distinct (request id ``l``,
+            taxpayer ``tin``) pairs blocking generated are written there as Parquet.
     """
     say = progress or (lambda _s, _f: None)
     info = load_model(model)
     work = model.parent / "matching_work"
     tmp = Path(tempfile.mkdtemp(prefix="match_", dir=work if work.exists() else None))
+    clock = _Clock()
     try:
         say("standardising records", 0.0)
         versions = prepare_records(records, work)
+        clock.lap("records")
         say("standardising requests", 0.1)
         req = prepare_requests(requests_table(requests, tins), tmp / "requests.parquet")
+        clock.lap("requests")
         eng = open_engine(engine, tmp, spark_master)
         say("blocking and scoring", 0.2)
-        predictions = _predict(eng, req, versions, model, min_match_weight, tmp)
+        blocked = tmp / "blocked.parquet" if stats is not None else None
+        predictions = _predict(eng, req, versions, model, min_match_weight, tmp, blocked)
+        clock.lap("block_and_score")
         say("deciding", 0.8)
         levels = Levels.from_model(json.loads(model.read_text(encoding="utf-8")))
         con = duckdb.connect()
         con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp'}'")
         rows = _top_two(con, predictions)
-        if stats is not None:
-            stats.update(_counts(con, predictions))
-            if stats.get("pairs_out"):
-                con.execute(
-                    "COPY (SELECT DISTINCT unique_id_l AS l, tin_r AS tin FROM tg_pairs) "
-                    f"TO '{stats['pairs_out']}' (FORMAT parquet)"
-                )
+        clock.lap("aggregate")
+        if stats is not None and blocked is not None:
+            stats.update(_counts(con, blocked, versions, stats.get("pairs_out")))
         results = _results(con, predictions, rows, requests, thresholds, levels, info.version)
+        clock.lap("decide")
         con.close()
         if eng.spark is None:
             eng.con.close()
+        if stats is not None:
+            stats["seconds"] = clock.laps
         say("done", 1.0)
         return results
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 3)
+        self._t = now
+
+
 def _predict(
-    eng: Any, req: Path, versions: Path, model: Path, min_weight: float | None, tmp: Path
+    eng: Any,
+    req: Path,
+    versions: Path,
+    model: Path,
+    min_weight: float | None,
+    tmp: Path,
+    blocked_out: Path | None = None,
 ) -> Path:
     from splink import Linker
 
@@ -105,6 +129,8 @@ def _predict(
     trained = settings_for(json.loads(model.read_text(encoding="utf-8")), eng.dialect)
     linker = Linker([left, right], trained, log_level=None)
     register_term_frequencies(linker, eng, versions, trained)
+    if blocked_out is not None:  # materialised anyway; predict reuses it from the cache
+        eng.export(linker.inference.compute_blocked_pairs_for_predict(), blocked_out)
     scored = linker.inference.predict(threshold_match_weight=min_weight, warning_mode="never")
     out = tmp / "predictions.parquet"
     eng.export(scored, out)
@@ -115,8 +141,7 @@ def _pairs_sql(predictions: Path) -> str:
     """Scored pairs with guards, address-in-period and identity-only probability."""
     address_mw = " + ".join(f"coalesce(mw_{c}, 0)" for c in (*ADDRESS_COMPARISONS, "tin"))
     identity_w = f"(match_weight - ({address_mw}))"
-    pattern = "**/*.parquet" if predictions.is_dir() else ""
-    src = f"read_parquet('{predictions}/{pattern}')" if pattern else f"'{predictions}'"
+    src = _parquet(predictions)
     return f"""
     SELECT *,
       (dob_l IS NULL OR dob_r IS NULL OR levenshtein(dob_l, dob_r) <= 1)
@@ -157,10 +182,26 @@ def _top_two(con: duckdb.DuckDBPyConnection, predictions: Path) -> list[tuple[An
     return con.execute(sql).fetchall()
 
 
-def _counts(con: duckdb.DuckDBPyConnection, predictions: Path) -> dict[str, Any]:
-    rows = con.execute("SELECT match_key, count(*) FROM tg_pairs GROUP BY ALL").fetchall()
+def _counts(
+    con: duckdb.DuckDBPyConnection, blocked: Path, versions: Path, pairs_out: Any
+) -> dict[str, Any]:
+    """Comparisons per blocking rule from the blocked pairs, before any weight threshold."""
+    src = _parquet(blocked)
+    rows = con.execute(f"SELECT match_key, count(*) FROM {src} GROUP BY ALL").fetchall()
     per_rule = {BLOCKING_RULES[int(k)][0]: int(n) for k, n in rows}
+    if pairs_out:
+        con.execute(f"""
+          COPY (
+            SELECT DISTINCT substr(b.join_key_l, {len("requests-__-") + 1}) AS l, v.tin
+            FROM {src} b JOIN read_parquet('{versions}') v
+              ON v.unique_id = substr(b.join_key_r, {len("taxpayer_records-__-") + 1})
+          ) TO '{pairs_out}' (FORMAT parquet)""")
     return {"comparisons": sum(per_rule.values()), "comparisons_per_rule": per_rule}
+
+
+def _parquet(path: Path) -> str:
+    """A DuckDB table expression for a Parquet file or a folder of them (Spark output)."""
+    return f"read_parquet('{path}/**/*.parquet')" if path.is_dir() else f"'{path}'"
 
 
 def _results(
