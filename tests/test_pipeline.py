@@ -188,3 +188,12 @@ def test_revoked_official_fails_r_requester(world: World, tmp_path: Path) -> Non
     assert lines and all(d["outcome"] == "rejected" for d in lines)
     assert all("R-REQUESTER" in {r["code"] for r in d["reasons"]} for d in lines)
     taxgate("audit", "verify", "--workdir", wd)
+
+
+def test_unexpected_errors_print_no_values(tmp_path: Path) -> None:
+    secret = "Zorava Quillingham"
+    bad = tmp_path / "records.parquet"
+    bad.write_text(secret)  # not Parquet: refused with file named, value never echoed
+    proc = taxgate("records", "load", bad, "--workdir", tmp_path / "w", check=False)
+    assert proc.returncode == 1
+    assert "records.parquet" in proc.stderr and secret not in proc.stderr + proc.stdout

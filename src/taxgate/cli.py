@@ -604,11 +604,32 @@ def demo(
 
 
 def main() -> None:
+    """Run the command line; errors are printed without personal data.
+
+    taxgate's own errors carry messages written to hold none. Anything else could echo a
+    value from the input, so only its type and where it was raised are printed (set
+    ``TAXGATE_DEBUG=1`` to see the whole traceback on synthetic data).
+    """
+    import os
+    import traceback
+
     try:
         app()
     except TaxgateError as e:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(e.exit_code)
+    except Exception as e:
+        if os.environ.get("TAXGATE_DEBUG"):
+            raise
+        frame = traceback.extract_tb(e.__traceback__)[-1]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        err.print(
+            f"internal error: {type(e).__name__} at {where} "
+            "(details withheld: they may hold personal data)",
+            markup=False,
+            highlight=False,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":
