@@ -13,8 +13,8 @@ import pytest
 from taxgate.model import REQUEST_COLUMNS, Request
 from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_batch
 
-batch_mod = pytest.importorskip("taxgate.synth.batch")
-records_mod = pytest.importorskip("taxgate.synth.records")
+batch_mod = pytest.importorskip("taxgate.synth.batch", exc_type=ImportError)
+records_mod = pytest.importorskip("taxgate.synth.records", exc_type=ImportError)
 
 TODAY = date(2026, 11, 25)
 VALID_KINDS = {"taxpayer", "jr_sr", "non_taxpayer", "hard_negative"}
