@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from taxgate.api.auth import PUBLIC, allow
 
@@ -26,14 +27,24 @@ def route(
     return router.api_route(path, methods=[method], dependencies=deps, openapi_extra=extra, **kw)
 
 
+def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every API route, also inside included routers (FastAPI >= 0.16x keeps an included
+    router as one entry holding the original router, not as copied routes)."""
+    for r in routes:
+        if isinstance(r, APIRoute):
+            yield r
+        inner = getattr(r, "original_router", None)
+        if inner is not None:
+            yield from _api_routes(inner.routes)
+
+
 def routes_roles(app: FastAPI) -> dict[tuple[str, str], frozenset[str]]:
     """Every route's (method, path) and its declared roles."""
     out: dict[tuple[str, str], frozenset[str]] = {}
-    for r in app.routes:
-        if isinstance(r, APIRoute):
-            roles = (r.openapi_extra or {}).get("x-roles")
-            for method in r.methods or ():
-                out[(method, r.path)] = frozenset(roles) if roles is not None else frozenset()
+    for r in _api_routes(app.routes):
+        roles = (r.openapi_extra or {}).get("x-roles")
+        for method in r.methods or ():
+            out[(method, r.path)] = frozenset(roles) if roles is not None else frozenset()
     return out
 
 

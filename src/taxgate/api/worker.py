@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -100,12 +101,12 @@ class Worker:
                 except Exception as e:  # a missed beat is retried on the next tick
                     log.warning("heartbeat for batch %s failed: %s", batch_id, type(e).__name__)
 
-        last = [0.0]
+        last: list[Any] = [0.0, ""]
 
         def progress(stage: str, done: int, total: int) -> None:
             now = time.monotonic()
-            if now - last[0] >= 0.5 or done >= total:
-                last[0] = now
+            if now - last[0] >= 0.5 or done >= total or stage != last[1]:
+                last[0], last[1] = now, stage
                 self._beat(batch_id, stage=stage[:60], done=done, total=total)
 
         ticker = threading.Thread(target=heartbeat, name=f"heartbeat-{batch_id}", daemon=True)

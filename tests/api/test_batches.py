@@ -1,0 +1,97 @@
+"""Submitting batches: signature first, idempotent, processed by the worker, on both stores."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from taxgate.storage import models as m
+from taxgate.storage.service_models import Job
+from tests.api.service import Service
+
+
+def _count(svc: Service, model: object) -> int:
+    with svc.ws.store.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)  # type: ignore[arg-type]
+
+
+def test_submit_is_idempotent_and_conflicts_on_other_content(service: Service) -> None:
+    first = service.submit("a1")
+    assert first.status_code == 202, first.text
+    body = first.json()
+    batch_id = service.kit.manifest("a1")["batch_id"]
+    assert body["batch_id"] == batch_id and body["state"] == "queued"
+    assert body["requests"] == 60
+
+    again = service.submit("a1")
+    assert again.status_code == 200
+    assert again.json()["batch_id"] == batch_id
+    assert _count(service, Job) == 1
+
+    # the same batch id over other requests, properly signed: a conflict
+    files = service.kit.files("a2")
+    manifest = service.kit.manifest("a2")
+    manifest["batch_id"] = batch_id
+    from taxgate.intake.signing import load_private_key, sign_manifest
+
+    resigned = sign_manifest(manifest, files["requests"][1], load_private_key(service.kit.key))
+    files["manifest"] = ("manifest.json", json.dumps(resigned).encode(), "application/json")
+    clash = service.client.post("/v1/batches", files=files, headers=service.h("agency"))
+    assert clash.status_code == 409
+    assert clash.json()["error"]["code"] == "conflict"
+    assert _count(service, Job) == 1
+
+
+def test_signature_is_checked_before_anything_is_stored(service: Service) -> None:
+    files = service.kit.files("a1")
+    name, data, ctype = files["requests"]
+    files["requests"] = (name, data.replace(b"\n", b"\r\n", 1), ctype)  # one byte changed
+    r = service.client.post("/v1/batches", files=files, headers=service.h("agency"))
+    assert r.status_code == 422
+    assert "R-SIGNATURE" in r.json()["error"]["message"]
+    assert "/tmp" not in r.json()["error"]["message"]
+    assert _count(service, Job) == 0
+    assert _count(service, m.Batch) == 0
+    assert _count(service, m.RequestRow) == 0
+
+
+def test_agency_submits_for_itself_only(service: Service) -> None:
+    r = service.submit("b1")  # signed for the other agency, sent with this agency's token
+    assert r.status_code == 403
+    assert _count(service, Job) == 0
+
+
+def test_worker_processes_batch_with_progress_and_response(service: Service) -> None:
+    batch_id = service.submit("a1").json()["batch_id"]
+    assert service.worker().run_until_idle() == [batch_id]
+    st = service.client.get(f"/v1/batches/{batch_id}", headers=service.h("agency")).json()
+    assert st["state"] == "done"
+    assert st["progress"]["done"] == st["progress"]["total"] == 60
+    assert sum(st["decisions"].values()) == 60
+    resp = service.client.get(f"/v1/batches/{batch_id}/response", headers=service.h("agency"))
+    assert resp.status_code == 200
+    lines = resp.json()["lines"]
+    assert len(lines) == st["decisions"].get("DISCLOSED", 0)
+    decided = service.client.get(
+        f"/v1/batches/{batch_id}/decisions", headers=service.h("agency")
+    ).json()["decisions"]
+    disclosed = {d["request_id"] for d in decided if d["status"] == "DISCLOSED"}
+    assert {line["request_id"] for line in lines} == disclosed
+    assert all("trace" not in d and "match" not in d for d in decided)  # agency view
+    # the job no longer keeps the requests file: the store's request rows hold them
+    with service.ws.store.session() as s:
+        job = s.get(Job, batch_id)
+        assert job is not None and job.requests is None
+    # submitting the processed batch again returns it, decided once
+    again = service.submit("a1")
+    assert again.status_code == 200 and again.json()["state"] == "done"
+    assert _count(service, m.Decision) == 60
+
+
+def test_queued_batch_has_no_response_yet(sqlite_service: Service) -> None:
+    batch_id = sqlite_service.submit("a1").json()["batch_id"]
+    r = sqlite_service.client.get(
+        f"/v1/batches/{batch_id}/response", headers=sqlite_service.h("agency")
+    )
+    assert r.status_code == 409

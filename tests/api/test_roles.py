@@ -1,0 +1,198 @@
+"""Who may do what: every route with every role and with no token, on both stores.
+
+The expected table is written out here, independently of the routes' declarations; a
+second test checks that the app declares exactly these routes and roles (so a new route
+cannot slip in without a row here), and that deny-by-default is enforced at build time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from taxgate.api.routing import check_declared, routes_roles
+from tests.api.service import Service
+
+A, O, R, U, D = "agency", "officer", "reviewer", "auditor", "admin"
+ALL = {A, O, R, U, D}
+PUBLIC = {"public"}
+
+# (method, path template, admitted roles, how to fill the path, query, json body)
+MATRIX: list[tuple[str, str, set[str]]] = [
+    ("GET", "/v1/health", PUBLIC),
+    ("POST", "/v1/session", PUBLIC),
+    ("GET", "/v1/me", ALL),
+    ("POST", "/v1/batches", {A}),
+    ("GET", "/v1/batches", ALL),
+    ("GET", "/v1/batches/{batch_id}", ALL),
+    ("GET", "/v1/batches/{batch_id}/response", {A, O}),
+    ("GET", "/v1/batches/{batch_id}/decisions", {A, O, R, U}),
+    ("GET", "/v1/decisions/{request_id}", {A, O, R, U}),
+    ("GET", "/v1/decisions/{request_id}/why", {O, R, U}),
+    ("GET", "/v1/review", {O, R}),
+    ("POST", "/v1/review/{request_id}", {R}),
+    ("GET", "/v1/audit/head", {O, R, U, D}),
+    ("GET", "/v1/audit/checkpoints", {U, D}),
+    ("POST", "/v1/audit/checkpoints", {U, D}),
+    ("GET", "/v1/audit/entries/{index}", {U, D}),
+    ("GET", "/v1/audit/proofs/inclusion/{index}", {U, D}),
+    ("GET", "/v1/audit/proofs/consistency", {U, D}),
+    ("GET", "/v1/audit/export", {U, D}),
+    ("GET", "/v1/audit/verify", {U, D}),
+    ("GET", "/v1/reports/oversight", {O, U, D}),
+    ("GET", "/v1/reports/oversight.html", {O, U, D}),
+    ("GET", "/v1/users", {D}),
+    ("POST", "/v1/users", {D}),
+    ("PATCH", "/v1/users/{name}", {D}),
+    ("GET", "/web/login", PUBLIC),
+    ("POST", "/web/login", PUBLIC),
+    ("POST", "/web/logout", PUBLIC),
+    ("GET", "/web/batches", ALL),
+    ("GET", "/web/batches/{batch_id}", ALL),
+    ("GET", "/web/decisions/{request_id}", {O, R, U}),
+    ("GET", "/web/review", {O, R}),
+    ("GET", "/web/audit", {O, R, U, D}),
+]
+
+_users = iter(range(10**6))
+
+
+def _call(svc: Service, method: str, path: str, headers: dict[str, str]) -> Any:
+    batch_id = svc.kit.manifest("a1")["batch_id"]
+    url = path.format(
+        batch_id=batch_id,
+        request_id=f"{batch_id}-00003",
+        index=0,
+        name="nobody-here",
+    )
+    kw: dict[str, Any] = {"headers": headers, "follow_redirects": False}
+    if path == "/v1/audit/proofs/consistency":
+        kw["params"] = {"old_size": 0, "new_size": 1}
+    if path == "/v1/review/{request_id}":
+        url = "/v1/review/no-such-request"
+        kw["json"] = {"action": "refuse", "note": "matrix"}
+    if path == "/v1/users" and method == "POST":
+        kw["json"] = {"name": f"matrix-{next(_users)}", "role": "auditor"}
+    if path == "/v1/users/{name}":
+        kw["json"] = {"active": True}
+    if path == "/v1/batches" and method == "POST":
+        kw["files"] = svc.kit.files("a1")  # already processed: 200, nothing new
+    if path == "/web/login" and method == "POST":
+        kw["data"] = {"token": headers.get("Authorization", "Bearer x").split()[-1]}
+    return svc.client.request(method, url, **kw)
+
+
+def test_every_route_with_every_role_and_without_token(processed: Service) -> None:
+    svc = processed
+    problems = []
+    for method, path, admitted in MATRIX:
+        for role in [*sorted(ALL), None]:
+            svc.client.cookies.clear()
+            headers = svc.h(role) if role else {}
+            r = _call(svc, method, path, headers)
+            if admitted == PUBLIC:
+                ok = r.status_code < 400 or (path.endswith(("/session", "/login")) and role is None)
+                expected = "< 400 (401 for a login without token)"
+            elif role is None:
+                ok = r.status_code == 401 or (path.startswith("/web/") and r.status_code == 303)
+                expected = "401 (web: redirect to login)"
+            elif role in admitted:
+                ok = r.status_code not in (401, 403) and r.status_code < 500
+                expected = "admitted"
+            else:
+                ok = r.status_code == 403
+                expected = "403"
+            if not ok:
+                problems.append(f"{method} {path} as {role}: {r.status_code}, expected {expected}")
+    assert not problems, "\n".join(problems)
+
+
+def test_admitted_roles_get_answers_not_just_no_refusal(processed: Service) -> None:
+    svc = processed
+    b = svc.kit.manifest("a1")["batch_id"]
+    for role, path in (
+        (A, f"/v1/batches/{b}"),
+        (A, f"/v1/batches/{b}/decisions"),
+        (A, f"/v1/decisions/{b}-00003"),
+        (O, f"/v1/decisions/{b}-00003/why"),
+        (U, f"/v1/decisions/{b}-00003/why"),
+        (R, f"/v1/batches/{b}/decisions"),
+    ):
+        r = svc.client.get(path, headers=svc.h(role))
+        assert r.status_code == 200, (path, role, r.text)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/batches/{b}",
+        "/v1/batches/{b}/response",
+        "/v1/batches/{b}/decisions",
+        "/v1/decisions/{b}-00003",
+        "/web/batches/{b}",
+    ],
+)
+def test_agency_never_sees_another_agencys_batch(processed: Service, path: str) -> None:
+    svc = processed
+    other_batch = svc.kit.manifest("b1")["batch_id"]
+    own_batch = svc.kit.manifest("a1")["batch_id"]
+    svc.client.cookies.clear()
+    theirs = svc.client.get(path.format(b=other_batch), headers=svc.h("agency"))
+    assert theirs.status_code == 404
+    assert theirs.json()["error"]["code"] == "not_found"
+    mine = svc.client.get(path.format(b=own_batch), headers=svc.h("agency"))
+    assert mine.status_code == 200
+    # and the other agency sees its own, not ours
+    assert (
+        svc.client.get(path.format(b=other_batch), headers=svc.h("other-agency")).status_code == 200
+    )
+    assert (
+        svc.client.get(path.format(b=own_batch), headers=svc.h("other-agency")).status_code == 404
+    )
+
+
+def test_agency_lists_only_its_own_batches(processed: Service) -> None:
+    listed = processed.client.get("/v1/batches", headers=processed.h("agency")).json()["batches"]
+    assert {b["agency"] for b in listed} == {processed.kit.agency}
+    staff = processed.client.get("/v1/batches", headers=processed.h("auditor")).json()["batches"]
+    assert len({b["agency"] for b in staff}) == 2
+
+
+def test_auditor_never_sees_requested_persons_values(processed: Service) -> None:
+    svc = processed
+    batch_id = svc.kit.manifest("a1")["batch_id"]
+    rid = f"{batch_id}-00003"
+    officer = svc.client.get(f"/v1/decisions/{rid}/why", headers=svc.h("officer")).json()
+    auditor = svc.client.get(f"/v1/decisions/{rid}/why", headers=svc.h("auditor")).json()
+    assert "request" in officer and "request" not in auditor
+    values = [v for k, v in officer["request"].items() if k != "request_id" and len(str(v)) > 3]
+    assert values
+    text = str(auditor) + svc.client.get(f"/web/decisions/{rid}", headers=svc.h("auditor")).text
+    assert not [v for v in values if str(v) in text]
+    assert auditor["trace"] == officer["trace"]  # the why is the same
+
+
+def test_routes_declare_exactly_the_matrix(processed: Service) -> None:
+    app = processed.client.app
+    assert isinstance(app, FastAPI)
+    declared = {
+        k: set(v) for k, v in routes_roles(app).items() if k[1].startswith(("/v1/", "/web/"))
+    }
+    declared = {k: v for k, v in declared.items() if k[1] not in ("/v1/openapi.json", "/v1/docs")}
+    expected = {(m, p): roles for m, p, roles in MATRIX}
+    assert declared == expected
+
+
+def test_a_route_without_roles_is_refused_at_build_time() -> None:
+    app = FastAPI()
+    router = APIRouter()
+
+    @router.get("/v1/forgotten")
+    def forgotten() -> dict[str, str]:
+        return {}
+
+    app.include_router(router)
+    with pytest.raises(RuntimeError, match="forgotten"):
+        check_declared(app)
