@@ -15,7 +15,7 @@ from taxgate.rules.reasons import (
     group_keys,
     jaccard,
     reason_key,
-    shingle_hashes,
+    shingles,
 )
 
 VOCAB = "the subject wired cash to a courier at port near border twice weekly ledger".split()
@@ -29,7 +29,7 @@ def _naive_groups(keys: list[str], t: float) -> list[int]:
             x = parent[x]
         return x
 
-    sets = [shingle_hashes(k) for k in keys]
+    sets = [shingles(k) for k in keys]
     for a, b in itertools.combinations(range(len(keys)), 2):
         if jaccard(sets[a], sets[b]) >= t:
             ra, rb = find(a), find(b)
@@ -81,7 +81,7 @@ def test_template_with_other_names_gives_one_key() -> None:
         keys.add(reason_key(r))
     assert len(keys) == 1
     (key,) = keys
-    assert "<name>" in key and "<case>" in key and "<address>" in key and "#" in key
+    assert "<p>" in key and "#" in key
     assert "ruiz" not in key and "austin" not in key
 
 

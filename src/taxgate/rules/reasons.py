@@ -14,7 +14,7 @@ set, and verifies the few candidate pairs that share an indexed shingle.
 Example:
     >>> from taxgate.model import Request
     >>> reason_key(Request("r1", first_name="Ana", last_name="Ruiz", reason="Ana Ruiz, 3 wires"))
-    '<name> <name> # wires'
+    '<p> <p> # wires'
 """
 
 from __future__ import annotations
@@ -30,38 +30,47 @@ import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from taxgate.model import Request
 
-_WORD = re.compile(r"[^\W\d_]+|#")
-_LETTERS = re.compile(r"[^\W\d_]+")
-_DIGITS = re.compile(r"\d+")
+_HASHES = re.compile(r"#+")
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~’‘“”„–—…«»¿¡·•§¶†‡′″"
+_SEPARATORS = {
+    **{ord(ch): " " for ch in _PUNCTUATION},
+    **{ord(d): "#" for d in "0123456789"},
+}
 _MASK = 0xFFFFFFFF
+
+
+def _split(text: str) -> list[str]:
+    """Casefolded words: punctuation is a separator, every digit becomes ``#``."""
+    return text.casefold().translate(_SEPARATORS).split()
 
 
 def reason_key(request: Request) -> str:
     """The normalised reason the store keeps for history ("" for an empty reason).
 
-    Casefold, punctuation dropped, every digit run ``#``, the request's own names
-    ``<name>``, case number ``<case>`` and address words ``<address>``.
+    Casefold, punctuation dropped, every run of digits one ``#``, and every word of the
+    request's own names, case number and address replaced by ``<p>``.
     """
     reason = request.reason
     if not reason or reason.isspace():
         return ""
-    subs = dict.fromkeys(
-        _LETTERS.findall(
-            f"{request.address_line1} {request.address_line2} {request.city}".casefold()
+    personal = dict.fromkeys(
+        _split(
+            f"{request.first_name} {request.middle_name} {request.last_name} "
+            f"{request.case_number} {request.address_line1} {request.address_line2} "
+            f"{request.city}"
         ),
-        "<address>",
+        "<p>",
     )
-    subs.update(dict.fromkeys(_LETTERS.findall(request.case_number.casefold()), "<case>"))
-    subs.update(
-        dict.fromkeys(
-            _LETTERS.findall(
-                f"{request.first_name} {request.middle_name} {request.last_name}".casefold()
-            ),
-            "<name>",
-        )
-    )
-    tokens = _WORD.findall(_DIGITS.sub("#", reason.casefold()))
-    return " ".join([subs.get(t, t) for t in tokens])
+    out = [
+        personal.get(t, t) if t.isalpha() else _number_token(t, personal) for t in _split(reason)
+    ]
+    return " ".join(out)
+
+
+def _number_token(token: str, personal: dict[str, str]) -> str:
+    if "#" not in token:
+        return personal.get(token, token)
+    return _HASHES.sub("#", token)
 
 
 def word_count(reason: str) -> int:
@@ -69,12 +78,12 @@ def word_count(reason: str) -> int:
     return len(reason.split())
 
 
-def shingle_hashes(key: str) -> set[int]:
-    """32-bit hashes of a key's word 3-shingles (a key under 3 words is one shingle)."""
+def shingles(key: str) -> set[tuple[str, ...]]:
+    """A key's word 3-shingles (a key under 3 words is one shingle of its words)."""
     words = key.split()
     if len(words) < 3:
-        return {hash(key) & _MASK}
-    return {hash(t) & _MASK for t in zip(words, words[1:], words[2:], strict=False)}
+        return {tuple(words)}
+    return set(zip(words, words[1:], words[2:], strict=False))
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
@@ -86,23 +95,100 @@ def jaccard(a: set[int], b: set[int]) -> float:
 
 
 class ShingleTable:
-    """Shingle sets of distinct reason keys, stored flat for the grouping pass."""
+    """Distinct reason keys as word ids; their shingle sets are hashed in bulk (numpy).
+
+    ``add`` keeps only the word ids of a key (one dict lookup per word); ``flat`` and
+    ``offsets`` are the deduplicated 32-bit shingle hashes of every key, computed on first
+    use. Hash values depend on the order words were first seen, results of the grouping
+    do not (it is exact).
+    """
+
+    _CHUNK = 131_072
 
     def __init__(self) -> None:
-        self.flat: array[int] = array("I")
-        self.offsets: array[int] = array("q", [0])
+        self.vocab: dict[str, int] = {}
+        self.words: array[int] = array("I")
+        self.word_offsets: array[int] = array("q", [0])
+        self._sets: tuple[np.ndarray, np.ndarray] | None = None
 
     def add(self, key: str) -> int:
-        """Store ``key``'s shingles; returns its index."""
-        self.flat.extend(shingle_hashes(key))
-        self.offsets.append(len(self.flat))
-        return len(self.offsets) - 2
+        """Store ``key``; returns its index."""
+        vocab = self.vocab
+        self.words.extend([vocab.setdefault(w, len(vocab)) for w in key.split()])
+        self.word_offsets.append(len(self.words))
+        self._sets = None
+        return len(self.word_offsets) - 2
 
     def __len__(self) -> int:
-        return len(self.offsets) - 1
+        return len(self.word_offsets) - 1
+
+    @property
+    def flat(self) -> np.ndarray:
+        """Every key's shingle hashes (``uint32``), key after key, each key's sorted."""
+        return self._shingle_sets()[0]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Where each key's shingles start in :attr:`flat` (``int64``, one more than keys)."""
+        return self._shingle_sets()[1]
 
     def members(self, i: int) -> set[int]:
-        return set(self.flat[self.offsets[i] : self.offsets[i + 1]])
+        """Key ``i``'s shingle hashes."""
+        flat, offsets = self._shingle_sets()
+        return set(flat[offsets[i] : offsets[i + 1]].tolist())
+
+    def _shingle_sets(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._sets is None:
+            words = np.frombuffer(self.words, dtype=np.uint32)
+            offsets = np.frombuffer(self.word_offsets, dtype=np.int64)
+            parts, sizes = [], []
+            for lo in range(0, len(self), self._CHUNK):
+                hi = min(lo + self._CHUNK, len(self))
+                flat, size = _hash_chunk(words, offsets[lo : hi + 1])
+                parts.append(flat)
+                sizes.append(size)
+            flat = np.concatenate(parts) if parts else np.empty(0, np.uint32)
+            size = np.concatenate(sizes) if sizes else np.empty(0, np.int64)
+            self._sets = flat, np.concatenate(([0], np.cumsum(size))).astype(np.int64)
+        return self._sets
+
+
+_C1, _C2, _C3 = (
+    np.uint64(0x9E3779B97F4A7C15),
+    np.uint64(0xC2B2AE3D27D4EB4F),
+    np.uint64(0x165667B19E3779F9),
+)
+_NONE = np.uint64(0xFFFFFFFF)
+
+
+def _mix(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    h = (a + np.uint64(1)) * _C1 ^ (b + np.uint64(2)) * _C2 ^ (c + np.uint64(3)) * _C3
+    h ^= h >> np.uint64(29)
+    h *= _C1
+    out: np.ndarray = h >> np.uint64(32)
+    return out
+
+
+def _hash_chunk(words: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Deduplicated shingle hashes and set sizes of the keys whose word offsets are given."""
+    start, end = int(offsets[0]), int(offsets[-1])
+    w = words[start:end].astype(np.uint64)
+    lens = np.diff(offsets)
+    n = len(lens)
+    seg = np.repeat(np.arange(n, dtype=np.uint64), lens)
+    pos = np.arange(end - start) - np.repeat(offsets[:-1] - start, lens)
+    i = np.flatnonzero(pos + 2 < np.repeat(lens, lens))
+    h = _mix(w[i], w[i + 1], w[i + 2])
+    segs = seg[i]
+    short = np.flatnonzero((lens > 0) & (lens < 3))
+    if len(short):
+        at = offsets[:-1][short] - start
+        second = np.where(lens[short] == 2, w[np.minimum(at + 1, len(w) - 1)], _NONE)
+        h = np.concatenate((h, _mix(w[at], second, np.full(len(short), _NONE))))
+        segs = np.concatenate((segs, short.astype(np.uint64)))
+    composite = np.unique((segs << np.uint64(32)) | h)
+    size = np.bincount((composite >> np.uint64(32)).astype(np.int64), minlength=n)
+    return (composite & np.uint64(_MASK)).astype(np.uint32), size.astype(np.int64)
 
 
 class _UnionFind:
@@ -143,10 +229,9 @@ def _candidate_runs(
     n = len(table)
     k = overlap_k(threshold)
     none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
-    if n < 2 or not table.flat:
+    if n < 2 or len(table.flat) == 0:
         return none
-    flat = np.frombuffer(table.flat, dtype=np.uint32)
-    offsets = np.frombuffer(table.offsets, dtype=np.int64)
+    flat, offsets = table.flat, table.offsets
     sizes = np.diff(offsets)
     inverse, uniq = pd.factorize(flat, sort=False)
     counts = np.bincount(inverse, minlength=len(uniq))
@@ -201,8 +286,8 @@ def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
     Every bit set in one mask and not in the other stands for a distinct element of the
     symmetric difference, so ``popcount(a ^ b)`` is a lower bound of ``|x ^ y|``.
     """
-    flat = np.frombuffer(table.flat, dtype=np.uint32).astype(np.uint64)
-    starts = np.frombuffer(table.offsets, dtype=np.int64)[:-1]
+    flat = table.flat.astype(np.uint64)
+    starts = table.offsets[:-1]
     bits = (flat * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(57)
     one = np.uint64(1)
     lo = np.where(bits < 64, one << (bits & np.uint64(63)), np.uint64(0))
@@ -223,7 +308,7 @@ def candidate_pairs(table: ShingleTable, threshold: float) -> tuple[np.ndarray, 
     owners, starts, ends = _candidate_runs(table, threshold)
     if len(starts) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    sizes = np.diff(np.frombuffer(table.offsets, dtype=np.int64))
+    sizes = np.diff(table.offsets)
     lo, hi = _masks(table)
     lengths = ends - starts
     run_pairs = lengths * (lengths - 1) // 2
