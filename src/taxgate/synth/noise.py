@@ -8,12 +8,14 @@ recorded in the ground truth.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
+
+import numpy as np
 
 from taxgate.synth import geo
 from taxgate.synth.names import LAST, nicknames_for, strip_accents
 
-Req = dict[str, str]
+Req = MutableMapping[str, str]
 
 _HISPANIC = frozenset(LAST["hispanic"])
 _SUFFIX_SHORT = {v: k for k, v in geo.SUFFIX_LONG.items() if k != v}
@@ -135,3 +137,65 @@ def add_noise(r: Req, rnd: random.Random, mild_only: bool = False) -> list[str]:
         if rnd.random() < p and fn(r, rnd):
             tags.append(tag)
     return tags
+
+
+def _needs_check(tag: str, cols: dict[str, list[str]], i: int) -> bool:
+    """A cheap test that the noise ``tag`` could change row ``i`` (skips most no-ops)."""
+    if tag == "drop_middle":
+        return bool(cols["middle_name"][i])
+    if tag == "drop_apartment":
+        return bool(cols["address_line2"][i])
+    if tag == "drop_second_surname":
+        last = cols["last_name"][i]
+        return " " in last or "-" in last
+    if tag == "strip_accents":
+        return not all(cols[f][i].isascii() for f in (*_NAME_FIELDS, *_ADDRESS_FIELDS))
+    return True
+
+
+def noise_columns(
+    cols: dict[str, list[str]],
+    rows: np.ndarray,
+    mild_only: np.ndarray,
+    rng: np.random.Generator,
+    rnd: random.Random,
+) -> np.ndarray:
+    """``add_noise`` over the rows ``rows`` of columns, kind by kind (same order per row).
+
+    Returns, per row of ``rows``, a bitmask: bit b set when ``NOISE[b]`` applied.
+    """
+    bits = np.zeros(len(rows), np.int64)
+    draws = rng.random((len(NOISE), len(rows)))
+    for b, (tag, p, fn) in enumerate(NOISE):
+        hit = draws[b] < p
+        if tag not in MILD:
+            hit &= ~mild_only
+        for j in np.flatnonzero(hit).tolist():
+            i = int(rows[j])
+            if _needs_check(tag, cols, i) and fn(RowOf(cols, i), rnd):
+                bits[j] |= 1 << b
+    return bits
+
+
+class RowOf(MutableMapping[str, str]):
+    """Row ``i`` of columns, as the mapping the noise functions edit."""
+
+    __slots__ = ("_cols", "_i")
+
+    def __init__(self, cols: dict[str, list[str]], i: int) -> None:
+        self._cols, self._i = cols, i
+
+    def __getitem__(self, key: str) -> str:
+        return self._cols[key][self._i]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._cols[key][self._i] = value
+
+    def __delitem__(self, key: str) -> None:
+        raise TypeError("a request row has fixed columns")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)

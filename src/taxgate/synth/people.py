@@ -1,41 +1,40 @@
 """Who each request asks about: real taxpayers (with noise), Jr/Sr members, non-taxpayers,
-and look-alikes that must not be disclosed. Fills the person and period fields of drafts.
+and look-alikes that must not be disclosed. Fills the person and period fields, column-wise.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
-from taxgate.model import REQUEST_COLUMNS
 from taxgate.synth import geo, sample
 from taxgate.synth.names import FIRST, LAST, POPULATIONS, nicknames_for, population_of_surname
-from taxgate.synth.noise import Req, add_noise
+from taxgate.synth.noise import NOISE, noise_columns
+from taxgate.synth.part import Part, empty
+
+PERSON_FIELDS = (
+    "first_name", "middle_name", "last_name", "suffix",
+    "address_line1", "address_line2", "city", "state", "zip",
+)  # fmt: skip
+# Ground-truth noise tags, in the order they are listed: bit b of a row's tag mask.
+TAGS: tuple[str, ...] = ("old_address", *(tag for tag, _, _ in NOISE), "with_dob")
+OLD_BIT, DOB_BIT = 1, 1 << (len(TAGS) - 1)
 
 
-@dataclass(slots=True)
-class Draft:
-    """A request being built, with its ground truth."""
-
-    req: Req
-    kind: str
-    tin: str = ""
-    status: str = "DISCLOSED"
-    codes: str = ""
-    noise: list[str] = field(default_factory=list)
-    defect: str = ""
-    fixed_case: str | None = None
-    fixed_officer: str | None = None
-    boilerplate: int = -1
-    true_dob: str = ""
-
-
-def empty_request() -> Req:
-    return dict.fromkeys(REQUEST_COLUMNS, "")
+def tag_texts(bits: np.ndarray) -> list[str]:
+    """Each row's tag mask as ``tag;tag`` (``none`` when empty)."""
+    if len(bits) == 0:
+        return []
+    uniq, inv = np.unique(bits, return_inverse=True)
+    texts = np.array(
+        [";".join(t for b, t in enumerate(TAGS) if int(u) >> b & 1) or "none" for u in uniq],
+        dtype=object,
+    )
+    return list(texts[inv.ravel()].tolist())
 
 
 def format_periods(years: list[int], rnd: random.Random) -> str:
@@ -54,87 +53,34 @@ def pick_years(valid: list[int], rnd: random.Random) -> list[int]:
     return valid[s : s + k]
 
 
-def _fill_person(r: Req, row: dict[str, object], with_dob: bool) -> None:
-    for col, src in (
-        ("first_name", "first_name"),
-        ("middle_name", "middle_name"),
-        ("last_name", "last_name"),
-        ("suffix", "suffix"),
-        ("address_line1", "address_line1"),
-        ("address_line2", "address_line2"),
-        ("city", "city"),
-        ("state", "state"),
-        ("zip", "zip"),
-    ):
-        r[col] = str(row[src] or "")
-    r["date_of_birth"] = str(row["dob"] or "") if with_dob else ""
-
-
-@dataclass(frozen=True)
-class Choice:
-    """For a draft: which record row gives its address, and its periods."""
-
-    row: int
-    periods: list[int]
-    old_address: bool
-
-
-def choose(
-    rows: sample.Rows, g: int, lo: int, hi: int, rnd: random.Random, want_old: bool
-) -> Choice | None:
-    """Periods (a subset of the years the taxpayer filed) and the address row to use."""
-    s, c = int(rows.start[g]), int(rows.count[g])
-    years = rows.year[s : s + c].tolist()
-    if lo <= years[0] and years[-1] <= hi:
-        valid = list(range(c))
-    else:
-        valid = [i for i, y in enumerate(years) if lo <= y <= hi]
-    if not valid:
-        return None
-    if want_old:
-        latest = valid[-1]
-        older = [i for i in valid if rows.addr_hash[s + i] != rows.addr_hash[s + latest]]
-        if older:
-            i = older[rnd.randrange(len(older))]
-            later = [j for j in valid if j > i]
-            extra = later[: rnd.randrange(len(later) + 1)] if later else []
-            return Choice(s + i, [years[i]] + [years[j] for j in extra], True)
-    picked = pick_years([years[i] for i in valid], rnd)
-    last_i = years.index(picked[-1])
-    return Choice(s + last_i, picked, False)
-
-
-def taxpayer_drafts(
-    rows: sample.Rows,
-    groups: list[int],
+def taxpayer_part(
+    rows: pa.Table,
+    periods: list[str],
+    old: np.ndarray,
     kind: str,
-    lo: int,
-    hi: int,
-    rnd: random.Random,
     noisy: bool,
-) -> list[Draft]:
-    """One draft per group index (drafts whose taxpayer filed in no valid year are dropped)."""
-    choices: list[tuple[int, Choice]] = []
-    for g in groups:
-        moved = noisy and rnd.random() < 0.4
-        ch = choose(rows, g, lo, hi, rnd, moved)
-        if ch is not None:
-            choices.append((g, ch))
-    table = rows.table.take([ch.row for _, ch in choices]).to_pylist()
-    out = []
-    for (g, ch), row in zip(choices, table, strict=True):
-        r = empty_request()
-        with_dob = rnd.random() < (0.8 if kind == "jr_sr" else 0.5)
-        _fill_person(r, row, with_dob)
-        r["tax_periods"] = format_periods(ch.periods, rnd)
-        tags: list[str] = ["old_address"] if ch.old_address else []
-        if noisy:
-            tags += add_noise(r, rnd, mild_only=kind == "jr_sr")
-        if with_dob:
-            tags.append("with_dob")
-        d = Draft(r, kind, tin=rows.tins[g], noise=tags or ["none"], true_dob=str(row["dob"]))
-        out.append(d)
-    return out
+    rng: np.random.Generator,
+    rnd: random.Random,
+) -> tuple[Part, list[str]]:
+    """Requests for the record rows ``rows`` (PERSON_COLUMNS), with their periods.
+
+    Returns the part (status DISCLOSED, tin set) and each row's true date of birth.
+    """
+    n = rows.num_rows
+    p = empty(n, kind, "DISCLOSED")
+    for c in PERSON_FIELDS:
+        p.cols[c] = rows[c].to_pylist()
+    dob: list[str] = rows["dob"].to_pylist()
+    with_dob = rng.random(n) < (0.8 if kind == "jr_sr" else 0.5)
+    p.cols["date_of_birth"] = np.where(with_dob, np.array(dob, dtype=object), "").tolist()
+    p.cols["tax_periods"] = periods
+    p.tin = rows["tin"].to_pylist()
+    bits: np.ndarray = np.where(old, OLD_BIT, 0) | np.where(with_dob, DOB_BIT, 0)
+    if noisy:
+        mild = np.full(n, kind == "jr_sr")
+        bits |= noise_columns(p.cols, np.arange(n), mild, rng, rnd) << 1
+    p.noise = tag_texts(bits)
+    return p, dob
 
 
 def _shift_years(iso: str, years: int) -> str:
@@ -142,73 +88,59 @@ def _shift_years(iso: str, years: int) -> str:
     return (d + timedelta(days=round(365.25 * years))).isoformat()
 
 
-def lone_partner_drafts(
-    rows: sample.Rows, groups: list[int], lo: int, hi: int, rnd: random.Random
-) -> list[Draft]:
-    """The Jr/Sr namesake of a lone holder, at the holder's address: not a taxpayer."""
-    out = []
-    for d in taxpayer_drafts(rows, groups, "hard_negative", lo, hi, rnd, noisy=False):
-        r = d.req
-        dob = d.true_dob
+def lone_partner(p: Part, dob: list[str], rnd: random.Random) -> None:
+    """Turn requests for lone Jr/Sr holders into their namesake partner at the same address
+    (born 25-30 years apart): not a taxpayer."""
+    suffix, birth = p.cols["suffix"], p.cols["date_of_birth"]
+    for i in range(len(p)):
         gap = 25 + rnd.randrange(6)
-        if r["suffix"] == "Sr":
-            r["suffix"], r["date_of_birth"] = "Jr", _shift_years(dob, gap)
+        if suffix[i] == "Sr":
+            suffix[i], birth[i] = "Jr", _shift_years(dob[i], gap)
         else:
-            r["suffix"], r["date_of_birth"] = "Sr", _shift_years(dob, -gap)
-        out.append(Draft(r, "hard_negative", status="NO_MATCH", noise=["jr_sr_partner"]))
-    return out
+            suffix[i], birth[i] = "Sr", _shift_years(dob[i], -gap)
+    n = len(p)
+    p.kind, p.status, p.tin, p.noise = (
+        ["hard_negative"] * n, ["NO_MATCH"] * n, [""] * n, ["jr_sr_partner"] * n
+    )  # fmt: skip
 
 
-def fresh_addresses(rng: np.random.Generator, n: int) -> list[tuple[str, str, str, str, str]]:
-    a = geo.random_addresses(rng, n)
-    return list(
-        zip(
-            a.line1.to_pylist(),
-            a.line2.to_pylist(),
-            a.city.to_pylist(),
-            a.state.to_pylist(),
-            a.zip.to_pylist(),
-            strict=True,
-        )
-    )
-
-
-def set_address(r: Req, addr: tuple[str, str, str, str, str]) -> None:
-    r["address_line1"], r["address_line2"], r["city"], r["state"], r["zip"] = addr
+def set_address(p: Part, i: int, addr: tuple[str, str, str, str, str]) -> None:
+    for c, v in zip(("address_line1", "address_line2", "city", "state", "zip"), addr, strict=True):
+        p.cols[c][i] = v
 
 
 def random_dob(rnd: random.Random) -> str:
     return (date(1950, 1, 1) + timedelta(days=rnd.randrange(52 * 365))).isoformat()
 
 
-def non_taxpayer_drafts(
+def non_taxpayer_part(
     n: int, common: list[tuple[str, str]], valid: list[int], rnd: random.Random
-) -> list[Draft]:
+) -> Part:
     """People not in the records; half share a very common full name held by taxpayers."""
-    out = []
+    p = empty(n, "non_taxpayer", "NO_MATCH")
+    first, last, dob, periods = (
+        p.cols["first_name"], p.cols["last_name"], p.cols["date_of_birth"], p.cols["tax_periods"]
+    )  # fmt: skip
     for i in range(n):
-        r = empty_request()
         if common and i % 2 == 0:
-            r["first_name"], r["last_name"] = common[rnd.randrange(len(common))]
+            first[i], last[i] = common[rnd.randrange(len(common))]
         else:
             pop = POPULATIONS[rnd.randrange(len(POPULATIONS))]
             firsts = FIRST[pop][rnd.randrange(2)]
-            r["first_name"] = firsts[rnd.randrange(len(firsts))]
-            r["last_name"] = LAST[pop][rnd.randrange(len(LAST[pop]))]
-        tags = ["none"]
+            first[i] = firsts[rnd.randrange(len(firsts))]
+            last[i] = LAST[pop][rnd.randrange(len(LAST[pop]))]
         if rnd.random() < 0.5:
-            r["date_of_birth"] = random_dob(rnd)
-            tags = ["with_dob"]
-        r["tax_periods"] = format_periods(pick_years(valid, rnd), rnd)
-        out.append(Draft(r, "non_taxpayer", status="NO_MATCH", noise=tags))
-    return out
+            dob[i] = random_dob(rnd)
+            p.noise[i] = "with_dob"
+        periods[i] = format_periods(pick_years(valid, rnd), rnd)
+    return p
 
 
-def family_outsider_drafts(
+def family_outsider_part(
     fams: list[sample.Family], n: int, valid: list[int], rnd: random.Random
-) -> list[Draft]:
+) -> Part:
     """A first name no member has (nor a nickname of one), at a family's address."""
-    out: list[Draft] = []
+    rows: list[tuple[str, str, tuple[str, str, str, str, str], str, str, str]] = []
     for k in range(n):
         if not fams:
             break
@@ -221,32 +153,38 @@ def family_outsider_drafts(
         years = [y for y in f.years if y in valid]
         if not options or not years:
             continue
-        r = empty_request()
-        r["first_name"], r["last_name"] = options[rnd.randrange(len(options))], f.last_name
-        set_address(r, f.address)
-        r["tax_periods"] = format_periods(pick_years(years, rnd), rnd)
-        tags = ["family_outsider"]
+        first = options[rnd.randrange(len(options))]
+        periods = format_periods(pick_years(years, rnd), rnd)
+        dob, tags = "", "family_outsider"
         if rnd.random() < 0.5:
-            r["date_of_birth"] = random_dob(rnd)
-            tags.append("with_dob")
-        out.append(Draft(r, "hard_negative", status="NO_MATCH", noise=tags))
-    return out
+            dob, tags = random_dob(rnd), "family_outsider;with_dob"
+        rows.append((first, f.last_name, f.address, periods, dob, tags))
+    p = empty(len(rows), "hard_negative", "NO_MATCH")
+    for i, (first, last, addr, periods, dob, tags) in enumerate(rows):
+        p.cols["first_name"][i], p.cols["last_name"][i] = first, last
+        set_address(p, i, addr)
+        p.cols["tax_periods"][i], p.cols["date_of_birth"][i], p.noise[i] = periods, dob, tags
+    return p
 
 
-def relocate_unused(
-    con: duckdb.DuckDBPyConnection, drafts: list[Draft], rng: np.random.Generator
-) -> None:
-    """Give each draft a fresh address at which no taxpayer of its surname ever filed."""
-    todo = list(range(len(drafts)))
+def relocate_unused(con: duckdb.DuckDBPyConnection, p: Part, rng: np.random.Generator) -> None:
+    """Give each request of ``p`` a fresh address at which no taxpayer of its surname filed."""
+    todo = list(range(len(p)))
     for _ in range(20):
         if not todo:
             return
-        for i, addr in zip(todo, fresh_addresses(rng, len(todo)), strict=True):
-            set_address(drafts[i].req, addr)
+        a = geo.random_addresses(rng, len(todo))
+        fresh = zip(
+            a.line1.to_pylist(), a.line2.to_pylist(), a.city.to_pylist(),
+            a.state.to_pylist(), a.zip.to_pylist(), strict=True,
+        )  # fmt: skip
+        for i, addr in zip(todo, fresh, strict=True):
+            set_address(p, i, addr)
+        cols = p.cols
         hits = sample.used_at(
             con,
-            [drafts[i].req["last_name"] for i in todo],
-            [drafts[i].req["address_line1"] for i in todo],
-            [drafts[i].req["zip"] for i in todo],
+            [cols["last_name"][i] for i in todo],
+            [cols["address_line1"][i] for i in todo],
+            [cols["zip"][i] for i in todo],
         )
         todo = [todo[j] for j in sorted(hits)]

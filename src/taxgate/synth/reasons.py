@@ -290,6 +290,24 @@ class ReasonMaker:
         year = self.years[mix % len(self.years)]
         return compose(o, conduct[(mix // 5) % len(conduct)], p, t, m, year, d, u)
 
+    def reasons(self, ks: np.ndarray, conduct_groups: list[str]) -> list[str]:
+        """``reason(k, group)`` for each pair of ``ks`` and ``conduct_groups``, vectorised."""
+        ks = np.asarray(ks, np.int64)
+        x = (_SCRAMBLE * ks + self.offset) % REASON_SPACE
+        digits = []
+        for perm in self.perms:
+            x, digit = np.divmod(x, len(perm))
+            digits.append(np.asarray(perm, np.int64)[digit].tolist())
+        mix = (ks * 2_654_435_761) >> 7
+        years = np.asarray(self.years)[mix % len(self.years)].tolist()
+        pick = (mix // 5).tolist()
+        o, p, t, m, d, u = digits
+        return [
+            f"{OPENERS[o[j]]} {CONDUCT[g][pick[j] % len(CONDUCT[g])]} {PLACES[p[j]]} "
+            f"{TIMINGS[t[j]]} {MONTHS[m[j]]} {years[j]}. {DETAILS[d[j]]} {PURPOSES[u[j]]}"
+            for j, g in enumerate(conduct_groups)
+        ]
+
 
 def compose(o: int, conduct: str, p: int, t: int, m: int, year: int, d: int, u: int) -> str:
     """One reason from slot variants (used by the maker and by the tests)."""

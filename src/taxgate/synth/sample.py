@@ -87,48 +87,45 @@ def summary(con: duckdb.DuckDBPyConnection) -> Summary:
     )
 
 
-@dataclass(frozen=True)
-class Rows:
-    """All rows of some taxpayers, ordered by TIN then year; ``start[i]`` is TIN i's first row."""
-
-    table: pa.Table
-    tins: list[str]
-    start: np.ndarray
-    count: np.ndarray
-    year: np.ndarray
-    addr_hash: np.ndarray
-
-    def row(self, i: int) -> dict[str, object]:
-        return {c: self.table[c][i].as_py() for c in PERSON_COLUMNS}
-
-
-def rows_of(con: duckdb.DuckDBPyConnection, tins: list[str]) -> Rows:
-    """Fetch every row of ``tins`` (deduplicated, in TIN order)."""
-    pick = pa.table({"tin": pa.array(sorted(set(tins)), pa.string())})
+def address_hashes(
+    con: duckdb.DuckDBPyConnection, tins: pa.Array, lo: int, width: int
+) -> np.ndarray:
+    """Per TIN and year of the window ``lo .. lo + width - 1``: a hash of the address filed
+    from (line 1 and ZIP), 0 where the TIN filed no return that year."""
+    out = np.zeros((len(tins), width), np.uint64)
+    if len(tins) == 0:
+        return out
+    pick = pa.table({"i": pa.array(np.arange(len(tins))), "tin": tins})
     con.register("pick_tins", pick)
+    t = _arrow(
+        con,
+        f"""SELECT p.i, r.tax_year, hash(r.address_line1 || '|' || r.zip) AS h
+            FROM rec r JOIN pick_tins p ON r.tin = p.tin
+            WHERE r.tax_year BETWEEN {int(lo)} AND {int(lo + width - 1)}""",
+    )
+    con.unregister("pick_tins")
+    out[t["i"].to_numpy(), t["tax_year"].to_numpy() - lo] = t["h"].to_numpy()
+    return out
+
+
+def fetch(con: duckdb.DuckDBPyConnection, tins: pa.Array, years: np.ndarray) -> pa.Table:
+    """The record rows (PERSON_COLUMNS) of the pairs (``tins[i]``, ``years[i]``), in that order.
+
+    Every pair must exist in the records (one row per taxpayer per year)."""
+    pick = pa.table({"i": pa.array(np.arange(len(tins))), "tin": tins, "y": pa.array(years)})
+    con.register("pick_rows", pick)
     cols = ", ".join(f"r.{c}" for c in PERSON_COLUMNS)
     t = _arrow(
         con,
-        f"""SELECT {cols}, hash(r.address_line1 || '|' || r.zip) AS h
-            FROM rec r JOIN pick_tins p ON r.tin = p.tin
-            ORDER BY r.tin, r.tax_year""",
+        f"""SELECT p.i, {cols} FROM rec r
+            JOIN pick_rows p ON r.tin = p.tin AND r.tax_year = p.y""",
     )
-    con.unregister("pick_tins")
-    tin_np = np.asarray(t["tin"].to_numpy(zero_copy_only=False))
-    if len(tin_np):
-        change = np.flatnonzero(tin_np[1:] != tin_np[:-1]) + 1
-        start = np.concatenate(([0], change))
-    else:
-        start = np.zeros(0, np.int64)
-    count = np.diff(np.concatenate((start, [len(tin_np)])))
-    return Rows(
-        table=t,
-        tins=[str(x) for x in tin_np[start]],
-        start=start,
-        count=count,
-        year=t["tax_year"].to_numpy(),
-        addr_hash=t["h"].to_numpy(),
-    )
+    con.unregister("pick_rows")
+    if t.num_rows != len(tins):
+        raise InputError("records file has duplicate taxpayer-year rows")
+    where = np.empty(len(tins), np.int64)
+    where[t["i"].to_numpy()] = np.arange(t.num_rows)
+    return t.drop_columns(["i"]).take(pa.array(where))
 
 
 def jr_sr(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, str]], list[str]]:
