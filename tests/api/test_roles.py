@@ -15,8 +15,8 @@ from fastapi import APIRouter, FastAPI
 from taxgate.api.routing import check_declared, routes_roles
 from tests.api.service import Service
 
-A, O, R, U, D = "agency", "officer", "reviewer", "auditor", "admin"
-ALL = {A, O, R, U, D}
+AG, OF, RV, AU, AD = "agency", "officer", "reviewer", "auditor", "admin"
+ALL = {AG, OF, RV, AU, AD}
 PUBLIC = {"public"}
 
 # (method, path template, admitted roles, how to fill the path, query, json body)
@@ -24,36 +24,36 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/health", PUBLIC),
     ("POST", "/v1/session", PUBLIC),
     ("GET", "/v1/me", ALL),
-    ("POST", "/v1/batches", {A}),
+    ("POST", "/v1/batches", {AG}),
     ("GET", "/v1/batches", ALL),
     ("GET", "/v1/batches/{batch_id}", ALL),
-    ("GET", "/v1/batches/{batch_id}/response", {A, O}),
-    ("GET", "/v1/batches/{batch_id}/decisions", {A, O, R, U}),
-    ("GET", "/v1/decisions/{request_id}", {A, O, R, U}),
-    ("GET", "/v1/decisions/{request_id}/why", {O, R, U}),
-    ("GET", "/v1/review", {O, R}),
-    ("POST", "/v1/review/{request_id}", {R}),
-    ("GET", "/v1/audit/head", {O, R, U, D}),
-    ("GET", "/v1/audit/checkpoints", {U, D}),
-    ("POST", "/v1/audit/checkpoints", {U, D}),
-    ("GET", "/v1/audit/entries/{index}", {U, D}),
-    ("GET", "/v1/audit/proofs/inclusion/{index}", {U, D}),
-    ("GET", "/v1/audit/proofs/consistency", {U, D}),
-    ("GET", "/v1/audit/export", {U, D}),
-    ("GET", "/v1/audit/verify", {U, D}),
-    ("GET", "/v1/reports/oversight", {O, U, D}),
-    ("GET", "/v1/reports/oversight.html", {O, U, D}),
-    ("GET", "/v1/users", {D}),
-    ("POST", "/v1/users", {D}),
-    ("PATCH", "/v1/users/{name}", {D}),
+    ("GET", "/v1/batches/{batch_id}/response", {AG, OF}),
+    ("GET", "/v1/batches/{batch_id}/decisions", {AG, OF, RV, AU}),
+    ("GET", "/v1/decisions/{request_id}", {AG, OF, RV, AU}),
+    ("GET", "/v1/decisions/{request_id}/why", {OF, RV, AU}),
+    ("GET", "/v1/review", {OF, RV}),
+    ("POST", "/v1/review/{request_id}", {RV}),
+    ("GET", "/v1/audit/head", {OF, RV, AU, AD}),
+    ("GET", "/v1/audit/checkpoints", {AU, AD}),
+    ("POST", "/v1/audit/checkpoints", {AU, AD}),
+    ("GET", "/v1/audit/entries/{index}", {AU, AD}),
+    ("GET", "/v1/audit/proofs/inclusion/{index}", {AU, AD}),
+    ("GET", "/v1/audit/proofs/consistency", {AU, AD}),
+    ("GET", "/v1/audit/export", {AU, AD}),
+    ("GET", "/v1/audit/verify", {AU, AD}),
+    ("GET", "/v1/reports/oversight", {OF, AU, AD}),
+    ("GET", "/v1/reports/oversight.html", {OF, AU, AD}),
+    ("GET", "/v1/users", {AD}),
+    ("POST", "/v1/users", {AD}),
+    ("PATCH", "/v1/users/{name}", {AD}),
     ("GET", "/web/login", PUBLIC),
     ("POST", "/web/login", PUBLIC),
     ("POST", "/web/logout", PUBLIC),
     ("GET", "/web/batches", ALL),
     ("GET", "/web/batches/{batch_id}", ALL),
-    ("GET", "/web/decisions/{request_id}", {O, R, U}),
-    ("GET", "/web/review", {O, R}),
-    ("GET", "/web/audit", {O, R, U, D}),
+    ("GET", "/web/decisions/{request_id}", {OF, RV, AU}),
+    ("GET", "/web/review", {OF, RV}),
+    ("GET", "/web/audit", {OF, RV, AU, AD}),
 ]
 
 _users = iter(range(10**6))
@@ -113,12 +113,12 @@ def test_admitted_roles_get_answers_not_just_no_refusal(processed: Service) -> N
     svc = processed
     b = svc.kit.manifest("a1")["batch_id"]
     for role, path in (
-        (A, f"/v1/batches/{b}"),
-        (A, f"/v1/batches/{b}/decisions"),
-        (A, f"/v1/decisions/{b}-00003"),
-        (O, f"/v1/decisions/{b}-00003/why"),
-        (U, f"/v1/decisions/{b}-00003/why"),
-        (R, f"/v1/batches/{b}/decisions"),
+        (AG, f"/v1/batches/{b}"),
+        (AG, f"/v1/batches/{b}/decisions"),
+        (AG, f"/v1/decisions/{b}-00003"),
+        (OF, f"/v1/decisions/{b}-00003/why"),
+        (AU, f"/v1/decisions/{b}-00003/why"),
+        (RV, f"/v1/batches/{b}/decisions"),
     ):
         r = svc.client.get(path, headers=svc.h(role))
         assert r.status_code == 200, (path, role, r.text)

@@ -11,22 +11,18 @@ caller's user name; never a query string, a body or a personal value.
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from taxgate.api import errors
-from taxgate.api.limits import BodyLimit, CatchAll, RateLimiter
+from taxgate.api.limits import AccessLog, BodyLimit, CatchAll, RateLimiter
 from taxgate.api.routes import admin, audit, batches, decisions
 from taxgate.api.routing import check_declared
 from taxgate.api.settings import ServiceSettings
 from taxgate.api.worker import Worker
 from taxgate.workspace import Workspace
-
-log = logging.getLogger("taxgate.api")
 
 API_VERSION = "1"
 
@@ -70,24 +66,7 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     app.include_router(web_router)
     check_declared(app)
 
-    @app.middleware("http")
-    async def access_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        who = getattr(request.state, "principal", None)
-        log.info(
-            "%s %s %d %.1fms user=%s",
-            request.method,
-            getattr(route, "path", "(no route)"),
-            response.status_code,
-            (time.perf_counter() - t0) * 1000,
-            who.name if who else "-",
-        )
-        return response
-
+    app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)
     return app

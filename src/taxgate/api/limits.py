@@ -150,3 +150,39 @@ class CatchAll:
 def _route(scope: Scope) -> str:
     route = scope.get("route")
     return str(getattr(route, "path", "")) or "(no route)"
+
+
+class AccessLog:
+    """One line per request: method, route template, status, time, user name.
+
+    Never the query string, a body, or the concrete path (which may carry ids only, but
+    the template is enough to read the log).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = [500]
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        finally:
+            who = (scope.get("state") or {}).get("principal")
+            log.info(
+                "%s %s %d %.1fms user=%s",
+                scope["method"],
+                _route(scope),
+                status[0],
+                (time.perf_counter() - t0) * 1000,
+                getattr(who, "name", "-"),
+            )
