@@ -7,6 +7,7 @@ Each check returns the problems it found as messages that never carry the value 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -17,6 +18,7 @@ from taxgate.rules.periods import parse_periods
 from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.statutes import StatuteCatalog
 
+_HAS_DIGIT = re.compile(r"\d")
 DERIVED_FIELDS: frozenset[str] = frozenset({"last_known_address"})
 CASE_PLACEHOLDERS: frozenset[str] = frozenset(
     {"na", "n/a", "none", "unknown", "tbd", "0", "-", "?", "null", "nil", "xxx", "pending"}
@@ -42,7 +44,7 @@ def case_problem(case_number: str) -> str | None:
         return "no case number is given"
     if text.casefold() in CASE_PLACEHOLDERS or case_key(text) in CASE_PLACEHOLDERS:
         return "case number is a placeholder"
-    if not any(ch.isdigit() for ch in text):
+    if _HAS_DIGIT.search(text) is None:
         return "case number has no digit"
     return None
 

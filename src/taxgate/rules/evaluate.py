@@ -21,7 +21,13 @@ from types import MappingProxyType
 from taxgate.model import Outcome, Reason, Request, RuleCheck, RuleDecision
 from taxgate.rules.checks import RequestJudge, case_key
 from taxgate.rules.names import officer_key
-from taxgate.rules.reasons import ShingleTable, boilerplate_in_table, reason_key, word_count
+from taxgate.rules.reasons import (
+    ShingleTable,
+    boilerplate_in_table,
+    reason_key,
+    reason_tokens,
+    word_count,
+)
 from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.statutes import StatuteCatalog
 
@@ -135,7 +141,7 @@ def evaluate_stream(
     seen_ids: set[str] = set()
     cases: dict[str, int] = {}
     officers: dict[str, int] = {}
-    reasons: dict[int, int] = {}  # hash of the normalised reason -> index in `table`
+    reasons: dict[int, int] = {}  # hash of the normalised reason's words -> index in `table`
     table = ShingleTable()
     case_n: list[int] = []
     reason_n: list[int] = []
@@ -143,10 +149,12 @@ def evaluate_stream(
     pending: list[_Pending] = []
     hist_reason: list[int] = []
     for key in history.reason_keys:
-        if key:
-            k = reasons.get(hash(key), -1)
+        words = key.split()
+        if words:
+            hk = hash(tuple(words))
+            k = reasons.get(hk, -1)
             if k < 0:
-                k = reasons[hash(key)] = table.add(key)
+                k = reasons[hk] = table.add_words(words)
                 reason_n.append(0)
                 hist_reason.append(0)
             hist_reason[k] += 1
@@ -189,12 +197,12 @@ def evaluate_stream(
                     officer_cases.append(set())
                 if c >= 0:
                     officer_cases[o].add(c)
-            rk = reason_key(r) if check_reason else ""
-            if rk:
-                hk = hash(rk)
+            tokens = reason_tokens(r) if check_reason else None
+            if tokens:
+                hk = hash(tuple(tokens))
                 k = reasons.get(hk, -1)
                 if k < 0:
-                    k = reasons[hk] = table.add(rk)
+                    k = reasons[hk] = table.add_words(tokens)
                     reason_n.append(0)
                     hist_reason.append(0)
                 reason_n[k] += 1

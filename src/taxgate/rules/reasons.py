@@ -44,15 +44,11 @@ def _split(text: str) -> list[str]:
     return text.casefold().translate(_SEPARATORS).split()
 
 
-def reason_key(request: Request) -> str:
-    """The normalised reason the store keeps for history ("" for an empty reason).
-
-    Casefold, punctuation dropped, every run of digits one ``#``, and every word of the
-    request's own names, case number and address replaced by ``<p>``.
-    """
+def reason_tokens(request: Request) -> list[str]:
+    """The words of the normalised reason (see :func:`reason_key`); ``[]`` when empty."""
     reason = request.reason
     if not reason or reason.isspace():
-        return ""
+        return []
     personal = dict.fromkeys(
         _split(
             f"{request.first_name} {request.middle_name} {request.last_name} "
@@ -61,10 +57,18 @@ def reason_key(request: Request) -> str:
         ),
         "<p>",
     )
-    out = [
+    return [
         personal.get(t, t) if t.isalpha() else _number_token(t, personal) for t in _split(reason)
     ]
-    return " ".join(out)
+
+
+def reason_key(request: Request) -> str:
+    """The normalised reason the store keeps for history ("" for an empty reason).
+
+    Casefold, punctuation dropped, every run of digits one ``#``, and every word of the
+    request's own names, case number and address replaced by ``<p>``.
+    """
+    return " ".join(reason_tokens(request))
 
 
 def _number_token(token: str, personal: dict[str, str]) -> str:
@@ -113,8 +117,12 @@ class ShingleTable:
 
     def add(self, key: str) -> int:
         """Store ``key``; returns its index."""
+        return self.add_words(key.split())
+
+    def add_words(self, words: list[str]) -> int:
+        """Store a key given as its words; returns its index."""
         vocab = self.vocab
-        self.words.extend([vocab.setdefault(w, len(vocab)) for w in key.split()])
+        self.words.extend([vocab.setdefault(w, len(vocab)) for w in words])
         self.word_offsets.append(len(self.words))
         self._sets = None
         return len(self.word_offsets) - 2
@@ -186,7 +194,9 @@ def _hash_chunk(words: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.
         second = np.where(lens[short] == 2, w[np.minimum(at + 1, len(w) - 1)], _NONE)
         h = np.concatenate((h, _mix(w[at], second, np.full(len(short), _NONE))))
         segs = np.concatenate((segs, short.astype(np.uint64)))
-    composite = np.unique((segs << np.uint64(32)) | h)
+    composite = np.sort((segs << np.uint64(32)) | h)
+    if len(composite):
+        composite = composite[np.r_[True, composite[1:] != composite[:-1]]]
     size = np.bincount((composite >> np.uint64(32)).astype(np.int64), minlength=n)
     return (composite & np.uint64(_MASK)).astype(np.uint32), size.astype(np.int64)
 
