@@ -603,6 +603,47 @@ def demo(
     )
 
 
+# ---------------------------------------------------------------- the service
+
+users_app = typer.Typer(no_args_is_help=True, help="Users of the service and their roles.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="agency, officer, reviewer, auditor or admin.")],
+    agency: Annotated[str | None, typer.Option(help="The agency code (agency users only).")] = None,
+    workdir: Workdir = None,
+) -> None:
+    """Add a user; prints its token once (only its hash is stored)."""
+    from taxgate.api.auth import add_user
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, log):
+        token = add_user(s, log, name, role, agency, by=ws.user)
+    err.print(f"user {name.strip()} ({role}) added; its token, shown this once:")
+    sys.stdout.write(token + "\n")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workdir: Workdir = None,
+    config: Config = None,
+) -> None:
+    """Start the HTTP API and web pages (uvicorn), with the background worker."""
+    import uvicorn
+
+    from taxgate.api import create_app
+
+    ws = _ws(workdir, config, user="taxgate-service", origin="api")
+    ws.store  # noqa: B018  (open and migrate the store before listening)
+    out.print(f"taxgate service on http://{host}:{port}/v1 (docs: /v1/docs, pages: /web/login)")
+    uvicorn.run(create_app(ws), host=host, port=port, access_log=False, log_level="info")
+
+
 def main() -> None:
     """Run the command line; errors are printed without personal data.
 
