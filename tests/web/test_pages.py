@@ -1,0 +1,129 @@
+"""The pages in a real browser (Debian's chromium through Playwright) against `taxgate serve`.
+
+The served work folder is a copy of the test world (its batch already processed); users
+are added with `taxgate users add`, and the officer logs in with the printed token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TAXGATE, World, taxgate
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str]]]:
+    wd = world.copy_workdir(tmp_path_factory.mktemp("served") / "work")
+    tokens = {}
+    for name, role in (("olivia-officer", "officer"), ("avery-auditor", "auditor")):
+        proc = taxgate("users", "add", name, "--role", role, "--workdir", wd)
+        tokens[role] = proc.stdout.strip()
+        assert tokens[role].startswith("tg_") and "\n" not in tokens[role]
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
+    server = subprocess.Popen(
+        [*TAXGATE, "serve", "--port", str(port), "--workdir", str(wd)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/v1/health", timeout=1) as r:
+                    assert json.loads(r.read())["status"] == "ok"
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield base, tokens
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_users_add_prints_token_once_and_stores_its_hash(
+    served: tuple[str, dict[str, str]],
+) -> None:
+    base, tokens = served
+    req = urllib.request.Request(
+        f"{base}/v1/me", headers={"Authorization": f"Bearer {tokens['officer']}"}
+    )
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert json.loads(r.read()) == {"name": "olivia-officer", "role": "officer", "agency": None}
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_officer_logs_in_and_reads_batch_why_and_review_queue(
+    served: tuple[str, dict[str, str]], world: World
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, tokens = served
+    batch_id = json.loads((world.batch / "manifest.json").read_text())["batch_id"]
+    decisions = world.decisions()
+    rejected = next(d for d in decisions if d["status"] == "REJECTED")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/web/batches")
+            assert page.url.endswith("/web/login")  # not logged in: sent to the login page
+            page.fill("#token", "tg_not-a-token")
+            page.click("button[type=submit]")
+            assert page.locator("[role=alert]").is_visible()
+            page.fill("#token", tokens["officer"])
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/web/batches")
+            page.click(f"text={batch_id}")
+            page.wait_for_url(f"**/web/batches/{batch_id}")
+            assert page.locator("#state").inner_text() == "done"
+            counts = page.locator("#counts tbody tr").count()
+            assert counts == len({d["status"] for d in decisions})
+            page.click(f"text={rejected['request_id']}")
+            page.wait_for_url(f"**/web/decisions/{rejected['request_id']}")
+            assert "REJECTED" in page.locator("h1").inner_text()
+            codes = [r["code"] for r in rejected["reasons"]]
+            reasons_text = page.locator("#reasons").inner_text()
+            assert all(code in reasons_text for code in codes)
+            failed = page.locator("#trace td.fail").count()
+            assert failed == sum(1 for t in rejected["trace"] if not t["passed"])
+            assert page.locator("#request").count() == 1  # officers see the request
+            page.click("text=Review queue")
+            page.wait_for_url(f"{base}/web/review")
+            pending = sum(1 for d in decisions if d["status"] == "PENDING_REVIEW")
+            assert f"{pending} pending" in page.locator("main").inner_text()
+            page.click("text=Audit log")
+            assert "taxgate/audit-log" in page.locator("#checkpoint").inner_text()
+        finally:
+            browser.close()
