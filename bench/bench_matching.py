@@ -54,19 +54,25 @@ def world(work: Path, taxpayers: int, requests: int, seed: int = SEED) -> tuple[
         batch, truth = work / f"batch_{requests}", work / f"truth_{requests}.csv"
         n = max(60, round(requests / VALID_SHARE))
         write_batch(records, batch, truth, n, seed, today=TODAY)
-        years = (
-            "list_sort(list_distinct(flatten(list_transform(string_split(q.tax_periods, ';'),"
-            " lambda p: CASE WHEN contains(p, '-') THEN range(CAST(split_part(p, '-', 1) AS INT),"
-            " CAST(split_part(p, '-', 2) AS INT) + 1) ELSE [CAST(trim(p) AS BIGINT)] END))))"
-        )
-        duckdb.connect().execute(f"""
-          COPY (
-            SELECT q.*, t.kind, NULLIF(t.tin, '') AS true_tin, CAST({years} AS INT[]) AS years
-            FROM read_csv('{batch / "requests.csv"}', all_varchar = true) q
-            JOIN read_csv('{truth}', all_varchar = true) t USING (request_id)
-            WHERE t.kind <> 'defect'
-          ) TO '{reqs}' (FORMAT parquet)""")
+        valid_requests(batch, truth, reqs)
     return records, reqs
+
+
+def valid_requests(batch: Path, truth: Path, out: Path) -> Path:
+    """The batch's non-defect requests with ``kind``, ``true_tin`` and ``years`` (Parquet)."""
+    years = (
+        "list_sort(list_distinct(flatten(list_transform(string_split(q.tax_periods, ';'),"
+        " lambda p: CASE WHEN contains(p, '-') THEN range(CAST(split_part(p, '-', 1) AS INT),"
+        " CAST(split_part(p, '-', 2) AS INT) + 1) ELSE [CAST(trim(p) AS BIGINT)] END))))"
+    )
+    duckdb.connect().execute(f"""
+      COPY (
+        SELECT q.*, t.kind, NULLIF(t.tin, '') AS true_tin, CAST({years} AS INT[]) AS years
+        FROM read_csv('{batch / "requests.csv"}', all_varchar = true) q
+        JOIN read_csv('{truth}', all_varchar = true) t USING (request_id)
+        WHERE t.kind <> 'defect'
+      ) TO '{out}' (FORMAT parquet)""")
+    return out
 
 
 def _score(con: duckdb.DuckDBPyConnection, reqs: Path, decided: Path) -> dict[str, Any]:

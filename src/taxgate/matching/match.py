@@ -176,10 +176,12 @@ def _top_two(con: duckdb.DuckDBPyConnection, predictions: Path) -> list[tuple[An
         count(*) FILTER (WHERE p_all >= 0.01) OVER (PARTITION BY request_id) AS n_cand
       FROM t
     )
-    SELECT request_id, rk, tin, p_all, p_ok, p_id, best_pair, ok_pair, n_cand
-    FROM r WHERE rk <= 2 ORDER BY request_id, rk
+    SELECT request_id, rk, tin, p_all, p_ok, p_id, best_pair, ok_pair, n_cand,
+      CASE WHEN rk = 1 AND ok_pair IS NOT NULL THEN ok_pair ELSE best_pair END AS shown_pair
+    FROM r WHERE rk <= 2
     """
-    return con.execute(sql).fetchall()
+    con.execute(f"CREATE TEMP TABLE tg_top AS {sql}")
+    return con.execute("SELECT * FROM tg_top ORDER BY request_id, rk").fetchall()
 
 
 def _counts(
@@ -217,14 +219,11 @@ def _results(
     for row in rows:
         by_request.setdefault(str(row[0]), []).append(row)
     decided: dict[str, tuple[Decision, list[tuple[Any, ...]]]] = {}
-    wanted: set[tuple[str, str]] = set()
     for rid, top in by_request.items():
         scores = [TaxpayerScore(str(r[2]), float(r[3]), _opt(r[4]), float(r[5])) for r in top]
         d = decide(scores[0], scores[1] if len(scores) > 1 else None, th)
         decided[rid] = (d, top)
-        for r in top:
-            wanted.add((rid, str(r[7] if r[7] is not None and r[1] == 1 else r[6])))
-    pairs = _evidence_rows(con, wanted)
+    pairs = _evidence_rows(con, levels)
     out = []
     for req, _years in requests:
         rid = req.request_id
@@ -235,8 +234,7 @@ def _results(
         d, top = decided[rid]
         ev: dict[str, object] = {"why": d.why}
         for label, r in zip(("best", "second"), top, strict=False):
-            pair_id = str(r[7] if r[7] is not None and r[1] == 1 else r[6])
-            ev[label] = evidence_for(pairs.get((rid, pair_id), {}), levels, r)
+            ev[label] = evidence_for(pairs.get((rid, str(r[9])), {}), levels, r)
         out.append(
             MatchResult(
                 request_id=rid,
@@ -253,22 +251,18 @@ def _results(
 
 
 def _evidence_rows(
-    con: duckdb.DuckDBPyConnection, wanted: set[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, levels: Levels
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    if not wanted:
-        return {}
-    con.execute("CREATE OR REPLACE TEMP TABLE tg_wanted (l VARCHAR, r VARCHAR)")
-    con.executemany("INSERT INTO tg_wanted VALUES (?, ?)", sorted(wanted))
+    """The scored pairs shown as evidence (one per top-two taxpayer), by (request, version)."""
+    cols = ["unique_id_l", "unique_id_r", "match_weight", "match_key"]
+    have = {str(r[0]) for r in con.execute("DESCRIBE tg_pairs").fetchall()}
+    for name in levels.labels:
+        cols += [c for c in (f"gamma_{name}", f"mw_{name}", f"mw_tf_adj_{name}") if c in have]
     cur = con.execute(
-        "SELECT p.* FROM tg_pairs p JOIN tg_wanted w ON p.unique_id_l = w.l AND p.unique_id_r = w.r"
+        f"SELECT {', '.join('p.' + c for c in cols)} FROM tg_pairs p JOIN tg_top t"
+        " ON p.unique_id_l = t.request_id AND p.unique_id_r = t.shown_pair"
     )
-    names = [d[0] for d in cur.description]
-    return {
-        (str(v[names.index("unique_id_l")]), str(v[names.index("unique_id_r")])): dict(
-            zip(names, v, strict=True)
-        )
-        for v in cur.fetchall()
-    }
+    return {(str(v[0]), str(v[1])): dict(zip(cols, v, strict=True)) for v in cur.fetchall()}
 
 
 def _opt(value: Any) -> float | None:

@@ -119,8 +119,8 @@ def comparisons() -> list[Any]:
 #: Blocking rules for prediction, by name; each keeps a different kind of true pair.
 BLOCKING_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("zip5+house_number", ("zip5", "house_number")),
-    ("dob+first_init", ("dob", "first_init")),
-    ("surname_code+first_init+zip3", ("last_code", "first_init", "substr(zip5, 1, 3)")),
+    ("dob+first_init+surname_init", ("dob", "first_init", "substr(last_name, 1, 1)")),
+    ("surname_code+first_init+zip5", ("last_code", "first_init", "zip5")),
     ("tin", ("tin",)),
 )
 
