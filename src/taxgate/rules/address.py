@@ -169,16 +169,27 @@ def address_problems(
     line1: str, city: str, state: str, zip_code: str, zip3: Mapping[str, frozenset[str]]
 ) -> tuple[str, ...]:
     """Every problem of an address, as messages without the values; ``()`` when valid."""
-    problems: list[str] = []
     street = street_problem(line1)
-    if street is not None:
-        problems.append(street)
-    city_s = city.strip()
-    city_issue = city_problem(city_s)
-    if city_issue is not None:
-        problems.append(city_issue)
-    elif street is None and is_placeholder(f"{line1} {city_s}"):
-        problems.append("the address is a placeholder")
+    city_issue = city_problem(city.strip())
+    rest = (
+        _default_state_zip_problems(state, zip_code)
+        if zip3 is ZIP3
+        else _state_zip_problems(state, zip_code, zip3)
+    )
+    if street is None and city_issue is None:
+        return rest
+    return tuple(p for p in (street, city_issue) if p is not None) + rest
+
+
+@lru_cache(maxsize=131072)
+def _default_state_zip_problems(state: str, zip_code: str) -> tuple[str, ...]:
+    return _state_zip_problems(state, zip_code, ZIP3)
+
+
+def _state_zip_problems(
+    state: str, zip_code: str, zip3: Mapping[str, frozenset[str]]
+) -> tuple[str, ...]:
+    problems: list[str] = []
     code = normalise_state(state) if state.strip() else None
     if not state.strip():
         problems.append("state is empty")
