@@ -144,4 +144,6 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
 from taxgate.storage import service_models as _service_models  # noqa: E402,F401
