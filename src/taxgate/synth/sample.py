@@ -45,6 +45,7 @@ def connect(records: Path) -> duckdb.DuckDBPyConnection:
         raise InputError("records file not found", file=str(records))
     con = duckdb.connect()
     con.execute("SET threads TO 2")
+    con.execute("SET enable_progress_bar = false")
     path = str(records).replace("'", "''")
     if suffix == ".parquet":
         src = f"read_parquet('{path}')"
