@@ -243,27 +243,23 @@ def _candidate_runs(
         return none
     flat, offsets = table.flat, table.offsets
     sizes = np.diff(offsets)
-    inverse, uniq = pd.factorize(flat, sort=False)
-    counts = np.bincount(inverse, minlength=len(uniq))
-    order = np.lexsort((uniq, counts))
-    rank = np.empty(len(uniq), dtype=np.uint64)
-    rank[order] = np.arange(len(uniq), dtype=np.uint64)
-    seg = np.repeat(np.arange(n, dtype=np.uint64), sizes)
-    composite = np.sort((seg << np.uint64(32)) | rank[inverse])
-    del inverse, seg
+    codes, uniq = pd.factorize(flat, sort=False)
+    inverse = codes.astype(np.int32)
+    del codes
+    order = np.lexsort((uniq, np.bincount(inverse, minlength=len(uniq))))
+    del uniq
+    rank = np.empty(len(order), dtype=np.uint32)
+    rank[order] = np.arange(len(order), dtype=np.uint32)
+    del order
     plen = sizes - np.ceil(threshold * sizes - 1e-9).astype(np.int64) + k
     plen = np.where(sizes >= k, np.minimum(plen, sizes), 0)
     width = int(plen.max()) if len(plen) else 0
     if width < k:
         return none
+    grid = _prefix_grid(rank, inverse, offsets, plen, width)
+    del rank, inverse
     rows = np.flatnonzero(plen >= k)
     rows = rows[np.argsort(-plen[rows], kind="stable")]
-    grid = np.empty((len(rows), width), dtype=np.uint64)
-    for col in range(width):
-        live = plen[rows] > col
-        idx = offsets[:-1][rows[live]] + col
-        grid[: int(live.sum()), col] = composite[idx] & np.uint64(_MASK)
-    del composite
     mults = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B1))
     keys_parts: list[np.ndarray] = []
     owners_parts: list[np.ndarray] = []
@@ -274,7 +270,7 @@ def _candidate_runs(
             continue
         h = np.zeros(m, dtype=np.uint64)
         for mult, col in zip(mults, combo, strict=False):
-            h += (grid[:m, col] + np.uint64(1)) * mult
+            h += (grid[rows[:m], col].astype(np.uint64) + np.uint64(1)) * mult
         keys_parts.append(h)
         owners_parts.append(rows[:m])
     keys = np.concatenate(keys_parts)
@@ -290,19 +286,46 @@ def _candidate_runs(
     return owners, starts[multi], ends[multi]
 
 
+def _prefix_grid(
+    rank: np.ndarray, inverse: np.ndarray, offsets: np.ndarray, plen: np.ndarray, width: int
+) -> np.ndarray:
+    """Row ``i``: the ranks of key ``i``'s ``plen[i]`` rarest shingles (chunked, low memory)."""
+    n = len(plen)
+    grid = np.zeros((n, width), dtype=np.uint32)
+    sizes = np.diff(offsets)
+    for lo in range(0, n, ShingleTable._CHUNK):
+        hi = min(lo + ShingleTable._CHUNK, n)
+        a, b = int(offsets[lo]), int(offsets[hi])
+        seg = np.repeat(np.arange(hi - lo, dtype=np.uint64), sizes[lo:hi])
+        comp = np.sort((seg << np.uint64(32)) | rank[inverse[a:b]].astype(np.uint64))
+        local = offsets[lo:hi] - a
+        for col in range(width):
+            live = np.flatnonzero(plen[lo:hi] > col)
+            grid[lo + live, col] = comp[local[live] + col] & np.uint64(_MASK)
+    return grid
+
+
 def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
     """A 128-bit mask per set (bit = shingle hash mod 128), as two ``uint64`` arrays.
 
     Every bit set in one mask and not in the other stands for a distinct element of the
     symmetric difference, so ``popcount(a ^ b)`` is a lower bound of ``|x ^ y|``.
     """
-    flat = table.flat.astype(np.uint64)
-    starts = table.offsets[:-1]
-    bits = (flat * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(57)
-    one = np.uint64(1)
-    lo = np.where(bits < 64, one << (bits & np.uint64(63)), np.uint64(0))
-    hi = np.where(bits >= 64, one << (bits & np.uint64(63)), np.uint64(0))
-    return np.bitwise_or.reduceat(lo, starts), np.bitwise_or.reduceat(hi, starts)
+    flat, offsets = table.flat, table.offsets
+    n = len(offsets) - 1
+    lo_mask = np.zeros(n, dtype=np.uint64)
+    hi_mask = np.zeros(n, dtype=np.uint64)
+    one, low6 = np.uint64(1), np.uint64(63)
+    for first in range(0, n, ShingleTable._CHUNK):
+        last = min(first + ShingleTable._CHUNK, n)
+        a, b = int(offsets[first]), int(offsets[last])
+        bits = (flat[a:b].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(57)
+        starts = offsets[first:last] - a
+        lo = np.where(bits < 64, one << (bits & low6), np.uint64(0))
+        lo_mask[first:last] = np.bitwise_or.reduceat(lo, starts)
+        hi = np.where(bits >= 64, one << (bits & low6), np.uint64(0))
+        hi_mask[first:last] = np.bitwise_or.reduceat(hi, starts)
+    return lo_mask, hi_mask
 
 
 _PAIR_CHUNK = 4_000_000
