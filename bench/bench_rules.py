@@ -203,18 +203,30 @@ def run(work: Path, quick: bool) -> list[dict[str, object]]:
     )
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     rate_usaddress, sampled = _usaddress_rate(src, min(USADDRESS_SAMPLE, n))
-    rate = got["n"] / got["seconds"]
+    judge_s = got["seconds"] - got["read_seconds"]
+    rate = got["n"] / judge_s
     note = (
-        f"{got['n']} requests from the {origin}, {got['accepted']} accepted; evaluate_stream "
-        f"over a CSV read lazily, CSV parsing included; peak RSS of the subprocess "
-        f"{got['peak_mb']:.0f} MB; usaddress.tag alone timed on {sampled} full addresses "
-        f"and extrapolated to {n}: {n / rate_usaddress:.1f} s"
+        f"{got['n']} requests from the {origin}, {got['accepted']} accepted. evaluate_stream "
+        f"over the CSV read lazily: {got['seconds']:.1f} s wall ({got['cpu']:.1f} s CPU) in "
+        f"all, of which reading the CSV into Request objects alone takes "
+        f"{got['read_seconds']:.1f} s ({got['read_cpu']:.1f} s CPU), timed separately and "
+        f"subtracted for the rule figure. Peak RSS of the subprocess {got['peak_mb']:.0f} MB "
+        f"(CSV reader included). Baseline: usaddress.tag alone on {sampled} full addresses "
+        f"(line 1, city, state, ZIP), extrapolated to {n}: {n / rate_usaddress:.1f} s. "
+        f"Wall time depends on the machine's other load: compare with the CPU figure."
     )
+    target = "<= 60 s for 1,280,000 requests" if not quick else None
     return [
-        {"topic": "rules", "name": f"evaluate {n} requests", "value": round(got["seconds"], 2),
-         "unit": "s", "baseline": "plain usaddress.tag loop (extrapolated)",
-         "baseline_value": round(n / rate_usaddress, 2),
-         "target": "<= 60 s for 1,280,000" if not quick else None, "note": note},
+        {"topic": "rules", "name": f"judge {n} requests (rules only)", "value": round(judge_s, 2),
+         "unit": "s", "baseline": "plain usaddress.tag loop over the same addresses "
+         "(extrapolated)", "baseline_value": round(n / rate_usaddress, 2), "target": target,
+         "note": note},
+        {"topic": "rules", "name": f"judge {n} requests incl. CSV reading",
+         "value": round(got["seconds"], 2), "unit": "s", "baseline": None,
+         "baseline_value": None, "target": target, "note": note},
+        {"topic": "rules", "name": "rule stage CPU time incl. CSV reading",
+         "value": round(got["cpu"], 2), "unit": "s", "baseline": None, "baseline_value": None,
+         "target": None, "note": note},
         {"topic": "rules", "name": "rule stage rate", "value": round(rate),
          "unit": "requests/s", "baseline": "plain usaddress.tag loop",
          "baseline_value": round(rate_usaddress), "target": ">= 21,334 requests/s",
