@@ -65,8 +65,11 @@ def test_hard_cases(trained: Trained) -> None:
             ),
             (2021,),
         ),  # fmt: skip
+        # a first name nobody in the family has, with the wife's date of birth (twin-like)
+        (request_for(s["wife"], "stranger_same_dob", (2021,), first_name="Gertrude"), (2021,)),
     ]
     r = run(trained, reqs)
+    assert r["stranger_same_dob"].verdict not in ("MATCH", "REVIEW")
     assert (r["jr"].verdict, r["jr"].tin) == ("MATCH", s["jr"].tin)
     assert (r["sr_no_dob"].verdict, r["sr_no_dob"].tin) == ("MATCH", s["sr"].tin)
     assert r["plain_no_suffix"].verdict == "M-AMBIGUOUS"  # Jr and Sr share name and address

@@ -64,6 +64,7 @@ def open_engine(
     workdir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{workdir / 'duckdb_tmp'}'")
+    con.execute(f"SET memory_limit = '{memory_budget(0.3)}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if name == "duckdb":
@@ -75,6 +76,17 @@ def open_engine(
         api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
         return Engine(name, api, con, spark=spark)
     raise UsageError(f"unknown matching engine `{name}`: use one of {', '.join(ENGINES)}")
+
+
+def memory_budget(share: float) -> str:
+    """``share`` of physical memory as a DuckDB size (it spills to disk beyond it)."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        total = 8 << 30
+    return f"{max(int(total * share) >> 20, 256)}MB"
 
 
 def spark_session(master: str, workdir: Path) -> Any:

@@ -33,6 +33,12 @@ class Levels:
         return cls(labels)
 
 
+#: Comparison entries are few distinct values repeated across millions of requests; one
+#: shared (read-only) dict per distinct entry keeps a large batch's evidence small.
+_ENTRIES: dict[tuple[str, int, float, float | None], dict[str, object]] = {}
+_MAX_ENTRIES = 1_000_000
+
+
 def evidence_for(pair: dict[str, Any], levels: Levels, agg: tuple[Any, ...]) -> dict[str, object]:
     """Evidence for one candidate taxpayer from its deciding scored pair.
 
@@ -43,15 +49,18 @@ def evidence_for(pair: dict[str, Any], levels: Levels, agg: tuple[Any, ...]) -> 
         gamma = pair.get(f"gamma_{name}")
         if gamma is None:
             continue
-        mw = float(pair.get(f"mw_{name}") or 0.0)
+        mw = round(float(pair.get(f"mw_{name}") or 0.0), 4)
         tf = pair.get(f"mw_tf_adj_{name}")
-        entry: dict[str, object] = {
-            "level": by_gamma.get(int(gamma), str(gamma)),
-            "gamma": int(gamma),
-            "match_weight": round(mw, 4),
-        }
-        if tf is not None:
-            entry["term_frequency_weight"] = round(float(tf), 4)
+        tf_w = None if tf is None else round(float(tf), 4)
+        entry_key = (name, int(gamma), mw, tf_w)
+        entry = _ENTRIES.get(entry_key)
+        if entry is None:
+            entry = {"level": by_gamma.get(int(gamma), str(gamma)), "gamma": int(gamma),
+                     "match_weight": mw}  # fmt: skip
+            if tf_w is not None:
+                entry["term_frequency_weight"] = tf_w
+            if len(_ENTRIES) < _MAX_ENTRIES:
+                _ENTRIES[entry_key] = entry
         comparisons[name] = entry
     key = pair.get("match_key")
     rule = BLOCKING_RULES[int(key)][0] if key is not None else None

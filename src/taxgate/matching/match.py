@@ -20,7 +20,7 @@ import duckdb
 from taxgate.model import MatchResult, Request
 
 from .decide import Decision, TaxpayerScore, Thresholds, decide
-from .engines import open_engine
+from .engines import memory_budget, open_engine
 from .evidence import Levels, evidence_for
 from .model import (
     ADDRESS_COMPARISONS,
@@ -85,6 +85,7 @@ def match_requests(
         levels = Levels.from_model(json.loads(model.read_text(encoding="utf-8")))
         con = duckdb.connect()
         con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp'}'")
+        con.execute(f"SET memory_limit = '{memory_budget(0.15)}'")
         rows = _top_two(con, predictions)
         clock.lap("aggregate")
         if stats is not None and blocked is not None:
@@ -138,7 +139,14 @@ def _predict(
 
 
 def _pairs_sql(predictions: Path) -> str:
-    """Scored pairs with guards, address-in-period and identity-only probability."""
+    """Scored pairs with guards, address-in-period and identity-only probability.
+
+    Guards drop a pair whose dates of birth differ by more than one edit, whose name
+    suffixes differ (Jr/Sr), or whose first names disagree outright (no exact, nickname
+    or close spelling agreement) unless one side's first name is the other's middle name:
+    surname, address and even date of birth are shared within families (twins), so they
+    cannot make a different first name the same person.
+    """
     address_mw = " + ".join(f"coalesce(mw_{c}, 0)" for c in (*ADDRESS_COMPARISONS, "tin"))
     identity_w = f"(match_weight - ({address_mw}))"
     src = _parquet(predictions)
@@ -146,7 +154,8 @@ def _pairs_sql(predictions: Path) -> str:
     SELECT *,
       (dob_l IS NULL OR dob_r IS NULL OR levenshtein(dob_l, dob_r) <= 1)
       AND (suffix_l IS NULL OR suffix_r IS NULL OR suffix_l = suffix_r)
-      AND (gamma_first_name <> 0 OR dob_l = dob_r) AS guard_ok,
+      AND (gamma_first_name <> 0 OR first_name_l = middle_name_r
+           OR first_name_r = middle_name_l) AS guard_ok,
       (house_number_l = house_number_r AND zip5_l = zip5_r
         AND (street_name_l = street_name_r
              OR jaro_winkler_similarity(street_name_l, street_name_r) >= 0.9)
@@ -234,7 +243,7 @@ def _results(
         d, top = decided[rid]
         ev: dict[str, object] = {"why": d.why}
         for label, r in zip(("best", "second"), top, strict=False):
-            ev[label] = evidence_for(pairs.get((rid, str(r[9])), {}), levels, r)
+            ev[label] = evidence_for(pairs.pop((rid, str(r[9])), {}), levels, r)
         out.append(
             MatchResult(
                 request_id=rid,
