@@ -95,3 +95,42 @@ def test_queued_batch_has_no_response_yet(sqlite_service: Service) -> None:
         f"/v1/batches/{batch_id}/response", headers=sqlite_service.h("agency")
     )
     assert r.status_code == 409
+
+
+def test_review_actions_through_the_api(sqlite_service: Service) -> None:
+    svc = sqlite_service
+    batch_id = svc.submit("a1").json()["batch_id"]
+    svc.worker().run_until_idle()
+    with svc.ws.store.session() as s:
+        rejected = s.scalars(
+            select(m.Decision).where(
+                m.Decision.batch_id == batch_id, m.Decision.status == "REJECTED"
+            )
+        ).all()
+        assert len(rejected) >= 2
+        not_pending, held = rejected[0].request_id, rejected[1]
+        held.status = "PENDING_REVIEW"  # a request a rule sent to a person
+        held.body = {**held.body, "status": "PENDING_REVIEW"}
+        rid = held.request_id
+    c = svc.client
+    queue = c.get("/v1/review", headers=svc.h("reviewer")).json()
+    assert [p["request_id"] for p in queue["pending"]] == [rid]
+    act = {"action": "approve", "note": "checked the case file"}
+    assert c.post("/v1/review/nope", json=act, headers=svc.h("reviewer")).status_code == 404
+    r = c.post(f"/v1/review/{not_pending}", json=act, headers=svc.h("reviewer"))
+    assert r.status_code == 409 and "not pending" in r.json()["error"]["message"]
+    # the service processed the batch: a reviewer with its name may not approve (two people)
+    made = c.post(
+        "/v1/users", json={"name": "taxgate-service", "role": "reviewer"}, headers=svc.h("admin")
+    ).json()
+    same = c.post(
+        f"/v1/review/{rid}", json=act, headers={"Authorization": f"Bearer {made['token']}"}
+    )
+    assert same.status_code == 409 and "another person" in same.json()["error"]["message"]
+    refused = c.post(
+        f"/v1/review/{rid}", json={"action": "refuse", "note": "no"}, headers=svc.h("reviewer")
+    )
+    assert refused.status_code == 200 and refused.json()["status"] == "WITHHELD"
+    assert c.get("/v1/review", headers=svc.h("reviewer")).json()["count"] == 0
+    why = c.get(f"/v1/decisions/{rid}/why", headers=svc.h("auditor")).json()
+    assert why["review"] == {"action": "refuse", "user": "reviewer-user"}
