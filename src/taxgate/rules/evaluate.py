@@ -221,17 +221,22 @@ def evaluate_stream(
     all_pass = tuple(_PASS[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
     clean = ctx.requester_authorized or not on["R-REQUESTER"]
     version = rulebook.version
-    return [
-        RuleDecision(p.request_id, "accepted", (), all_pass, p.years, p.fields, version)
-        if clean
-        and p.failures is None
-        and not p.duplicate
-        and p.case not in bad_cases
-        and p.officer not in bad_officers
-        and p.reason not in bad_reasons
-        else _decide(p, ctx, rulebook, on, all_pass, bad_cases, bad_officers, bad_reasons)
-        for p in pending
-    ]
+    del seen_ids, cases, officers, reasons, table
+    decisions: list[RuleDecision] = []
+    pending.reverse()  # consumed from the end, so each entry is freed once decided
+    while pending:
+        p = pending.pop()
+        decisions.append(
+            RuleDecision(p.request_id, "accepted", (), all_pass, p.years, p.fields, version)
+            if clean
+            and p.failures is None
+            and not p.duplicate
+            and p.case not in bad_cases
+            and p.officer not in bad_officers
+            and p.reason not in bad_reasons
+            else _decide(p, ctx, rulebook, on, all_pass, bad_cases, bad_officers, bad_reasons)
+        )
+    return decisions
 
 
 def _engagement(

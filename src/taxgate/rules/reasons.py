@@ -23,7 +23,7 @@ import itertools
 import math
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
@@ -107,13 +107,14 @@ class ShingleTable:
     do not (it is exact).
     """
 
-    _CHUNK = 131_072
+    _CHUNK = 16_384
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
         self.words: array[int] = array("I")
         self.word_offsets: array[int] = array("q", [0])
         self._sets: tuple[np.ndarray, np.ndarray] | None = None
+        self._frozen = False
 
     def add(self, key: str) -> int:
         """Store ``key``; returns its index."""
@@ -121,6 +122,8 @@ class ShingleTable:
 
     def add_words(self, words: list[str]) -> int:
         """Store a key given as its words; returns its index."""
+        if self._frozen:
+            raise ValueError("the shingle table is frozen")
         vocab = self.vocab
         self.words.extend([vocab.setdefault(w, len(vocab)) for w in words])
         self.word_offsets.append(len(self.words))
@@ -139,6 +142,13 @@ class ShingleTable:
     def offsets(self) -> np.ndarray:
         """Where each key's shingles start in :attr:`flat` (``int64``, one more than keys)."""
         return self._shingle_sets()[1]
+
+    def freeze(self) -> None:
+        """Hash the shingle sets now and drop the word ids (no more keys can be added)."""
+        self._shingle_sets()
+        self.words = array("I")
+        self.vocab = {}
+        self._frozen = True
 
     def members(self, i: int) -> set[int]:
         """Key ``i``'s shingle hashes."""
@@ -227,7 +237,7 @@ def overlap_k(threshold: float) -> int:
 
 def _candidate_runs(
     table: ShingleTable, threshold: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Groups of key indexes whose prefixes share ``k`` shingles (rarest-first order).
 
     If ``|x & y| >= a`` then the first ``|x| - a + k`` shingles of ``x`` and of ``y`` (in one
@@ -238,9 +248,8 @@ def _candidate_runs(
     """
     n = len(table)
     k = overlap_k(threshold)
-    none = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
     if n < 2 or len(table.flat) == 0:
-        return none
+        return
     flat, offsets = table.flat, table.offsets
     sizes = np.diff(offsets)
     codes, uniq = pd.factorize(flat, sort=False)
@@ -255,35 +264,59 @@ def _candidate_runs(
     plen = np.where(sizes >= k, np.minimum(plen, sizes), 0)
     width = int(plen.max()) if len(plen) else 0
     if width < k:
-        return none
+        return
     grid = _prefix_grid(rank, inverse, offsets, plen, width)
     del rank, inverse
     rows = np.flatnonzero(plen >= k)
     rows = rows[np.argsort(-plen[rows], kind="stable")]
-    mults = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B1))
+    lens = plen[rows]
+    combos = [
+        (c, int(np.searchsorted(-lens, -(c[-1] + 1), side="right")))
+        for c in itertools.combinations(range(width), k)
+    ]
+    total = sum(m for _, m in combos)
+    parts = max(1, -(-total // _KEY_CHUNK))
+    for part in range(parts):
+        yield _runs_of_part(grid, rows, combos, part, parts)
+
+
+_KEY_CHUNK = 2_000_000
+_MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B1))
+
+
+def _runs_of_part(
+    grid: np.ndarray,
+    rows: np.ndarray,
+    combos: list[tuple[tuple[int, ...], int]],
+    part: int,
+    parts: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The runs whose combination key falls in hash partition ``part`` of ``parts``."""
     keys_parts: list[np.ndarray] = []
     owners_parts: list[np.ndarray] = []
-    lens = plen[rows]
-    for combo in itertools.combinations(range(width), k):
-        m = int(np.searchsorted(-lens, -(combo[-1] + 1), side="right"))
+    for combo, m in combos:
         if m == 0:
             continue
         h = np.zeros(m, dtype=np.uint64)
-        for mult, col in zip(mults, combo, strict=False):
+        for mult, col in zip(_MULTS, combo, strict=False):
             h += (grid[rows[:m], col].astype(np.uint64) + np.uint64(1)) * mult
-        keys_parts.append(h)
-        owners_parts.append(rows[:m])
+        if parts > 1:
+            mine = (h >> np.uint64(40)) % np.uint64(parts) == np.uint64(part)
+            keys_parts.append(h[mine])
+            owners_parts.append(rows[:m][mine].astype(np.int32))
+        else:
+            keys_parts.append(h)
+            owners_parts.append(rows[:m].astype(np.int32))
     keys = np.concatenate(keys_parts)
     owners = np.concatenate(owners_parts)
-    codes, _ = pd.factorize(keys, sort=False)
-    shared = np.bincount(codes)[codes] > 1
-    keys, owners = keys[shared], owners[shared]
+    del keys_parts, owners_parts
     by_key = np.argsort(keys)
     keys, owners = keys[by_key], owners[by_key]
+    del by_key
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)]
     multi = (ends - starts) > 1
-    return owners, starts[multi], ends[multi]
+    return owners.astype(np.int64), starts[multi], ends[multi]
 
 
 def _prefix_grid(
@@ -328,7 +361,7 @@ def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
     return lo_mask, hi_mask
 
 
-_PAIR_CHUNK = 4_000_000
+_PAIR_CHUNK = 1_000_000
 
 
 def candidate_pairs(table: ShingleTable, threshold: float) -> tuple[np.ndarray, np.ndarray]:
@@ -338,19 +371,44 @@ def candidate_pairs(table: ShingleTable, threshold: float) -> tuple[np.ndarray, 
     bulk by size (``min >= t * max``) and by the mask bound on the symmetric difference
     (``|x ^ y| <= (1 - t) / t * min(|x|, |y|)`` for any pair at Jaccard ``>= t``).
     """
-    owners, starts, ends = _candidate_runs(table, threshold)
-    if len(starts) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
     sizes = np.diff(table.offsets)
-    lo, hi = _masks(table)
-    lengths = ends - starts
-    run_pairs = lengths * (lengths - 1) // 2
-    bounds = np.searchsorted(
-        np.cumsum(run_pairs), np.arange(1, 1 + run_pairs.sum() // _PAIR_CHUNK) * _PAIR_CHUNK
-    )
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
     kept_a: list[np.ndarray] = []
     kept_b: list[np.ndarray] = []
-    for lo_run, hi_run in itertools.pairwise([0, *np.unique(bounds + 1).tolist(), len(starts)]):
+    for owners, starts, ends in _candidate_runs(table, threshold):
+        if len(starts) == 0:
+            continue
+        if lo is None or hi is None:
+            lo, hi = _masks(table)
+        for a, b in _pairs_of_runs(owners, starts, ends):
+            a, b = np.minimum(a, b), np.maximum(a, b)
+            na, nb = sizes[a], sizes[b]
+            small, large = np.minimum(na, nb), np.maximum(na, nb)
+            limit = np.floor((1.0 - threshold) / threshold * small + 1e-9)
+            diff = np.bitwise_count(lo[a] ^ lo[b]) + np.bitwise_count(hi[a] ^ hi[b])
+            ok = (a != b) & (small >= threshold * large - 1e-9) & (diff <= limit)
+            kept_a.append(a[ok])
+            kept_b.append(b[ok])
+    if not kept_a:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    first, second = np.concatenate(kept_a), np.concatenate(kept_b)
+    if len(first) == 0:
+        return first, second
+    uniq = np.unique(first * np.int64(len(sizes)) + second)
+    return uniq // len(sizes), uniq % len(sizes)
+
+
+def _pairs_of_runs(
+    owners: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every pair of members of each run, in chunks of about ``_PAIR_CHUNK`` pairs."""
+    lengths = ends - starts
+    run_pairs = lengths * (lengths - 1) // 2
+    cuts = np.searchsorted(
+        np.cumsum(run_pairs), np.arange(1, 1 + run_pairs.sum() // _PAIR_CHUNK) * _PAIR_CHUNK
+    )
+    for lo_run, hi_run in itertools.pairwise([0, *np.unique(cuts + 1).tolist(), len(starts)]):
         if hi_run <= lo_run:
             continue
         s, ln = starts[lo_run:hi_run], lengths[lo_run:hi_run]
@@ -358,20 +416,7 @@ def candidate_pairs(table: ShingleTable, threshold: float) -> tuple[np.ndarray, 
         later = np.repeat(s + ln, ln) - pos - 1
         first = np.repeat(pos, later)
         step = np.arange(int(later.sum())) - np.repeat(np.cumsum(later) - later, later)
-        a, b = owners[first], owners[first + 1 + step]
-        a, b = np.minimum(a, b), np.maximum(a, b)
-        na, nb = sizes[a], sizes[b]
-        small, large = np.minimum(na, nb), np.maximum(na, nb)
-        limit = np.floor((1.0 - threshold) / threshold * small + 1e-9)
-        diff = np.bitwise_count(lo[a] ^ lo[b]) + np.bitwise_count(hi[a] ^ hi[b])
-        ok = (a != b) & (small >= threshold * large - 1e-9) & (diff <= limit)
-        kept_a.append(a[ok])
-        kept_b.append(b[ok])
-    a, b = np.concatenate(kept_a), np.concatenate(kept_b)
-    if len(a) == 0:
-        return a, b
-    uniq = np.unique(a * np.int64(len(sizes)) + b)
-    return uniq // len(sizes), uniq % len(sizes)
+        yield owners[first], owners[first + 1 + step]
 
 
 def group_keys(table: ShingleTable, threshold: float) -> list[int]:
@@ -409,6 +454,7 @@ def boilerplate_in_table(
     *, threshold: float, cap: int,
 ) -> set[int]:  # fmt: skip
     """:func:`boilerplate_keys` over an already filled :class:`ShingleTable`."""
+    table.freeze()
     comp = group_keys(table, threshold)
     totals: dict[int, int] = {}
     for i, c in enumerate(comp):
