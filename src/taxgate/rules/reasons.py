@@ -26,7 +26,6 @@ from array import array
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from taxgate.model import Request
 
@@ -252,11 +251,13 @@ def _candidate_runs(
         return
     flat, offsets = table.flat, table.offsets
     sizes = np.diff(offsets)
-    codes, uniq = pd.factorize(flat, sort=False)
-    inverse = codes.astype(np.int32)
-    del codes
-    order = np.lexsort((uniq, np.bincount(inverse, minlength=len(uniq))))
-    del uniq
+    uniq = np.unique(flat)
+    counts = np.zeros(len(uniq), dtype=np.int64)
+    for lo in range(0, len(flat), _ELEMENT_CHUNK):
+        idx = np.searchsorted(uniq, flat[lo : lo + _ELEMENT_CHUNK])
+        counts += np.bincount(idx, minlength=len(uniq))
+    order = np.lexsort((uniq, counts))
+    del counts
     rank = np.empty(len(order), dtype=np.uint32)
     rank[order] = np.arange(len(order), dtype=np.uint32)
     del order
@@ -265,8 +266,8 @@ def _candidate_runs(
     width = int(plen.max()) if len(plen) else 0
     if width < k:
         return
-    grid = _prefix_grid(rank, inverse, offsets, plen, width)
-    del rank, inverse
+    grid = _prefix_grid(rank, uniq, flat, offsets, plen, width)
+    del rank, uniq
     rows = np.flatnonzero(plen >= k)
     rows = rows[np.argsort(-plen[rows], kind="stable")]
     lens = plen[rows]
@@ -281,6 +282,7 @@ def _candidate_runs(
 
 
 _KEY_CHUNK = 2_000_000
+_ELEMENT_CHUNK = 4_000_000
 _MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B1))
 
 
@@ -320,7 +322,12 @@ def _runs_of_part(
 
 
 def _prefix_grid(
-    rank: np.ndarray, inverse: np.ndarray, offsets: np.ndarray, plen: np.ndarray, width: int
+    rank: np.ndarray,
+    uniq: np.ndarray,
+    flat: np.ndarray,
+    offsets: np.ndarray,
+    plen: np.ndarray,
+    width: int,
 ) -> np.ndarray:
     """Row ``i``: the ranks of key ``i``'s ``plen[i]`` rarest shingles (chunked, low memory)."""
     n = len(plen)
@@ -330,7 +337,9 @@ def _prefix_grid(
         hi = min(lo + ShingleTable._CHUNK, n)
         a, b = int(offsets[lo]), int(offsets[hi])
         seg = np.repeat(np.arange(hi - lo, dtype=np.uint64), sizes[lo:hi])
-        comp = np.sort((seg << np.uint64(32)) | rank[inverse[a:b]].astype(np.uint64))
+        comp = np.sort(
+            (seg << np.uint64(32)) | rank[np.searchsorted(uniq, flat[a:b])].astype(np.uint64)
+        )
         local = offsets[lo:hi] - a
         for col in range(width):
             live = np.flatnonzero(plen[lo:hi] > col)
