@@ -9,14 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxgate.model import Request
-from taxgate.rules.reasons import (
-    ShingleTable,
-    boilerplate_keys,
-    group_keys,
-    jaccard,
-    reason_key,
-    shingles,
-)
+from taxgate.rules.neardup import ShingleTable, group_keys, jaccard, shingles
+from taxgate.rules.reasons import boilerplate_keys, reason_key
 
 VOCAB = "the subject wired cash to a courier at port near border twice weekly ledger".split()
 

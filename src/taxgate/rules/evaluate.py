@@ -21,8 +21,8 @@ from types import MappingProxyType
 from taxgate.model import Outcome, Reason, Request, RuleCheck, RuleDecision
 from taxgate.rules.checks import RequestJudge, case_key
 from taxgate.rules.names import officer_key
+from taxgate.rules.neardup import ShingleTable
 from taxgate.rules.reasons import (
-    ShingleTable,
     boilerplate_in_table,
     reason_key,
     reason_tokens,
