@@ -134,3 +134,29 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     w = make_world(tmp_path_factory.mktemp("world"))
     taxgate("process", w.batch, "--out", w.out, "--workdir", w.workdir)
     return w
+
+
+def new_batch(
+    world: World, root: Path, *, seed: int, requests: int = 300, workdir: Path | None = None
+) -> Path:
+    """Another signed batch drawn from the world's records."""
+    batch = root / "batch"
+    wd = workdir or world.workdir
+    taxgate(
+        "synth",
+        "batch",
+        "--records",
+        world.records,
+        "--requests",
+        requests,
+        "--seed",
+        seed,
+        "--out",
+        batch,
+        "--truth",
+        root / "truth.csv",
+        "--workdir",
+        wd,
+    )
+    taxgate("sign", batch, "--key", world.key, "--workdir", wd)
+    return batch

@@ -13,31 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import World, taxgate
+from tests.conftest import World, new_batch, taxgate
 
 
 @pytest.fixture(scope="module")
 def second_batch(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("batch2")
-    batch = root / "batch"
-    taxgate(
-        "synth",
-        "batch",
-        "--records",
-        world.records,
-        "--requests",
-        300,
-        "--seed",
-        99,
-        "--out",
-        batch,
-        "--truth",
-        root / "truth.csv",
-        "--workdir",
-        world.workdir,
-    )
-    taxgate("sign", batch, "--key", world.key, "--workdir", world.workdir)
-    return batch
+    return new_batch(world, tmp_path_factory.mktemp("batch2"), seed=99)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from taxgate.config import PACKAGE_DATA
-from tests.conftest import World, taxgate
+from tests.conftest import World, new_batch, taxgate
 
 
 @pytest.fixture(scope="module")
@@ -28,24 +28,7 @@ def reviewed(
     )
     wd = root / "work"
     shutil.copytree(world.workdir, wd)
-    batch = root / "batch"
-    taxgate(
-        "synth",
-        "batch",
-        "--records",
-        world.records,
-        "--requests",
-        300,
-        "--seed",
-        5,
-        "--out",
-        batch,
-        "--truth",
-        root / "truth.csv",
-        "--workdir",
-        wd,
-    )
-    taxgate("sign", batch, "--key", world.key, "--workdir", wd)
+    batch = new_batch(world, root, seed=5, workdir=wd)
     taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config)
     return world, wd, batch, root
 

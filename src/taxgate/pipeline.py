@@ -269,6 +269,69 @@ _MATCH_MESSAGES = {
 }
 
 
+def log_decision(
+    log: AuditLog,
+    body: Mapping[str, Any],
+    batch_id: str,
+    agency: str,
+    tin: str,
+    extra: Mapping[str, Any] | None = None,
+) -> int:
+    """Append a decision's audit entry (the TIN only as a salted hash); its index."""
+    return log.append(
+        "decision",
+        body["request_id"],
+        {
+            "batch_id": batch_id,
+            "agency": agency,
+            "status": body["status"],
+            "codes": [r["code"] for r in body["reasons"]],
+            "disclosed_fields": body["disclosed_fields"],
+            "withheld_fields": body["withheld_fields"],
+            "rulebook_version": body["rulebook_version"],
+            "model_version": body.get("model_version", ""),
+            **(extra or {}),
+        },
+        personal={"tin": tin} if tin else None,
+    )
+
+
+def record_disclosure(
+    s: Session,
+    log: AuditLog,
+    body: Mapping[str, Any],
+    response: dict[str, Any],
+    batch_id: str,
+    agency: str,
+    tin: str,
+) -> None:
+    """Log a disclosure and keep what went out (6103(p)(3)(A)), in the caller's transaction."""
+    rid = body["request_id"]
+    idx = log.append(
+        "disclosure",
+        rid,
+        {
+            "batch_id": batch_id,
+            "agency": agency,
+            "fields": body["disclosed_fields"],
+            "decision_index": body["audit_index"],
+        },
+        personal={"tin": tin},
+    )
+    s.add(
+        m.Disclosure(
+            request_id=rid,
+            batch_id=batch_id,
+            agency_code=agency,
+            tin=tin,
+            fields=body["disclosed_fields"],
+            payload=response,
+            audit_index=idx,
+            disclosed_at=repo.now_iso(),
+        )
+    )
+
+
 def commit_decisions(
     ws: Workspace,
     batch: BatchInfo,
@@ -278,61 +341,22 @@ def commit_decisions(
     with ws.transaction() as (s, log):
         now = repo.now_iso()
         for body, response, tin in decided:
-            rid = body["request_id"]
-            personal = {"tin": tin} if tin else None
-            idx = log.append(
-                "decision",
-                rid,
-                {
-                    "batch_id": batch.batch_id,
-                    "agency": batch.agency,
-                    "status": body["status"],
-                    "codes": [r["code"] for r in body["reasons"]],
-                    "disclosed_fields": body["disclosed_fields"],
-                    "withheld_fields": body["withheld_fields"],
-                    "rulebook_version": body["rulebook_version"],
-                    "model_version": body["model_version"],
-                },
-                personal=personal,
-            )
-            body["audit_index"] = idx
+            body["audit_index"] = log_decision(log, body, batch.batch_id, batch.agency, tin)
             s.add(
                 m.Decision(
-                    request_id=rid,
+                    request_id=body["request_id"],
                     batch_id=batch.batch_id,
                     status=body["status"],
                     rulebook_version=body["rulebook_version"],
                     model_version=body["model_version"],
                     matched_tin=tin,
-                    audit_index=idx,
+                    audit_index=body["audit_index"],
                     decided_at=now,
                     body=body,
                 )
             )
             if response is not None:
-                didx = log.append(
-                    "disclosure",
-                    rid,
-                    {
-                        "batch_id": batch.batch_id,
-                        "agency": batch.agency,
-                        "fields": body["disclosed_fields"],
-                        "decision_index": idx,
-                    },
-                    personal={"tin": tin},
-                )
-                s.add(
-                    m.Disclosure(
-                        request_id=rid,
-                        batch_id=batch.batch_id,
-                        agency_code=batch.agency,
-                        tin=tin,
-                        fields=body["disclosed_fields"],
-                        payload=response,
-                        audit_index=didx,
-                        disclosed_at=now,
-                    )
-                )
+                record_disclosure(s, log, body, response, batch.batch_id, batch.agency, tin)
 
 
 @dataclass(frozen=True, slots=True)

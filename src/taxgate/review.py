@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from taxgate.audit.log import AuditLog
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.errors import StoreError, UsageError
 from taxgate.storage import models as m
@@ -52,11 +54,10 @@ def decide_review(
     ws: Workspace, request_id: str, *, approve: bool, note: str, user: str
 ) -> dict[str, Any]:
     """Approve or refuse one pending request; returns its new decision body."""
-    from taxgate.pipeline import _records_rows
-
     if not note.strip():
         raise UsageError("a review needs a note saying why")
     with ws.transaction() as (s, log):
+        log.user = user  # every entry of this review names the reviewer
         d = s.get(m.Decision, request_id)
         if d is None:
             raise StoreError(f"no decision for request `{request_id}`")
@@ -66,6 +67,12 @@ def decide_review(
         assert batch is not None
         involved = {batch.submitted_by.casefold(), batch.processed_by.casefold()}
         if approve and user.casefold() in involved:
+            refused = batch.batch_id
+        else:
+            refused = ""
+            body = _apply(ws, s, log, d, batch, approve=approve, note=note, user=user)
+    if refused:  # logged in its own transaction, so the refusal itself is on the record
+        with ws.transaction() as (_, log):
             log.append(
                 "review",
                 request_id,
@@ -73,97 +80,74 @@ def decide_review(
                 outcome="failure",
                 user=user,
             )
-            raise StoreError(
-                f"`{user}` submitted or processed batch `{batch.batch_id}`: "
-                "another person must approve"
-            )
-        req = s.get(m.RequestRow, request_id)
-        assert req is not None
-        body = dict(d.body)
-        response = None
-        if approve:
-            fields = [f for f in req.payload.get("info_requested", "").split(";") if f.strip()]
-            years = tuple(int(y) for y in body.get("tax_years", []))
-            plan = plan_disclosure(
-                [f.strip() for f in fields],
-                years,
-                "DISCLOSED",
-                _records_rows(ws.paths.records, [d.matched_tin]).get(d.matched_tin, []),
-                ws.catalogue,
-                ws.rulebook.citations,
-            )
-            body["disclosed_fields"] = sorted(plan.disclosed)
-            body["withheld_fields"] = [{"field": w.field, "code": w.code} for w in plan.withheld]
-            body["reasons"] = list(body.get("reasons", [])) + [r.as_dict() for r in plan.reasons]
-            body["status"] = "DISCLOSED" if plan.disclosed else "WITHHELD"
-            if plan.disclosed:
-                response = {
-                    "request_id": request_id,
-                    "tax_years": list(years),
-                    "fields": dict(plan.disclosed),
-                }
-        else:
-            body["status"] = "WITHHELD"
-        body["review"] = {"action": "approve" if approve else "refuse", "user": user, "note": note}
-        ridx = log.append(
-            "review",
-            request_id,
-            {"action": "approve" if approve else "refuse", "note_chars": len(note)},
+        raise StoreError(
+            f"`{user}` submitted or processed batch `{refused}`: another person must approve"
+        )
+    return body
+
+
+def _apply(
+    ws: Workspace,
+    s: Session,
+    log: AuditLog,
+    d: m.Decision,
+    batch: m.Batch,
+    *,
+    approve: bool,
+    note: str,
+    user: str,
+) -> dict[str, Any]:
+    """Record one review action and its new decision (and disclosure) in the transaction."""
+    from taxgate.pipeline import _records_rows, log_decision, record_disclosure
+
+    request_id = d.request_id
+    req = s.get(m.RequestRow, request_id)
+    assert req is not None
+    body = dict(d.body)
+    response = None
+    if approve:
+        fields = [f for f in req.payload.get("info_requested", "").split(";") if f.strip()]
+        years = tuple(int(y) for y in body.get("tax_years", []))
+        plan = plan_disclosure(
+            [f.strip() for f in fields],
+            years,
+            "DISCLOSED",
+            _records_rows(ws.paths.records, [d.matched_tin]).get(d.matched_tin, []),
+            ws.catalogue,
+            ws.rulebook.citations,
+        )
+        body["disclosed_fields"] = sorted(plan.disclosed)
+        body["withheld_fields"] = [{"field": w.field, "code": w.code} for w in plan.withheld]
+        body["reasons"] = list(body.get("reasons", [])) + [r.as_dict() for r in plan.reasons]
+        body["status"] = "DISCLOSED" if plan.disclosed else "WITHHELD"
+        if plan.disclosed:
+            response = {
+                "request_id": request_id,
+                "tax_years": list(years),
+                "fields": dict(plan.disclosed),
+            }
+    else:
+        body["status"] = "WITHHELD"
+    body["review"] = {"action": "approve" if approve else "refuse", "user": user, "note": note}
+    ridx = log.append(
+        "review",
+        request_id,
+        {"action": "approve" if approve else "refuse", "note_chars": len(note)},
+    )
+    s.add(
+        m.Review(
+            request_id=request_id,
+            action="approve" if approve else "refuse",
             user=user,
+            note=note,
+            audit_index=ridx,
+            at=repo.now_iso(),
         )
-        s.add(
-            m.Review(
-                request_id=request_id,
-                action="approve" if approve else "refuse",
-                user=user,
-                note=note,
-                audit_index=ridx,
-                at=repo.now_iso(),
-            )
-        )
-        personal = {"tin": d.matched_tin} if d.matched_tin else None
-        didx = log.append(
-            "decision",
-            request_id,
-            {
-                "batch_id": d.batch_id,
-                "agency": batch.agency_code,
-                "status": body["status"],
-                "codes": [r["code"] for r in body["reasons"]],
-                "disclosed_fields": body["disclosed_fields"],
-                "withheld_fields": body["withheld_fields"],
-                "rulebook_version": body["rulebook_version"],
-                "model_version": body.get("model_version", ""),
-                "review_index": ridx,
-            },
-            personal=personal,
-            user=user,
-        )
-        body["audit_index"] = didx
-        d.body, d.status, d.audit_index = body, body["status"], didx
-        if response is not None:
-            xidx = log.append(
-                "disclosure",
-                request_id,
-                {
-                    "batch_id": d.batch_id,
-                    "agency": batch.agency_code,
-                    "fields": body["disclosed_fields"],
-                    "decision_index": didx,
-                },
-                personal={"tin": d.matched_tin},
-                user=user,
-            )
-            s.add(
-                m.Disclosure(
-                    request_id=request_id,
-                    batch_id=d.batch_id,
-                    agency_code=batch.agency_code,
-                    tin=d.matched_tin,
-                    fields=body["disclosed_fields"],
-                    payload=response,
-                    audit_index=xidx,
-                    disclosed_at=repo.now_iso(),
-                )
-            )
-        return body
+    )
+    body["audit_index"] = log_decision(
+        log, body, d.batch_id, batch.agency_code, d.matched_tin, {"review_index": ridx}
+    )
+    d.body, d.status, d.audit_index = body, body["status"], body["audit_index"]
+    if response is not None:
+        record_disclosure(s, log, body, response, d.batch_id, batch.agency_code, d.matched_tin)
+    return body

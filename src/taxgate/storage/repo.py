@@ -97,11 +97,15 @@ def list_officials(s: Session) -> list[m.Official]:
     return list(s.scalars(select(m.Official).order_by(m.Official.agency_code, m.Official.name)))
 
 
-def stored_decisions(s: Session, request_ids: Iterable[str]) -> dict[str, m.Decision]:
-    ids = list(request_ids)
-    out: dict[str, m.Decision] = {}
+def _in_chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    """Id lists small enough for one ``IN (...)`` on every backend."""
     for i in range(0, len(ids), 900):
-        part = ids[i : i + 900]
+        yield ids[i : i + 900]
+
+
+def stored_decisions(s: Session, request_ids: Iterable[str]) -> dict[str, m.Decision]:
+    out: dict[str, m.Decision] = {}
+    for part in _in_chunks(list(request_ids)):
         for d in s.scalars(select(m.Decision).where(m.Decision.request_id.in_(part))):
             out[d.request_id] = d
     return out
@@ -109,11 +113,9 @@ def stored_decisions(s: Session, request_ids: Iterable[str]) -> dict[str, m.Deci
 
 def stored_request_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
     out: set[str] = set()
-    for i in range(0, len(request_ids), 900):
-        part = request_ids[i : i + 900]
-        out.update(
-            s.scalars(select(m.RequestRow.request_id).where(m.RequestRow.request_id.in_(part)))
-        )
+    for part in _in_chunks(request_ids):
+        query = select(m.RequestRow.request_id).where(m.RequestRow.request_id.in_(part))
+        out.update(s.scalars(query))
     return out
 
 
@@ -154,8 +156,7 @@ def batch_request_rows(s: Session, batch_id: str) -> list[m.RequestRow]:
 
 def disclosures_for(s: Session, request_ids: Sequence[str]) -> dict[str, m.Disclosure]:
     out: dict[str, m.Disclosure] = {}
-    for i in range(0, len(request_ids), 900):
-        part = request_ids[i : i + 900]
+    for part in _in_chunks(request_ids):
         for d in s.scalars(select(m.Disclosure).where(m.Disclosure.request_id.in_(part))):
             out[d.request_id] = d
     return out

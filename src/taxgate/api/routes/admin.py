@@ -15,10 +15,8 @@ from taxgate.api.auth import PUBLIC, Principal, authenticate
 from taxgate.api.common import ADMIN, AUDITOR, ERRORS, EVERYONE, OFFICER, workspace
 from taxgate.api.errors import ApiError
 from taxgate.api.routing import route
-from taxgate.audit.log import AuditLog, latest_checkpoint, log_size
-from taxgate.reports.aggregate import ReportData, aggregate
-from taxgate.storage import models as m
-from taxgate.storage import repo
+from taxgate.audit.log import AuditLog
+from taxgate.oversight import report_data
 from taxgate.storage.service_models import User
 from taxgate.workspace import Workspace
 
@@ -128,25 +126,10 @@ def change_user(name: str, body: UserChange, who: Who, ws: Ws) -> dict[str, Any]
         return _user(user)
 
 
-def _report(ws: Workspace) -> ReportData:
-    with ws.store.session() as s:
-        decisions = list(s.scalars(select(m.Decision.body)))
-        meta = {
-            rid: {"agency": agency, "statute": str(payload.get("statute", ""))}
-            for rid, agency, payload in s.execute(
-                select(m.RequestRow.request_id, m.RequestRow.agency_code, m.RequestRow.payload)
-            )
-        }
-        audit = {"tree_size": log_size(s), "checkpoint": latest_checkpoint(s) or ""}
-    return aggregate(
-        decisions, meta, title="taxgate oversight report", generated_at=repo.now_iso(), audit=audit
-    )
-
-
 @route(router, "GET", "/reports/oversight", [OFFICER, AUDITOR, ADMIN], tags=["reports"])
 def oversight(ws: Ws) -> dict[str, Any]:
     """The oversight numbers: counts by status, code, agency, statute and field."""
-    data = _report(ws)
+    data = report_data(ws)
     return {
         "title": data.title,
         "generated_at": data.generated_at,
@@ -173,4 +156,4 @@ def oversight_html(ws: Ws) -> HTMLResponse:
     """The oversight report as a page."""
     from taxgate.reports.html import render_html
 
-    return HTMLResponse(render_html(_report(ws)))
+    return HTMLResponse(render_html(report_data(ws)))
