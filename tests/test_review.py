@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,12 @@ def test_two_people_and_refusal(reviewed: tuple[World, Path, Path, Path]) -> Non
         check=False,
     )
     assert selfie.returncode == 1 and "another person must approve" in selfie.stderr
+    con = sqlite3.connect(wd / "taxgate.sqlite")
+    refusals = con.execute(
+        "SELECT entry FROM audit_entries WHERE event_type = 'review' AND object_id = ?", (first,)
+    ).fetchall()
+    con.close()
+    assert len(refusals) == 1 and b'"outcome":"failure"' in refusals[0][0]
     no_note = taxgate(
         "review", "decide", first, "--approve", "--as", "reviewer2", "--workdir", wd, check=False
     )
