@@ -29,7 +29,14 @@ def hard_cases() -> dict[str, Person]:
     old = ("88 Quail Run Road", "Apt 3", "Fresno", "CA", "93704")
     new = ("5120 Sycamore Lane", "", "Tucson", "AZ", "85704")
     sr = Person("990000001", "Bartholomew", "", "Quintanilla", "Sr", "1950-04-12", ((2020, home),))
+    lupe_home = ("2718 Calle Mirasol", "", "Tucson", "AZ", "85746")
+    maria_guadalupe = Person(
+        "990000007", "María Guadalupe", "", "Ybarra-Quiñones", "", "1961-03-09",
+        ((2020, lupe_home),),
+    )  # fmt: skip
     return {
+        "maria_guadalupe": maria_guadalupe,
+        "guadalupe": replace(maria_guadalupe, tin="990000008", first="Guadalupe", dob="1988-12-01"),
         "sr": sr,
         "jr": replace(sr, tin="990000002", suffix="Jr", dob="1978-09-30"),
         "wife": replace(sr, tin="990000003", first="Evangelina", suffix="", dob="1952-01-05"),

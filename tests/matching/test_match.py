@@ -84,6 +84,23 @@ def test_hard_cases(trained: Trained) -> None:
         assert res.tin is None or res.verdict == "MATCH"
 
 
+def test_second_given_name_in_a_household(trained: Trained) -> None:
+    """ "Lupe" fits María Guadalupe and Guadalupe at one address: ambiguous, not a guess."""
+    s = trained.special
+    mg, g = s["maria_guadalupe"], s["guadalupe"]
+    reqs = [
+        (request_for(mg, "lupe", (2022,), first_name="Lupe", date_of_birth=""), (2022,)),
+        (request_for(mg, "full", (2022,), date_of_birth=""), (2022,)),
+        (request_for(g, "plain", (2022,), date_of_birth=""), (2022,)),
+        (request_for(g, "plain_dob", (2022,)), (2022,)),
+    ]
+    r = run(trained, reqs)
+    assert r["lupe"].verdict == "M-AMBIGUOUS" and r["lupe"].tin is None
+    assert (r["full"].verdict, r["full"].tin) == ("MATCH", mg.tin)
+    assert r["plain"].verdict == "M-AMBIGUOUS"  # "Guadalupe" names both
+    assert (r["plain_dob"].verdict, r["plain_dob"].tin) == ("MATCH", g.tin)
+
+
 def test_tin_never_stands_in_for_address(trained: Trained) -> None:
     p = trained.special["common_b"]
     req = request_for(p, "tin_only", (2021,), address_line1="77 Nowhere Rd", city="Austin",

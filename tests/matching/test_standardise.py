@@ -6,7 +6,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from taxgate.matching.prepare import register_helpers, requests_std_sql, standardise_sql
+from taxgate.matching.prepare import (
+    records_versions_sql,
+    register_helpers,
+    requests_std_sql,
+    standardise_sql,
+)
 from taxgate.matching.standardise import (
     first_name_forms,
     fold,
@@ -118,3 +123,19 @@ def test_sql_twin_agrees_with_python() -> None:
         assert got == expected, line1
         assert tuple(row[6]) == ("garcia", "lopez")
         assert set(row[7]) == set(first_name_forms("Bill"))
+
+
+def test_record_forms_hold_the_second_given_name() -> None:
+    assert "guadalupe" in first_name_forms("María Guadalupe", record=True)
+    assert "guadalupe" not in first_name_forms("María Guadalupe")
+    assert "guadalupe" in first_name_forms("Lupe")
+    con = duckdb.connect()
+    register_helpers(con)
+    raw = pa.table({"tin": ["1"], "first_name": ["María Guadalupe"], "middle_name": [""],
+                    "last_name": ["Ybarra"], "suffix": [""], "dob": ["1961-03-09"],
+                    "address_line1": ["1 Main St"], "address_line2": [""], "city": ["Tucson"],
+                    "state": ["AZ"], "zip": ["85746"], "tax_year": [2022]})  # fmt: skip
+    con.register("raw", raw)
+    con.execute(f"CREATE TABLE s AS {standardise_sql('raw', is_records=True)}")
+    forms = con.execute(f"SELECT first_forms FROM ({records_versions_sql('s')})").fetchall()
+    assert set(forms[0][0]) == set(first_name_forms("María Guadalupe", record=True))

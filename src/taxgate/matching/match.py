@@ -143,9 +143,8 @@ def _pairs_sql(predictions: Path) -> str:
 
     Guards drop a pair whose dates of birth differ by more than one edit, whose name
     suffixes differ (Jr/Sr), or whose first names disagree outright (no exact, nickname
-    or close spelling agreement) unless one side's first name is the other's middle name:
-    surname, address and even date of birth are shared within families (twins), so they
-    cannot make a different first name the same person.
+    or close spelling agreement): surname, address and even date of birth are shared
+    within families (twins), so they cannot make a different first name the same person.
     """
     address_mw = " + ".join(f"coalesce(mw_{c}, 0)" for c in (*ADDRESS_COMPARISONS, "tin"))
     identity_w = f"(match_weight - ({address_mw}))"
@@ -154,8 +153,7 @@ def _pairs_sql(predictions: Path) -> str:
     SELECT *,
       (dob_l IS NULL OR dob_r IS NULL OR levenshtein(dob_l, dob_r) <= 1)
       AND (suffix_l IS NULL OR suffix_r IS NULL OR suffix_l = suffix_r)
-      AND (gamma_first_name <> 0 OR first_name_l = middle_name_r
-           OR first_name_r = middle_name_l) AS guard_ok,
+      AND gamma_first_name <> 0 AS guard_ok,
       (house_number_l = house_number_r AND zip5_l = zip5_r
         AND (street_name_l = street_name_r
              OR jaro_winkler_similarity(street_name_l, street_name_r) >= 0.9)

@@ -128,6 +128,7 @@ WITH a AS (
   SELECT {id_col} AS src_id, {tin_col} AS tin, {year_col}, {years_col},
     replace({fold_sql("first_name")}, ' ', '') AS first_name,
     string_split({fold_sql("first_name")}, ' ')[1] AS first_head,
+    string_split({fold_sql("first_name")}, ' ')[2] AS first_second,
     replace({fold_sql("middle_name")}, ' ', '') AS middle_name,
     list_filter(string_split({last_folded}, ' '),
                 lambda t: t <> '' AND NOT list_contains({particles}, t)) AS last_parts,
@@ -179,7 +180,7 @@ WITH a AS (
   FROM f
 )
 SELECT src_id, tin, tax_year, years,
-  NULLIF(first_name, '') AS first_name, first_head,
+  NULLIF(first_name, '') AS first_name, first_head, NULLIF(first_second, '') AS first_second,
   NULLIF(first_name, '')[1] AS first_init,
   NULLIF(middle_name, '') AS middle_name,
   NULLIF(array_to_string(last_parts, ' '), '') AS last_name,
@@ -198,15 +199,25 @@ FROM g
 """
 
 
-def forms_sql(source: str) -> str:
-    """Add ``first_forms`` (the name and its canonical forms) by joining the nickname table."""
+def forms_sql(source: str, *, is_records: bool = False) -> str:
+    """Add ``first_forms`` (the name and its canonical forms) by joining the nickname table.
+
+    A record's forms also hold its second given name (María Guadalupe -> guadalupe), so a
+    request for "Lupe" agrees with every Guadalupe at the address and comes out ambiguous
+    instead of picking one; a request's forms do not, so "María Guadalupe" does not agree
+    with a "Guadalupe" living with her.
+    """
+    second = "s.first_second" if is_records else "NULL::VARCHAR"
     return f"""
-SELECT s.*, CASE WHEN s.first_name IS NULL THEN NULL ELSE list_sort(list_distinct(
-    list_concat([s.first_name, s.first_head], coalesce(n1.canon, []), coalesce(n2.canon, []))
-  )) END AS first_forms
+SELECT s.* EXCLUDE (first_second), CASE WHEN s.first_name IS NULL THEN NULL ELSE
+  list_sort(list_distinct(list_concat(
+    [s.first_name, s.first_head, {second}],
+    coalesce(n1.canon, []), coalesce(n2.canon, []), coalesce(n3.canon, [])
+  ))) END AS first_forms
 FROM {source} s
 LEFT JOIN tg_nick n1 ON n1.name = s.first_name
 LEFT JOIN tg_nick n2 ON n2.name = s.first_head
+LEFT JOIN tg_nick n3 ON n3.name = {second}
 """
 
 
@@ -219,7 +230,7 @@ SELECT 'r' || CAST(row_number() OVER (ORDER BY {cols}) AS VARCHAR) AS unique_id,
   years
 FROM (
   SELECT {cols}, list_sort(list_distinct(list(tax_year))) AS years
-  FROM ({forms_sql(source)}) GROUP BY ALL
+  FROM ({forms_sql(source, is_records=True)}) GROUP BY ALL
 )
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from taxgate.errors import InputError
 from taxgate.model import Request
 
 from .prepare import records_versions_sql, register_helpers, requests_std_sql, standardise_sql
+from .standardise import nickname_table
 
 
 def read_sql(path: Path) -> str:
@@ -31,7 +33,14 @@ def prepare_records(records: Path, work: Path) -> Path:
     out = work / "record_versions.parquet"
     key_file = work / "record_versions.key.json"
     stat = records.stat()
-    key = {"path": str(records.resolve()), "size": stat.st_size, "mtime": stat.st_mtime_ns}
+    sql = records_versions_sql(standardise_sql("tg_raw", is_records=True))
+    key = {
+        "path": str(records.resolve()),
+        "size": stat.st_size,
+        "mtime": stat.st_mtime_ns,
+        # rebuilt when the standardisation or the nickname table changes
+        "sql": hashlib.sha256((sql + repr(sorted(nickname_table().items()))).encode()).hexdigest(),
+    }
     if out.exists() and key_file.exists():
         if json.loads(key_file.read_text(encoding="utf-8")) == key:
             return out

@@ -124,18 +124,23 @@ def nickname_table() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in table.items() if k}
 
 
-def first_name_forms(first: str) -> tuple[str, ...]:
+def first_name_forms(first: str, *, record: bool = False) -> tuple[str, ...]:
     """The name itself plus every canonical form it is a nickname of, sorted.
 
+    A record's forms also hold its second given name (see :func:`.prepare.forms_sql`).
+
     >>> "william" in first_name_forms("Bill")
+    True
+    >>> "guadalupe" in first_name_forms("María Guadalupe", record=True)
     True
     """
     key = fold(first).replace(" ", "")
     if not key:
         return ()
     forms = {key, *nickname_table().get(key, ())}
-    head = fold(first).split(" ")[0]
-    forms.update({head, *nickname_table().get(head, ())})
+    tokens = fold(first).split(" ")
+    for token in tokens[: 2 if record else 1]:
+        forms.update({token, *nickname_table().get(token, ())})
     return tuple(sorted(forms))
 
 
