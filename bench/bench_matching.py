@@ -119,6 +119,7 @@ def _train(records: Path, model: Path, quick: bool) -> dict[str, Any]:
 
 
 def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, Any]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from taxgate.matching import Thresholds, match_requests
@@ -140,12 +141,15 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
         reqs_in, records, model, Thresholds(), min_match_weight=TAXGATE_MIN_WEIGHT, stats=stats
     )
     seconds = time.perf_counter() - t1
-    con = duckdb.connect()
-    con.execute("CREATE TABLE d (request_id VARCHAR, tin VARCHAR)")
-    con.executemany(
-        "INSERT INTO d VALUES (?, ?)", [(r.request_id, r.tin) for r in res if r.verdict == "MATCH"]
+    matched = [r for r in res if r.verdict == "MATCH"]
+    pq.write_table(
+        pa.table(
+            {"request_id": [r.request_id for r in matched], "tin": [r.tin for r in matched]},
+            schema=pa.schema([("request_id", pa.string()), ("tin", pa.string())]),
+        ),
+        decided,
     )
-    con.execute(f"COPY d TO '{decided}' (FORMAT parquet)")
+    con = duckdb.connect()
     pairs = f"read_parquet('{stats['pairs_out']}')"
     return {
         "wall_seconds": seconds,

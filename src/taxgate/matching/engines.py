@@ -64,7 +64,7 @@ def open_engine(
     workdir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{workdir / 'duckdb_tmp'}'")
-    con.execute(f"SET memory_limit = '{memory_budget(0.3)}'")
+    con.execute(f"SET memory_limit = '{memory_budget(0.25)}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if name == "duckdb":

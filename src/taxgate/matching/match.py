@@ -85,7 +85,7 @@ def match_requests(
         levels = Levels.from_model(json.loads(model.read_text(encoding="utf-8")))
         con = duckdb.connect()
         con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp'}'")
-        con.execute(f"SET memory_limit = '{memory_budget(0.15)}'")
+        con.execute(f"SET memory_limit = '{memory_budget(0.1)}'")
         rows = _top_two(con, predictions)
         clock.lap("aggregate")
         if stats is not None and blocked is not None:
