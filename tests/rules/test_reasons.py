@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxgate.model import Request
+from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_batch
 from taxgate.rules.neardup import ShingleTable, group_keys, jaccard, shingles
 from taxgate.rules.reasons import boilerplate_keys, reason_key
 
@@ -86,3 +87,28 @@ def test_boilerplate_counts_batch_and_history() -> None:
     assert got == {0}
     assert boilerplate_keys([a, a + " more"], [2, 2], [0, 0], threshold=0.9, cap=3) == {0, 1}
     assert boilerplate_keys([a, a + " more"], [2, 2], [0, 0], threshold=1.0, cap=3) == set()
+
+
+def test_template_filled_with_names_of_one_two_and_three_words_is_boilerplate(
+    ctx: BatchContext, rulebook: Rulebook, statutes: StatuteCatalog
+) -> None:
+    text = "Informant reports that {w} paid smugglers in cash at the {c} bus depot every month"
+    people = [
+        ("Wei", "", "Zhang", "Wei"),
+        ("Ana", "", "García Rodríguez", "García Rodríguez"),
+        ("María", "", "de la Cruz", "de la Cruz"),
+        ("Thị", "Lan", "Nguyễn", "Nguyễn Thị Lan"),
+    ]
+    batch = [
+        Request(f"M-{i}", case_number=f"ICE-2025-{i:06d}", officer="Dana K. Whitfield",
+                first_name=f, middle_name=m, last_name=s, address_line1="12 Oak St",
+                city="Austin", state="TX", zip="78701", tax_periods="2022",
+                statute="8 U.S.C. 1324", info_requested="last_known_address",
+                reason=text.format(w=who, c="Austin"))
+        for i, (f, m, s, who) in enumerate(people)
+    ]  # fmt: skip
+    assert len({reason_key(r) for r in batch}) == 1
+    decisions = evaluate_batch(batch, ctx, rulebook, statutes)
+    assert [[r.code for r in d.reasons] for d in decisions] == [["R-REASON"]] * 4
+    assert all("boilerplate" in d.reasons[0].message for d in decisions)
+    assert {d.outcome for d in evaluate_batch(batch[:3], ctx, rulebook, statutes)} == {"accepted"}

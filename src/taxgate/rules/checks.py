@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 from taxgate.model import Request
 from taxgate.rules.address import ZIP3, address_problems
@@ -28,21 +29,34 @@ SUFFIXES: frozenset[str] = frozenset(
 )
 
 
-def case_key(case_number: str) -> str:
-    """Normalised case number: casefold, spaces and dashes dropped.
-
-    >>> case_key("ICE - 2025-004417")
-    'ice2025004417'
-    """
+def _fold_case(case_number: str) -> str:
     return "".join(case_number.casefold().replace("-", " ").replace("–", " ").split())
 
 
+@lru_cache(maxsize=65536)
+def case_key(case_number: str) -> str:
+    """Normalised case number for counting: casefold, spaces and dashes dropped.
+
+    A value that fails R-CASE itself (empty, a placeholder, no digit) is no case at all:
+    its key is ``""`` and it is counted neither in the batch nor in the store's history.
+
+    >>> case_key("ICE - 2025-004417")
+    'ice2025004417'
+    >>> case_key("N/A")
+    ''
+    """
+    if case_problem(case_number) is not None:
+        return ""
+    return _fold_case(case_number)
+
+
+@lru_cache(maxsize=65536)
 def case_problem(case_number: str) -> str | None:
     """R-CASE: present, not a placeholder, with at least one digit."""
     text = case_number.strip()
     if not text:
         return "no case number is given"
-    if text.casefold() in CASE_PLACEHOLDERS or case_key(text) in CASE_PLACEHOLDERS:
+    if text.casefold() in CASE_PLACEHOLDERS or _fold_case(text) in CASE_PLACEHOLDERS:
         return "case number is a placeholder"
     if _HAS_DIGIT.search(text) is None:
         return "case number has no digit"

@@ -148,7 +148,14 @@ def officer_problem(officer: str) -> str | None:
 def officer_key(officer: str) -> str:
     """Normalised officer for counting: casefold, titles and periods dropped, spaces collapsed.
 
+    A value that fails R-OFFICER itself (empty, a placeholder, a title without a name) is no
+    officer at all: its key is ``""`` and it is counted neither in the batch nor in history.
+
     >>> officer_key("Special Agent  Rosa  Ibarra") == officer_key("rosa ibarra")
     True
+    >>> officer_key("Unknown")
+    ''
     """
+    if officer_problem(officer) is not None:
+        return ""
     return " ".join(strip_titles(officer).casefold().replace(".", " ").split())

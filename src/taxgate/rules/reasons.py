@@ -11,7 +11,7 @@ Near-duplicate grouping is exact and near-linear (:mod:`taxgate.rules.neardup`).
 Example:
     >>> from taxgate.model import Request
     >>> reason_key(Request("r1", first_name="Ana", last_name="Ruiz", reason="Ana Ruiz, 3 wires"))
-    '<p> <p> # wires'
+    '<p> # wires'
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from taxgate.model import Request
 from taxgate.rules.neardup import ShingleTable, group_keys
 
+_P = "<p>"
 _HASHES = re.compile(r"#+")
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~’‘“”„–—…«»¿¡·•§¶†‡′″"
 _SEPARATORS = {
@@ -46,18 +47,24 @@ def reason_tokens(request: Request) -> list[str]:
             f"{request.case_number} {request.address_line1} {request.address_line2} "
             f"{request.city}"
         ),
-        "<p>",
+        _P,
     )
-    return [
-        personal.get(t, t) if t.isalpha() else _number_token(t, personal) for t in _split(reason)
-    ]
+    out: list[str] = []
+    last = ""
+    for t in _split(reason):
+        t = personal.get(t, t) if t.isalpha() else _number_token(t, personal)
+        if t != _P or last != _P:
+            out.append(t)
+        last = t
+    return out
 
 
 def reason_key(request: Request) -> str:
     """The normalised reason the store keeps for history ("" for an empty reason).
 
     Casefold, punctuation dropped, every run of digits one ``#``, and every word of the
-    request's own names, case number and address replaced by ``<p>``.
+    request's own names, case number and address replaced by ``<p>``; a run of consecutive
+    ``<p>`` is one ``<p>``, so that "Wei" and "García Rodríguez" fill a template alike.
     """
     return " ".join(reason_tokens(request))
 
