@@ -25,10 +25,9 @@ from taxgate.rules.neardup import ShingleTable
 from taxgate.rules.reasons import (
     boilerplate_in_table,
     reason_key,
-    reason_tokens,
-    word_count,
 )
 from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.stage import Stage, judged
 from taxgate.rules.statutes import StatuteCatalog
 
 _EMPTY_MAP: Mapping[str, int] = MappingProxyType({})
@@ -134,8 +133,20 @@ def evaluate_stream(
     rulebook: Rulebook,
     statutes: StatuteCatalog,
     history: History = History(),  # noqa: B008 - frozen, never mutated
+    *,
+    workers: int | None = None,
 ) -> list[RuleDecision]:
-    """:func:`evaluate_batch` over an iterable read once (requests need not fit in memory)."""
+    """:func:`evaluate_batch` over an iterable read once (requests need not fit in memory).
+
+    Args:
+        requests: the batch, in file order, read once.
+        ctx: see :func:`evaluate_batch`.
+        rulebook: see :func:`evaluate_batch`.
+        statutes: see :func:`evaluate_batch`.
+        history: see :func:`evaluate_batch`.
+        workers: processes for the per-request checks of a large batch (``None``: one per
+            CPU; ``1``: this process only). The decisions do not depend on it.
+    """
     judge = RequestJudge(ctx.today, ctx.field_names, rulebook, statutes)
     on = {code: rulebook.switch(code) != "off" for code in CHECKED_RULES}
     seen_ids: set[str] = set()
@@ -149,64 +160,41 @@ def evaluate_stream(
     pending: list[_Pending] = []
     hist_reason: list[int] = []
     for key in history.reason_keys:
-        words = key.split()
-        if words:
-            hk = hash(tuple(words))
+        key = " ".join(key.split())
+        if key:
+            hk = hash(key)
             k = reasons.get(hk, -1)
             if k < 0:
-                k = reasons[hk] = table.add_words(words)
+                k = reasons[hk] = table.add_joined(key)
                 reason_n.append(0)
                 hist_reason.append(0)
             hist_reason[k] += 1
-    checks = [(code, judge.checks[code]) for code in judge.active]
-    check_period, check_reason = on["R-PERIOD"], on["R-REASON"]
-    min_words = rulebook.min_reason_words
-
-    for r in requests:
-        failures: dict[str, list[str]] = {}
-        for code, check in checks:
-            problems = check(r)
-            if problems:
-                failures[code] = problems
-        years: tuple[int, ...] = ()
-        if check_period:
-            years, period_problems = judge.periods(r.tax_periods)
-            if period_problems:
-                failures["R-PERIOD"] = list(period_problems)
-        fields = judge.info(r.info_requested)[0]
-        if check_reason:
-            n_words = word_count(r.reason)
-            if n_words == 0:
-                failures["R-REASON"] = ["no reason is given"]
-            elif n_words < min_words:
-                failures["R-REASON"] = [f"the reason has fewer than {min_words} words"]
-        duplicate = r.request_id in seen_ids
-        seen_ids.add(r.request_id)
+    stage = Stage(judge, rulebook)
+    for rid, failures, years, fields, ck, ok, key in judged(requests, stage, workers):
+        duplicate = rid in seen_ids
+        seen_ids.add(rid)
         c = o = k = -1
         if not duplicate:
-            ck = case_key(r.case_number)
             if ck:
                 c = cases.setdefault(ck, len(cases))
                 if c == len(case_n):
                     case_n.append(0)
                 case_n[c] += 1
-            ok = officer_key(r.officer)
             if ok:
                 o = officers.setdefault(ok, len(officers))
                 if o == len(officer_cases):
                     officer_cases.append(set())
                 if c >= 0:
                     officer_cases[o].add(c)
-            tokens = reason_tokens(r) if check_reason else None
-            if tokens:
-                hk = hash(tuple(tokens))
+            if key:
+                hk = hash(key)
                 k = reasons.get(hk, -1)
                 if k < 0:
-                    k = reasons[hk] = table.add_words(tokens)
+                    k = reasons[hk] = table.add_joined(key)
                     reason_n.append(0)
                     hist_reason.append(0)
                 reason_n[k] += 1
-        pending.append(_Pending(r.request_id, failures or None, years, fields, c, o, k, duplicate))
+        pending.append(_Pending(rid, failures, years, fields, c, o, k, duplicate))
 
     bad_cases, bad_officers = _engagement(cases, officers, case_n, officer_cases, history, rulebook)
     bad_reasons: set[int] = set()

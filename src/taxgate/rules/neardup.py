@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from array import array
 from collections.abc import Iterator
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _MASK = 0xFFFFFFFF
 
@@ -40,37 +41,67 @@ def jaccard(a: set[int], b: set[int]) -> float:
 class ShingleTable:
     """Distinct reason keys as word ids; their shingle sets are hashed in bulk (numpy).
 
-    ``add`` keeps only the word ids of a key (one dict lookup per word); ``flat`` and
-    ``offsets`` are the deduplicated 32-bit shingle hashes of every key, computed on first
-    use. Hash values depend on the order words were first seen, results of the grouping
-    do not (it is exact).
+    ``add`` buffers the key; every ``_CHUNK`` keys the buffer is split into words and
+    dictionary-encoded by pyarrow, so Python touches each distinct word of a chunk once.
+    ``flat`` and ``offsets`` are the deduplicated 32-bit shingle hashes of every key,
+    computed on first use. Hash values depend on the order words were first seen, results
+    of the grouping do not (it is exact).
     """
 
     _CHUNK = 16_384
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
-        self.words: array[int] = array("I")
-        self.word_offsets: array[int] = array("q", [0])
+        self._ids: list[np.ndarray] = []
+        self._lens: list[np.ndarray] = []
+        self._buffer: list[str] = []
+        self._n = 0
         self._sets: tuple[np.ndarray, np.ndarray] | None = None
         self._frozen = False
 
     def add(self, key: str) -> int:
-        """Store ``key``; returns its index."""
-        return self.add_words(key.split())
+        """Store ``key`` (words separated by any whitespace); returns its index."""
+        return self.add_joined(" ".join(key.split()))
 
     def add_words(self, words: list[str]) -> int:
         """Store a key given as its words; returns its index."""
+        return self.add_joined(" ".join(words))
+
+    def add_joined(self, key: str) -> int:
+        """Store a key whose words are joined by single spaces; returns its index."""
         if self._frozen:
             raise ValueError("the shingle table is frozen")
-        vocab = self.vocab
-        self.words.extend([vocab.setdefault(w, len(vocab)) for w in words])
-        self.word_offsets.append(len(self.words))
+        self._buffer.append(key)
+        if len(self._buffer) >= self._CHUNK:
+            self._flush()
         self._sets = None
-        return len(self.word_offsets) - 2
+        self._n += 1
+        return self._n - 1
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        keys = pa.array(self._buffer, pa.large_string())
+        self._buffer = []
+        lists = pc.split_pattern(keys, " ")
+        lens = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+        empty = pc.equal(pc.binary_length(keys), 0).to_numpy(zero_copy_only=False)
+        values = lists.flatten()
+        if empty.any():
+            values = values.filter(pc.not_equal(values, ""))
+            lens[empty] = 0
+        encoded = pc.dictionary_encode(values)
+        vocab = self.vocab
+        ids = np.array(
+            [vocab.setdefault(w, len(vocab)) for w in encoded.dictionary.to_pylist()],
+            dtype=np.uint32,
+        )
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        self._ids.append(ids[codes] if len(codes) else np.empty(0, np.uint32))
+        self._lens.append(lens)
 
     def __len__(self) -> int:
-        return len(self.word_offsets) - 1
+        return self._n
 
     @property
     def flat(self) -> np.ndarray:
@@ -85,7 +116,7 @@ class ShingleTable:
     def freeze(self) -> None:
         """Hash the shingle sets now and drop the word ids (no more keys can be added)."""
         self._shingle_sets()
-        self.words = array("I")
+        self._ids, self._lens = [], []
         self.vocab = {}
         self._frozen = True
 
@@ -96,8 +127,11 @@ class ShingleTable:
 
     def _shingle_sets(self) -> tuple[np.ndarray, np.ndarray]:
         if self._sets is None:
-            words = np.frombuffer(self.words, dtype=np.uint32)
-            offsets = np.frombuffer(self.word_offsets, dtype=np.int64)
+            self._flush()
+            words = np.concatenate(self._ids) if self._ids else np.empty(0, np.uint32)
+            lens = np.concatenate(self._lens) if self._lens else np.empty(0, np.int64)
+            self._ids, self._lens = [words], [lens]
+            offsets = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
             parts, sizes = [], []
             for lo in range(0, len(self), self._CHUNK):
                 hi = min(lo + self._CHUNK, len(self))

@@ -24,6 +24,8 @@ from taxgate.rules.neardup import ShingleTable, group_keys
 
 _P = "<p>"
 _HASHES = re.compile(r"#+")
+_P_PAIR = "<p> <p>"
+_P_RUNS = re.compile(r"<p>(?: <p>)+")
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~’‘“”„–—…«»¿¡·•§¶†‡′″"
 _SEPARATORS = {
     **{ord(ch): " " for ch in _PUNCTUATION},
@@ -38,25 +40,7 @@ def _split(text: str) -> list[str]:
 
 def reason_tokens(request: Request) -> list[str]:
     """The words of the normalised reason (see :func:`reason_key`); ``[]`` when empty."""
-    reason = request.reason
-    if not reason or reason.isspace():
-        return []
-    personal = dict.fromkeys(
-        _split(
-            f"{request.first_name} {request.middle_name} {request.last_name} "
-            f"{request.case_number} {request.address_line1} {request.address_line2} "
-            f"{request.city}"
-        ),
-        _P,
-    )
-    out: list[str] = []
-    last = ""
-    for t in _split(reason):
-        t = personal.get(t, t) if t.isalpha() else _number_token(t, personal)
-        if t != _P or last != _P:
-            out.append(t)
-        last = t
-    return out
+    return reason_key(request).split()
 
 
 def reason_key(request: Request) -> str:
@@ -66,13 +50,21 @@ def reason_key(request: Request) -> str:
     request's own names, case number and address replaced by ``<p>``; a run of consecutive
     ``<p>`` is one ``<p>``, so that "Wei" and "García Rodríguez" fill a template alike.
     """
-    return " ".join(reason_tokens(request))
-
-
-def _number_token(token: str, personal: dict[str, str]) -> str:
-    if "#" not in token:
-        return personal.get(token, token)
-    return _HASHES.sub("#", token)
+    reason = request.reason
+    if not reason or reason.isspace():
+        return ""
+    personal = {
+        w
+        for w in _split(
+            f"{request.first_name} {request.middle_name} {request.last_name} "
+            f"{request.case_number} {request.address_line1} {request.address_line2} "
+            f"{request.city}"
+        )
+        if "#" not in w
+    }
+    words = _HASHES.sub("#", reason.casefold().translate(_SEPARATORS)).split()
+    key = " ".join([_P if w in personal else w for w in words])
+    return _P_RUNS.sub(_P, key) if _P_PAIR in key else key
 
 
 def word_count(reason: str) -> int:

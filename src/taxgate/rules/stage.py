@@ -1,0 +1,132 @@
+"""The per-request stage of :func:`~taxgate.rules.evaluate_stream`, in one or more processes.
+
+Every request is judged on its own (:class:`Stage`) into a compact :data:`Judged` tuple:
+its failures, years, fields and the keys the batch-level rules count. Large batches are
+judged in chunks by forked worker processes (``fork`` start method: the stage is inherited,
+not pickled); results come back in file order, so the outcome does not depend on the
+number of workers. A bounded window of chunks in flight keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from multiprocessing.pool import AsyncResult
+from operator import attrgetter
+
+from taxgate.model import Request
+from taxgate.rules.checks import RequestJudge, case_key
+from taxgate.rules.names import officer_key
+from taxgate.rules.reasons import reason_key, word_count
+from taxgate.rules.rulebook import Rulebook
+
+#: request_id, failures (code -> messages) or None, years, fields, case key, officer key,
+#: reason key ("" when not counted).
+Judged = tuple[str, dict[str, list[str]] | None, tuple[int, ...], tuple[str, ...], str, str, str]
+
+CHUNK = 8_192
+#: Batches with fewer requests are judged in this process (forking costs more than it saves).
+PARALLEL_MIN = 4 * CHUNK
+_ROW = attrgetter(*(f.name for f in dataclasses.fields(Request)))
+
+
+class Stage:
+    """Judges one request alone; holds the per-batch caches of :class:`RequestJudge`."""
+
+    def __init__(self, judge: RequestJudge, rulebook: Rulebook) -> None:
+        self.judge = judge
+        self.checks = [(code, judge.checks[code]) for code in judge.active]
+        self.check_period = rulebook.switch("R-PERIOD") != "off"
+        self.check_reason = rulebook.switch("R-REASON") != "off"
+        self.min_words = rulebook.min_reason_words
+
+    def one(self, r: Request) -> Judged:
+        """The per-request verdict of ``r`` (batch-level rules are decided later)."""
+        failures: dict[str, list[str]] = {}
+        for code, check in self.checks:
+            problems = check(r)
+            if problems:
+                failures[code] = problems
+        years: tuple[int, ...] = ()
+        judge = self.judge
+        if self.check_period:
+            years, period_problems = judge.periods(r.tax_periods)
+            if period_problems:
+                failures["R-PERIOD"] = list(period_problems)
+        fields = judge.info(r.info_requested)[0]
+        key = ""
+        if self.check_reason:
+            n_words = word_count(r.reason)
+            if n_words == 0:
+                failures["R-REASON"] = ["no reason is given"]
+            elif n_words < self.min_words:
+                failures["R-REASON"] = [f"the reason has fewer than {self.min_words} words"]
+            key = reason_key(r)
+        return (
+            r.request_id,
+            failures or None,
+            years,
+            fields,
+            case_key(r.case_number),
+            officer_key(r.officer),
+            key,
+        )
+
+
+_STAGE: Stage | None = None
+
+
+def _work(rows: list[tuple[str | int, ...]]) -> list[Judged]:
+    stage = _STAGE
+    assert stage is not None, "worker started without a stage"
+    one = stage.one
+    return [one(Request(*row)) for row in rows]  # type: ignore[arg-type]
+
+
+def default_workers() -> int:
+    """Worker processes to use: the CPUs this process may run on, 1 without ``fork``."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def judged(
+    requests: Iterable[Request], stage: Stage, workers: int | None = None
+) -> Iterator[Judged]:
+    """Every request's :data:`Judged` tuple, in order; in ``workers`` processes when large."""
+    global _STAGE
+    n = default_workers() if workers is None else workers
+    it = iter(requests)
+    head = list(islice(it, PARALLEL_MIN))
+    if n <= 1 or len(head) < PARALLEL_MIN:
+        yield from map(stage.one, head)
+        yield from map(stage.one, it)
+        return
+    _STAGE = stage
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            window: deque[AsyncResult[list[Judged]]] = deque()
+            source = _chunks(head, it)
+            for chunk in source:
+                window.append(pool.apply_async(_work, ([_ROW(r) for r in chunk],)))
+                if len(window) >= 2 * n:
+                    yield from window.popleft().get()
+            while window:
+                yield from window.popleft().get()
+    finally:
+        _STAGE = None
+
+
+def _chunks(head: list[Request], rest: Iterator[Request]) -> Iterator[list[Request]]:
+    for lo in range(0, len(head), CHUNK):
+        yield head[lo : lo + CHUNK]
+    head.clear()
+    while chunk := list(islice(rest, CHUNK)):
+        yield chunk
