@@ -37,6 +37,9 @@ class Engine:
     def register(self, parquet: Path, name: str) -> Any:
         """Register a Parquet file as a Splink input table named ``name``."""
         if self.spark is not None:
+            # the session outlives one job (training then matching in one process):
+            # a view left by the earlier job under this name is replaced, not an error
+            self.spark.catalog.dropTempView(name)
             frame = self.spark.read.parquet(str(parquet))
             return self.db_api.register(frame, dataset_display_name=name)
         physical = f"tg_in_{name}"
