@@ -3,6 +3,11 @@
 The flow: standardise (DuckDB) -> block and score with the trained Splink model (DuckDB
 or Spark, same settings, same code) -> guards and aggregation by taxpayer (DuckDB SQL)
 -> :func:`.decide.decide` per request -> :class:`taxgate.model.MatchResult` with evidence.
+
+A result is a function of (request, records, model) only: term frequencies come from the
+record versions (never from the requests), blocking has no caps or sampling, and ties
+break on fixed keys; so any subset, superset or order of requests gives each request
+the same result (tests/matching/test_invariance.py).
 """
 
 from __future__ import annotations
