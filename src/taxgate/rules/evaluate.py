@@ -211,6 +211,7 @@ def evaluate_stream(
     version = rulebook.version
     del seen_ids, cases, officers, reasons, table
     decisions: list[RuleDecision] = []
+    verdicts: dict[tuple[tuple[str, tuple[str, ...]], ...], _Verdict] = {}
     pending.reverse()  # consumed from the end, so each entry is freed once decided
     while pending:
         p = pending.pop()
@@ -222,7 +223,9 @@ def evaluate_stream(
             and p.case not in bad_cases
             and p.officer not in bad_officers
             and p.reason not in bad_reasons
-            else _decide(p, ctx, rulebook, on, all_pass, bad_cases, bad_officers, bad_reasons)
+            else _decide(
+                p, ctx, rulebook, on, all_pass, bad_cases, bad_officers, bad_reasons, verdicts
+            )
         )
     return decisions
 
@@ -266,6 +269,7 @@ def _decide(
     bad_cases: set[int],
     bad_officers: set[int],
     bad_reasons: set[int],
+    verdicts: dict[tuple[tuple[str, tuple[str, ...]], ...], _Verdict],
 ) -> RuleDecision:
     failures = p.failures if p.failures is not None else {}
     if on["R-REQUESTER"] and not ctx.requester_authorized:
@@ -298,6 +302,19 @@ def _decide(
             p.fields,
             rb.version,
         )
+    pattern = tuple((code, tuple(msgs)) for code, msgs in failures.items())
+    verdict = verdicts.get(pattern)
+    if verdict is None:
+        verdict = verdicts[pattern] = _verdict(failures, rb, on)
+    outcome, reasons, trace = verdict
+    return RuleDecision(p.request_id, outcome, reasons, trace, p.years, p.fields, rb.version)
+
+
+_Verdict = tuple[Outcome, tuple[Reason, ...], tuple[RuleCheck, ...]]
+
+
+def _verdict(failures: Mapping[str, list[str]], rb: Rulebook, on: Mapping[str, bool]) -> _Verdict:
+    """Outcome, reasons and trace of a set of failures (frozen, shared by equal verdicts)."""
     reasons: list[Reason] = []
     trace: list[RuleCheck] = []
     hard = False
@@ -313,7 +330,4 @@ def _decide(
         reasons.append(Reason(code, rb.citation(code), message))
         trace.append(RuleCheck(code, False, message))
         hard = hard or rb.switch(code) == "on"
-    outcome: Outcome = "rejected" if hard else "review"
-    return RuleDecision(
-        p.request_id, outcome, tuple(reasons), tuple(trace), p.years, p.fields, rb.version
-    )
+    return ("rejected" if hard else "review"), tuple(reasons), tuple(trace)
