@@ -34,7 +34,13 @@ from .model import (
     register_term_frequencies,
     settings_for,
 )
-from .records import prepare_records, prepare_requests, requests_table
+from .prepare import register_helpers
+from .records import (
+    prepare_records,
+    prepare_requests,
+    requests_table,
+    term_frequency_tables,
+)
 
 Progress = Callable[[str, float], None]
 
@@ -91,7 +97,9 @@ def match_requests(
         con = duckdb.connect()
         con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp'}'")
         con.execute(f"SET memory_limit = '{memory_budget(0.1)}'")
-        rows = _top_two(con, predictions)
+        register_helpers(con)
+        tf_first = term_frequency_tables(versions, ("first_name",))["first_name"]
+        rows = _top_two(con, predictions, tf_first, thresholds.ambiguity_threshold)
         clock.lap("aggregate")
         if stats is not None and blocked is not None:
             stats.update(_counts(con, blocked, versions, stats.get("pairs_out")))
@@ -143,22 +151,70 @@ def _predict(
     return out
 
 
-def _pairs_sql(predictions: Path) -> str:
+def first_name_ok_sql(tf_first_name: str) -> str:
+    """SQL: the pair's first names agree well enough to disclose that taxpayer.
+
+    Names are folded (case, accents, punctuation, spaces) before this, so accent and
+    case noise is already exact agreement. Principles, one per agreement kind:
+
+    - exact agreement agrees; so does a nickname: between two single given names any
+      shared canonical form (Bill/William), and otherwise only when the request's whole
+      first name is a nickname of the record's whole name or of one of its given names
+      (Lupe -> María Guadalupe, Majo -> María José, Pepe Luis -> José Luis) without being
+      one of those given names itself (``tg_nick`` is the nickname table);
+    - a partial agreement, where either name has several given names and they share
+      only one (María / María José, José Luis / José, Ji-ho / Eun-ji), is no evidence of
+      who unless the date of birth agrees exactly: families reuse given names. Such a
+      pair never discloses, but its taxpayer still competes (when in doubt, refuse);
+    - a close spelling agrees without the date of birth only when it has the shape of a
+      typo: one edit (Damerau) between two single given names of at least four letters
+      that keeps the first and the last letter, and the request's spelling is no
+      taxpayer's first name (``tf_first_name`` is the records' first-name lookup). Pairs
+      like Dragan/Dragana or Daniel/Daniela differ in the ending that marks gender, and
+      Hương/Hùng are two real names: different names, not typos, so such a pair is
+      dropped like a disagreeing first name (:func:`_pairs_sql`). A typo that happens to
+      spell another real name is refused too; with an exact date of birth any close
+      spelling agrees;
+    - first names that disagree outright never agree, whatever else does (twins).
+    """
+    typo = f"""(first_parts_l = 1 AND first_parts_r = 1
+        AND least(length(first_name_l), length(first_name_r)) >= 4
+        AND damerau_levenshtein(first_name_l, first_name_r) = 1
+        AND left(first_name_l, 1) = left(first_name_r, 1)
+        AND right(first_name_l, 1) = right(first_name_r, 1)
+        AND first_name_l NOT IN (SELECT first_name FROM {tf_first_name}))"""
+    nickname = """(gamma_first_name = 2 AND ((first_parts_l = 1 AND first_parts_r = 1)
+        OR (NOT list_contains(first_forms_r, first_name_l)
+            AND list_has_any(coalesce((SELECT canon FROM tg_nick WHERE name = first_name_l),
+                                      []::VARCHAR[]), first_forms_r))))"""
+    return f"""(gamma_first_name = -1 OR first_name_l = first_name_r
+      OR (gamma_first_name > 0 AND coalesce(dob_l = dob_r, false))
+      OR {nickname}
+      OR (gamma_first_name = 1 AND {typo}))"""
+
+
+def _pairs_sql(predictions: Path, tf_first_name: Path) -> str:
     """Scored pairs with guards, address-in-period and identity-only probability.
 
     Guards drop a pair whose dates of birth differ by more than one edit, whose name
-    suffixes differ (Jr/Sr), or whose first names disagree outright (no exact, nickname
-    or close spelling agreement): surname, address and even date of birth are shared
-    within families (twins), so they cannot make a different first name the same person.
+    suffixes differ (Jr/Sr), or whose first names disagree outright or are a close
+    spelling of two single names that is not a typo (:func:`first_name_ok_sql`): surname,
+    address and even date of birth are shared within families (twins), so they cannot
+    make a different first name the same person. ``first_ok`` marks the pairs whose first
+    names agree well enough to disclose; the others (partial agreements) only compete.
     """
     address_mw = " + ".join(f"coalesce(mw_{c}, 0)" for c in (*ADDRESS_COMPARISONS, "tin"))
     identity_w = f"(match_weight - ({address_mw}))"
     src = _parquet(predictions)
+    first_ok = first_name_ok_sql(f"read_parquet('{tf_first_name}')")
     return f"""
     SELECT *,
       (dob_l IS NULL OR dob_r IS NULL OR levenshtein(dob_l, dob_r) <= 1)
       AND (suffix_l IS NULL OR suffix_r IS NULL OR suffix_l = suffix_r)
-      AND gamma_first_name <> 0 AS guard_ok,
+      AND gamma_first_name <> 0
+      AND ({first_ok} OR gamma_first_name <> 1
+           OR coalesce(greatest(first_parts_l, first_parts_r) > 1, true)) AS guard_ok,
+      {first_ok} AS first_ok,
       (house_number_l = house_number_r AND zip5_l = zip5_r
         AND (street_name_l = street_name_r
              OR jaro_winkler_similarity(street_name_l, street_name_r) >= 0.9)
@@ -169,30 +225,44 @@ def _pairs_sql(predictions: Path) -> str:
     """
 
 
-def _top_two(con: duckdb.DuckDBPyConnection, predictions: Path) -> list[tuple[Any, ...]]:
-    con.execute(f"CREATE TEMP TABLE tg_pairs AS {_pairs_sql(predictions)}")
+def _top_two(
+    con: duckdb.DuckDBPyConnection, predictions: Path, tf_first_name: Path, ambiguity: float
+) -> list[tuple[Any, ...]]:
+    """The two best competing taxpayers per request (rank, scores, pairs to show).
+
+    A request names a person at an address. When some taxpayer who used that address
+    (any year) reaches the ambiguity threshold, only taxpayers who used it compete: a
+    namesake, even with the same date of birth, who never lived there is someone else.
+    Otherwise every candidate competes, as before.
+    """
+    con.execute(f"CREATE TEMP TABLE tg_pairs AS {_pairs_sql(predictions, tf_first_name)}")
     # ties between equally scored versions break on the version id, so the pair whose
     # evidence is shown never depends on scan order or on the other requests
     sql = """
     WITH t AS (
       SELECT unique_id_l AS request_id, tin_r AS tin,
         max(match_probability) AS p_all,
-        max(match_probability) FILTER (WHERE address_ok AND in_period) AS p_ok,
+        max(match_probability) FILTER (WHERE address_ok AND in_period AND first_ok) AS p_ok,
         max(identity_probability) AS p_id,
+        bool_or(address_ok) AS addr_any,
         arg_max(unique_id_r, (match_probability, unique_id_r)) AS best_pair,
         arg_max(unique_id_r, (match_probability, unique_id_r))
-          FILTER (WHERE address_ok AND in_period) AS ok_pair
+          FILTER (WHERE address_ok AND in_period AND first_ok) AS ok_pair
       FROM tg_pairs WHERE guard_ok GROUP BY ALL
-    ), r AS (
-      SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY p_all DESC, tin) AS rk,
-        count(*) FILTER (WHERE p_all >= 0.01) OVER (PARTITION BY request_id) AS n_cand
+    ), c AS (
+      SELECT *, count(*) FILTER (WHERE p_all >= 0.01) OVER (PARTITION BY request_id) AS n_cand,
+        coalesce(bool_or(addr_any AND p_all >= ?) OVER (PARTITION BY request_id), false)
+          AS someone_here
       FROM t
+    ), r AS (
+      SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY p_all DESC, tin) AS rk
+      FROM c WHERE addr_any OR NOT someone_here
     )
     SELECT request_id, rk, tin, p_all, p_ok, p_id, best_pair, ok_pair, n_cand,
       CASE WHEN rk = 1 AND ok_pair IS NOT NULL THEN ok_pair ELSE best_pair END AS shown_pair
     FROM r WHERE rk <= 2
     """
-    con.execute(f"CREATE TEMP TABLE tg_top AS {sql}")
+    con.execute(f"CREATE TEMP TABLE tg_top AS {sql}", [ambiguity])
     return con.execute("SELECT * FROM tg_top ORDER BY request_id, rk").fetchall()
 
 

@@ -140,7 +140,7 @@ def settings(prior: float = 1e-6) -> Any:
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
-        additional_columns_to_retain=["suffix", "years", "directional"],
+        additional_columns_to_retain=["suffix", "years", "directional", "first_parts"],
         linker_uid="taxgate",
     )
 

@@ -110,17 +110,24 @@ def fold(text: str) -> str:
 
 @cache
 def nickname_table() -> dict[str, tuple[str, ...]]:
-    """Each known name -> its canonical forms (the `nicknames` package plus a Spanish table)."""
+    """Each known name -> its canonical forms (the `nicknames` package plus a Spanish table).
+
+    Names are folded with spaces removed, as first names are compared, so a nickname of a
+    compound given name (Majo -> María José) reaches the record's whole first name.
+    """
     from nicknames import name_triplets
+
+    def key(name: str) -> str:  # first names are compared without spaces
+        return fold(name).replace(" ", "")
 
     table: dict[str, set[str]] = {}
     for triplet in name_triplets():
         if triplet.relationship == "has_nickname":
-            table.setdefault(fold(triplet.name2), set()).add(fold(triplet.name1))
+            table.setdefault(key(triplet.name2), set()).add(key(triplet.name1))
     path = resources.files("taxgate.data").joinpath("nicknames_es.csv")
     with path.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            table.setdefault(fold(row["nickname"]), set()).add(fold(row["canonical"]))
+            table.setdefault(key(row["nickname"]), set()).add(key(row["canonical"]))
     return {k: tuple(sorted(v)) for k, v in table.items() if k}
 
 
