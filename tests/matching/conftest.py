@@ -34,7 +34,28 @@ def hard_cases() -> dict[str, Person]:
         "990000007", "María Guadalupe", "", "Ybarra-Quiñones", "", "1961-03-09",
         ((2020, lupe_home),),
     )  # fmt: skip
+    namesake = Person(
+        "990000009", "Mirela", "", "Vukovic", "", "1990-05-05",
+        ((2020, ("61 Larkspur Ln", "", "Boise", "ID", "83702")),),
+    )  # fmt: skip
+    dragan = Person(
+        "990000011", "Dragan", "", "Kovacevic", "", "1985-01-14",
+        ((2020, ("730 Wren Ct", "", "Omaha", "NE", "68104")),),
+    )  # fmt: skip
+    juan_carlos = Person(
+        "990000012", "Juan Carlos", "", "Echeverria", "", "1966-11-02",
+        ((2020, ("19 Saguaro Rd", "", "Yuma", "AZ", "85364")),),
+    )  # fmt: skip
     return {
+        "namesake_a": namesake,
+        # same name and date of birth, another town: someone else
+        "namesake_b": replace(
+            namesake,
+            tin="990000010",
+            addresses=((2020, ("5 Orchard Pl", "", "Salem", "OR", "97301")),),
+        ),  # fmt: skip
+        "dragan": dragan,
+        "juan_carlos": juan_carlos,
         "maria_guadalupe": maria_guadalupe,
         "guadalupe": replace(maria_guadalupe, tin="990000008", first="Guadalupe", dob="1988-12-01"),
         "sr": sr,

@@ -167,3 +167,40 @@ def test_stats_count_blocking_before_weight_threshold(trained: Trained, tmp_path
     assert len(found) < full["comparisons"]  # type: ignore[operator]
     assert [(r.verdict, r.tin) for r in a] == [(r.verdict, r.tin) for r in b]
     assert set(full["seconds"]) >= {"block_and_score", "decide"}  # type: ignore[arg-type]
+
+
+def test_a_namesake_who_never_lived_there_does_not_compete(trained: Trained) -> None:
+    """Same name and date of birth in another town: the person at the address is named."""
+    a, b = trained.special["namesake_a"], trained.special["namesake_b"]
+    elsewhere = {"address_line1": "3 Harbor Way", "city": "Austin", "state": "TX", "zip": "78701"}
+    reqs = [
+        (request_for(a, "a", (2021,)), (2021,)),
+        (request_for(b, "b", (2021,)), (2021,)),
+        (request_for(a, "nowhere", (2021,), **elsewhere), (2021,)),
+    ]
+    r = run(trained, reqs)
+    assert (r["a"].verdict, r["a"].tin) == ("MATCH", a.tin)
+    assert (r["b"].verdict, r["b"].tin) == ("MATCH", b.tin)
+    # at an address neither used, both still compete: nothing is disclosed
+    assert r["nowhere"].verdict == "M-AMBIGUOUS" and r["nowhere"].tin is None
+
+
+def test_close_or_partial_first_names_disclose_only_with_the_date_of_birth(
+    trained: Trained,
+) -> None:
+    d, jc = trained.special["dragan"], trained.special["juan_carlos"]
+    reqs = [
+        (request_for(d, "dragana", (2021,), first_name="Dragana", date_of_birth=""), (2021,)),
+        (request_for(d, "dragana_dob", (2021,), first_name="Dragana"), (2021,)),
+        (request_for(d, "typo", (2021,), first_name="Dargan", date_of_birth=""), (2021,)),
+        (request_for(jc, "carlos", (2021,), first_name="Carlos", date_of_birth=""), (2021,)),
+        (request_for(jc, "carlos_dob", (2021,), first_name="Carlos"), (2021,)),
+        (request_for(jc, "full", (2021,), date_of_birth=""), (2021,)),
+    ]
+    r = run(trained, reqs)
+    assert r["dragana"].verdict != "MATCH" and r["dragana"].tin is None
+    assert (r["dragana_dob"].verdict, r["dragana_dob"].tin) == ("MATCH", d.tin)
+    assert r["carlos"].verdict != "MATCH" and r["carlos"].tin is None
+    assert (r["carlos_dob"].verdict, r["carlos_dob"].tin) == ("MATCH", jc.tin)
+    assert (r["full"].verdict, r["full"].tin) == ("MATCH", jc.tin)
+    assert r["typo"].tin in (None, d.tin)  # a typo never points at someone else
