@@ -126,7 +126,7 @@ def _child(src: Path, n: int) -> dict[str, float]:
     read_s, read_cpu = time.perf_counter() - t1, time.process_time() - c1
     assert read == len(decisions)
     accepted = sum(d.outcome == "accepted" for d in decisions)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _vm_hwm_kb()
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
         "workers_cpu": kids.ru_utime + kids.ru_stime,
@@ -139,6 +139,18 @@ def _child(src: Path, n: int) -> dict[str, float]:
         "accepted": accepted,
         "peak_mb": peak_kb / 1024,
     }
+
+
+def _vm_hwm_kb() -> int:
+    """This process's own peak RSS (``VmHWM``).
+
+    ``ru_maxrss`` is not used for the main process: Linux carries the parent's peak across
+    ``exec``, so a child started by a big bench process would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _usaddress_rate(src: Path, sample: int) -> tuple[float, int]:
