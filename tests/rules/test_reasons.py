@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxgate.model import Request
-from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_batch
+from taxgate.rules import BatchContext, History, Rulebook, StatuteCatalog, evaluate_batch
 from taxgate.rules.neardup import ShingleTable, group_keys, jaccard, shingles
 from taxgate.rules.reasons import boilerplate_keys, reason_key
 
@@ -112,3 +112,18 @@ def test_template_filled_with_names_of_one_two_and_three_words_is_boilerplate(
     assert [[r.code for r in d.reasons] for d in decisions] == [["R-REASON"]] * 4
     assert all("boilerplate" in d.reasons[0].message for d in decisions)
     assert {d.outcome for d in evaluate_batch(batch[:3], ctx, rulebook, statutes)} == {"accepted"}
+
+
+def test_history_keys_stored_with_unmerged_name_runs_still_count(
+    ctx: BatchContext, rulebook: Rulebook, statutes: StatuteCatalog
+) -> None:
+    text = "Informant reports that {w} paid smugglers in cash at the bus depot every month"
+    r = Request("H-1", case_number="ICE-2025-000001", officer="Dana K. Whitfield",
+                first_name="Wei", last_name="Zhang", address_line1="12 Oak St", city="Austin",
+                state="TX", zip="78701", tax_periods="2022", statute="8 U.S.C. 1324",
+                info_requested="last_known_address", reason=text.format(w="Wei Zhang"))  # fmt: skip
+    old = reason_key(r).replace("<p>", "<p> <p>  <p>")
+    assert old != reason_key(r)
+    for n, outcome in [(2, "accepted"), (3, "rejected")]:
+        (d,) = evaluate_batch([r], ctx, rulebook, statutes, History(reason_keys=[old] * n))
+        assert d.outcome == outcome

@@ -24,6 +24,7 @@ from taxgate.rules.names import officer_key
 from taxgate.rules.neardup import ShingleTable
 from taxgate.rules.reasons import (
     boilerplate_in_table,
+    merge_placeholders,
     reason_key,
 )
 from taxgate.rules.rulebook import Rulebook
@@ -160,7 +161,7 @@ def evaluate_stream(
     pending: list[_Pending] = []
     hist_reason: list[int] = []
     for key in history.reason_keys:
-        key = " ".join(key.split())
+        key = merge_placeholders(key)
         if key:
             hk = hash(key)
             k = reasons.get(hk, -1)

@@ -67,6 +67,15 @@ def reason_key(request: Request) -> str:
     return _P_RUNS.sub(_P, key) if _P_PAIR in key else key
 
 
+def merge_placeholders(key: str) -> str:
+    """A stored key in today's form: single spaces, a run of ``<p>`` one ``<p>``.
+
+    Keys stored before runs were merged still count against the same template.
+    """
+    key = " ".join(key.split())
+    return _P_RUNS.sub(_P, key) if _P_PAIR in key else key
+
+
 def word_count(reason: str) -> int:
     """Words in a reason: whitespace-separated runs."""
     return len(reason.split())
