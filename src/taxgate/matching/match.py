@@ -168,7 +168,8 @@ def first_name_ok_sql(tf_first_name: str) -> str:
       pair never discloses, but its taxpayer still competes (when in doubt, refuse);
     - a close spelling agrees without the date of birth only when it has the shape of a
       typo: one edit (Damerau) between two single given names of at least four letters
-      that keeps the first and the last letter, and the request's spelling is no
+      that keeps the first letter and either keeps the last or swaps the last two
+      (Vladimri), and the request's spelling is no
       taxpayer's first name (``tf_first_name`` is the records' first-name lookup). Pairs
       like Dragan/Dragana or Daniel/Daniela differ in the ending that marks gender, and
       Hương/Hùng are two real names: different names, not typos, so such a pair is
@@ -181,7 +182,9 @@ def first_name_ok_sql(tf_first_name: str) -> str:
         AND least(length(first_name_l), length(first_name_r)) >= 4
         AND damerau_levenshtein(first_name_l, first_name_r) = 1
         AND left(first_name_l, 1) = left(first_name_r, 1)
-        AND right(first_name_l, 1) = right(first_name_r, 1)
+        AND (right(first_name_l, 1) = right(first_name_r, 1)
+             OR list_sort(string_split(first_name_l, '')) =
+                list_sort(string_split(first_name_r, '')))
         AND first_name_l NOT IN (SELECT first_name FROM {tf_first_name}))"""
     nickname = """(gamma_first_name = 2 AND ((first_parts_l = 1 AND first_parts_r = 1)
         OR (NOT list_contains(first_forms_r, first_name_l)

@@ -22,6 +22,7 @@ from .standardise import (
     NAME_SUFFIXES,
     PARTICLES,
     SUFFIXES,
+    UNDECOMPOSED,
     UNIT_DESIGNATORS,
     nickname_table,
 )
@@ -64,7 +65,8 @@ def _list_sql(values: frozenset[str] | tuple[str, ...]) -> str:
 
 def fold_sql(expr: str) -> str:
     """SQL twin of :func:`.standardise.fold`."""
-    lowered = f"lower(strip_accents(coalesce({expr}, '')))"
+    src, dst = "".join(UNDECOMPOSED), "".join(UNDECOMPOSED.values())
+    lowered = f"lower(strip_accents(translate(coalesce({expr}, ''), '{src}', '{dst}')))"
     no_apos = f"regexp_replace({lowered}, '[''’`]', '', 'g')"
     return f"trim(regexp_replace({no_apos}, '[^a-z0-9]+', ' ', 'g'))"
 

@@ -122,7 +122,8 @@ def training_requests(
     """Request-like rows drawn from the records, with seeded, request-like variation.
 
     Each sampled taxpayer-year row becomes a request for that year. Variation: first
-    name to a nickname (8%) or typo (4%); surname typo (4%); no date of birth (40%) or
+    name to a nickname (8%) or typo (4%); surname typo (4%); a double surname cut to its
+    first part (36%, as requests often do); no date of birth (40%) or
     one digit off (3%); no middle name (50%); street typo (4%); TIN kept (20%).
     """
     register_helpers(con)
@@ -147,7 +148,9 @@ def training_requests(
            THEN first_name[1:1] || first_name[3:] ELSE first_name END AS first_name,
       CASE WHEN {u("m")} < 0.5 THEN '' ELSE middle_name END AS middle_name,
       CASE WHEN {u("l")} < 0.04 AND length(last_name) > 3
-           THEN last_name[1:2] || last_name[4:] ELSE last_name END AS last_name,
+           THEN last_name[1:2] || last_name[4:]
+           WHEN {u("l")} < 0.4 AND regexp_full_match(last_name, '[^ -]+[ -][^ -]+')
+           THEN regexp_extract(last_name, '^[^ -]+') ELSE last_name END AS last_name,
       suffix,
       CASE WHEN {u("d")} < 0.4 THEN NULL
            WHEN {u("d")} < 0.43 THEN CAST(dob AS VARCHAR)[1:9] ||

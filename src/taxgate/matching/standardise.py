@@ -96,13 +96,20 @@ class Name:
     suffix: str = ""
 
 
+#: Letters with a stroke, which Unicode does not decompose into letter + accent.
+UNDECOMPOSED = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O"}
+_UNDECOMPOSED = str.maketrans(UNDECOMPOSED)
+
+
 def fold(text: str) -> str:
     """Casefold, strip accents, drop apostrophes, turn other punctuation into spaces.
 
     >>> fold("  José-María O'Brien ")
     'jose maria obrien'
+    >>> fold("Paweł Đặng")
+    'pawel dang'
     """
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     plain = re.sub(r"['\u2019`]", "", plain)
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
