@@ -35,7 +35,7 @@ from taxgate.rules.evaluate import (
     BatchContext,
     History,
     case_key,
-    evaluate_batch,
+    evaluate_stream,
     officer_key,
     reason_key,
 )
@@ -98,6 +98,15 @@ def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchCo
         field_names=ws.catalogue.names(),
     )
     return ctx, History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
+
+
+def _rules(
+    ws: Workspace, requests: Sequence[Request], ctx: BatchContext, hist: History
+) -> list[RuleDecision]:
+    """The rule stage. Large batches fork workers for the per-request checks, except in the
+    service, whose threads make forking unsafe: there the checks stay in one process."""
+    workers = 1 if ws.origin == "api" else None
+    return evaluate_stream(requests, ctx, ws.rulebook, ws.statutes, hist, workers=workers)
 
 
 def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) -> None:
@@ -396,11 +405,7 @@ def process(
     pending = [r for r in unique if r.request_id not in earlier]
     say("rules", 0, len(unique))
     ctx, hist = _rule_context(ws, checked, today)
-    rules = {
-        d.request_id: d
-        for d in evaluate_batch(unique, ctx, ws.rulebook, ws.statutes, hist)
-        if d.request_id not in earlier
-    }
+    rules = {d.request_id: d for d in _rules(ws, unique, ctx, hist) if d.request_id not in earlier}
     say("rules", len(unique), len(unique))
     matches: dict[str, MatchResult] = {}
     accepted = [
@@ -564,6 +569,4 @@ def check_batch(ws: Workspace, folder: Path, today: date | None = None) -> list[
     """The rules alone over a batch: nothing is stored, matched or disclosed."""
     checked = intake(ws, folder)
     ctx, hist = _rule_context(ws, checked, today or datetime.now(UTC).date())
-    return [
-        rule_line(d) for d in evaluate_batch(checked.requests, ctx, ws.rulebook, ws.statutes, hist)
-    ]
+    return [rule_line(d) for d in _rules(ws, checked.requests, ctx, hist)]
