@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from taxgate.audit.checkpoint import sign_checkpoint, verify_checkpoint
@@ -24,29 +24,61 @@ from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
 from taxgate.errors import AuditError
 from taxgate.storage import models as m
-from taxgate.storage.repo import get_setting, now_iso, salt, set_setting
+from taxgate.storage.repo import now_iso, salt
 
 HEAD_KEY = "audit_size"
+_PENDING = "taxgate.audit.pending"
+_SIZE = "taxgate.audit.size"
+
+
+def _state(s: Session) -> dict[Any, Any]:
+    """The session's unwritten entries and log size, shared by every AuditLog on it."""
+    if _PENDING not in s.info:
+        s.info[_PENDING] = []
+        event.listen(s, "before_commit", flush_pending)
+    return s.info
+
+
+def flush_pending(s: Session) -> None:
+    """Write the session's appended entries (one multi-row insert) and the log head.
+
+    Runs by itself before the transaction commits, so entries and the rows they describe
+    commit together; readers of the log in the same transaction call it first.
+    """
+    rows = s.info.get(_PENDING)
+    if not rows:
+        return
+    s.info[_PENDING] = []
+    conn = s.connection()
+    conn.execute(insert(m.AuditEntry), rows)
+    size = str(s.info[_SIZE])
+    moved = conn.execute(update(m.Setting).where(m.Setting.key == HEAD_KEY).values(value=size))
+    if moved.rowcount == 0:
+        conn.execute(insert(m.Setting), [{"key": HEAD_KEY, "value": size}])
 
 
 class AuditLog:
-    """Append events to the log inside a session's transaction."""
+    """Append events to the log inside a session's transaction.
+
+    Entries are buffered on the session and written in one insert before it commits
+    (:func:`flush_pending`); several AuditLog objects on one session share the buffer.
+    """
 
     def __init__(self, session: Session, *, user: str, origin: str) -> None:
         self.s = session
         self.user = user
         self.origin = origin
         self._salt: bytes | None = None
-        self._size: int | None = None
 
     def _next_index(self) -> int:
-        if self._size is None:
+        info = _state(self.s)
+        if _SIZE not in info:
+            q = select(m.Setting.value).where(m.Setting.key == HEAD_KEY)
             if self.s.bind is not None and self.s.bind.dialect.name == "postgresql":
-                # serialise writers on the head row: the index sequence has no gaps
-                self.s.execute(select(m.Setting).where(m.Setting.key == HEAD_KEY).with_for_update())
-            value = get_setting(self.s, HEAD_KEY)
-            self._size = int(value) if value is not None else 0
-        return self._size
+                q = q.with_for_update()  # serialise writers on the head row: no gaps
+            value = self.s.connection().execute(q).scalar()
+            info[_SIZE] = int(value) if value is not None else 0
+        return int(info[_SIZE])
 
     def hash_value(self, value: str) -> str:
         if self._salt is None:
@@ -81,26 +113,27 @@ class AuditLog:
             masked=tuple(masked),
         )
         data = encode_entry(entry)
-        self.s.add(
-            m.AuditEntry(
-                idx=index,
-                event_type=event_type,
-                object_id=object_id[:200],
-                entry=data,
-                leaf_hash=leaf_hash(data),
-            )
+        self.s.info[_PENDING].append(
+            {
+                "idx": index,
+                "event_type": event_type,
+                "object_id": object_id[:200],
+                "entry": data,
+                "leaf_hash": leaf_hash(data),
+            }
         )
-        self._size = index + 1
-        set_setting(self.s, HEAD_KEY, str(self._size))
+        self.s.info[_SIZE] = index + 1
         return index
 
 
 def log_size(s: Session) -> int:
+    flush_pending(s)
     return int(s.scalar(select(func.count()).select_from(m.AuditEntry)) or 0)
 
 
 def leaf_hashes(s: Session, size: int | None = None) -> bytes:
     """All stored leaf hashes in index order, concatenated."""
+    flush_pending(s)
     q = select(m.AuditEntry.leaf_hash).order_by(m.AuditEntry.idx)
     if size is not None:
         q = q.where(m.AuditEntry.idx < size)
@@ -136,6 +169,7 @@ class VerifyReport:
 def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     """Rebuild the tree from the stored entries and check it against every checkpoint and
     every decision, disclosure and review row; raise AuditError listing every problem."""
+    flush_pending(s)
     problems: list[str] = []
     hashes = bytearray()
     latest_decision: dict[str, tuple[int, str]] = {}
@@ -206,8 +240,8 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
         disclosed.add(idx)
         if entries.get(idx) != ("disclosure", rid[:200]):
             problems.append(f"disclosure for request `{rid}`: no disclosure entry at index {idx}")
-    for idx, (event, _) in entries.items():
-        if event == "disclosure" and idx not in disclosed:
+    for idx, (kind, _) in entries.items():
+        if kind == "disclosure" and idx not in disclosed:
             problems.append(f"entry {idx}: logs a disclosure with no stored row")
     for rid, idx in s.execute(select(m.Review.request_id, m.Review.audit_index)):
         if entries.get(idx) != ("review", rid[:200]):
@@ -220,6 +254,7 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
 
 
 def latest_checkpoint(s: Session) -> str | None:
+    flush_pending(s)
     row = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
     return row.text if row else None
 
@@ -229,6 +264,7 @@ def checkpoint_texts(s: Session) -> list[str]:
 
 
 def entry_bytes(s: Session, index: int) -> bytes:
+    flush_pending(s)
     data = s.scalar(select(m.AuditEntry.entry).where(m.AuditEntry.idx == index))
     if data is None:
         raise AuditError(f"no audit entry {index}")
@@ -236,4 +272,5 @@ def entry_bytes(s: Session, index: int) -> bytes:
 
 
 def all_entries(s: Session) -> list[bytes]:
+    flush_pending(s)
     return [bytes(e) for e in s.scalars(select(m.AuditEntry.entry).order_by(m.AuditEntry.idx))]
