@@ -231,7 +231,7 @@ def bench_store_append(work: Path, n: int, per_transaction: int = 5000) -> list[
     ws.close()
     return [
         {
-            "name": f"append {n:,} entries to the store (SQLite, {per_transaction} per transaction)",
+            "name": f"append {n:,} entries to the store (SQLite, {per_transaction} per commit)",
             "value": n / seconds,
             "unit": "entries/s",
             "baseline": "in-memory append above (build, encode, hash, tree)",
