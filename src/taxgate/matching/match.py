@@ -169,8 +169,8 @@ def first_name_ok_sql(tf_first_name: str) -> str:
     - a close spelling agrees without the date of birth only when it has the shape of a
       typo: one edit (Damerau) between two single given names of at least four letters
       that keeps the first letter and either keeps the last or swaps the last two
-      (Vladimri), and the request's spelling is no
-      taxpayer's first name (``tf_first_name`` is the records' first-name lookup). Pairs
+      (Vladimri), and the request's spelling is no taxpayer's first name
+      (``tf_first_name`` is the records' first-name lookup). Pairs
       like Dragan/Dragana or Daniel/Daniela differ in the ending that marks gender, and
       Hương/Hùng are two real names: different names, not typos, so such a pair is
       dropped like a disagreeing first name (:func:`_pairs_sql`). A typo that happens to
