@@ -50,7 +50,13 @@ def flush_pending(s: Session) -> None:
         return
     s.info[_PENDING] = []
     conn = s.connection()
-    conn.execute(insert(m.AuditEntry), rows)
+    # the driver's own executemany: no per-row type processing on this hot path
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        "INSERT INTO audit_entries (idx, event_type, object_id, entry, leaf_hash) "
+        f"VALUES ({', '.join([mark] * 5)})",
+        [(r["idx"], r["event_type"], r["object_id"], r["entry"], r["leaf_hash"]) for r in rows],
+    )
     size = str(s.info[_SIZE])
     moved = conn.execute(update(m.Setting).where(m.Setting.key == HEAD_KEY).values(value=size))
     if moved.rowcount == 0:
