@@ -94,16 +94,10 @@ class BatchContext:
     field_names: frozenset[str]
 
 
-@dataclass(slots=True)
-class _Pending:
-    request_id: str
-    failures: dict[str, list[str]] | None
-    years: tuple[int, ...]
-    fields: tuple[str, ...]
-    case: int
-    officer: int
-    reason: int
-    duplicate: bool
+#: request id, failures, years, fields, case, officer and reason index (-1: none), duplicate.
+_Pending = tuple[
+    str, dict[str, list[str]] | None, tuple[int, ...], tuple[str, ...], int, int, int, bool
+]
 
 
 def evaluate_batch(
@@ -171,31 +165,32 @@ def evaluate_stream(
                 hist_reason.append(0)
             hist_reason[k] += 1
     stage = Stage(judge, rulebook)
-    for rid, failures, years, fields, ck, ok, key in judged(requests, stage, workers):
-        duplicate = rid in seen_ids
-        seen_ids.add(rid)
-        c = o = k = -1
-        if not duplicate:
-            if ck:
-                c = cases.setdefault(ck, len(cases))
-                if c == len(case_n):
-                    case_n.append(0)
-                case_n[c] += 1
-            if ok:
-                o = officers.setdefault(ok, len(officers))
-                if o == len(officer_cases):
-                    officer_cases.append(set())
-                if c >= 0:
-                    officer_cases[o].add(c)
-            if key:
-                hk = hash(key)
-                k = reasons.get(hk, -1)
-                if k < 0:
-                    k = reasons[hk] = table.add_joined(key)
-                    reason_n.append(0)
-                    hist_reason.append(0)
-                reason_n[k] += 1
-        pending.append(_Pending(rid, failures, years, fields, c, o, k, duplicate))
+    for columns in judged(requests, stage, workers):
+        for rid, failures, years, fields, ck, ok, key in zip(*columns, strict=True):
+            duplicate = rid in seen_ids
+            seen_ids.add(rid)
+            c = o = k = -1
+            if not duplicate:
+                if ck:
+                    c = cases.setdefault(ck, len(cases))
+                    if c == len(case_n):
+                        case_n.append(0)
+                    case_n[c] += 1
+                if ok:
+                    o = officers.setdefault(ok, len(officers))
+                    if o == len(officer_cases):
+                        officer_cases.append(set())
+                    if c >= 0:
+                        officer_cases[o].add(c)
+                if key:
+                    hk = hash(key)
+                    k = reasons.get(hk, -1)
+                    if k < 0:
+                        k = reasons[hk] = table.add_joined(key)
+                        reason_n.append(0)
+                        hist_reason.append(0)
+                    reason_n[k] += 1
+            pending.append((rid, failures, years, fields, c, o, k, duplicate))
 
     bad_cases, bad_officers = _engagement(cases, officers, case_n, officer_cases, history, rulebook)
     bad_reasons: set[int] = set()
@@ -216,14 +211,15 @@ def evaluate_stream(
     pending.reverse()  # consumed from the end, so each entry is freed once decided
     while pending:
         p = pending.pop()
+        rid, failures, years, fields, c, o, k, duplicate = p
         decisions.append(
-            RuleDecision(p.request_id, "accepted", (), all_pass, p.years, p.fields, version)
+            RuleDecision(rid, "accepted", (), all_pass, years, fields, version)
             if clean
-            and p.failures is None
-            and not p.duplicate
-            and p.case not in bad_cases
-            and p.officer not in bad_officers
-            and p.reason not in bad_reasons
+            and failures is None
+            and not duplicate
+            and c not in bad_cases
+            and o not in bad_officers
+            and k not in bad_reasons
             else _decide(
                 p, ctx, rulebook, on, all_pass, bad_cases, bad_officers, bad_reasons, verdicts
             )
@@ -272,35 +268,36 @@ def _decide(
     bad_reasons: set[int],
     verdicts: dict[tuple[tuple[str, tuple[str, ...]], ...], _Verdict],
 ) -> RuleDecision:
-    failures = p.failures if p.failures is not None else {}
+    request_id, found, years, fields, case, officer, reason, duplicate = p
+    failures = found if found is not None else {}
     if on["R-REQUESTER"] and not ctx.requester_authorized:
         failures["R-REQUESTER"] = ["the requesting official is not registered as authorized"]
     if on["R-ENGAGEMENT"]:
         problems = []
-        if p.case in bad_cases:
+        if case in bad_cases:
             problems.append(
                 f"the case number is behind more than {rb.max_requests_per_case} requests"
             )
-        if p.officer in bad_officers:
+        if officer in bad_officers:
             problems.append(
                 f"the officer is behind more than {rb.max_cases_per_officer} distinct cases"
             )
         if problems:
             failures["R-ENGAGEMENT"] = problems
-    if p.reason in bad_reasons:
+    if reason in bad_reasons:
         failures.setdefault("R-REASON", []).append(
             f"the reason is boilerplate: repeated in more than {rb.boilerplate_cap} requests"
         )
-    if on["R-DUPLICATE"] and p.duplicate:
+    if on["R-DUPLICATE"] and duplicate:
         failures["R-DUPLICATE"] = ["the request id is repeated within the batch"]
     if not failures:
         return RuleDecision(
-            p.request_id,
+            request_id,
             "accepted",
             (),
             all_pass,
-            p.years,
-            p.fields,
+            years,
+            fields,
             rb.version,
         )
     pattern = tuple((code, tuple(msgs)) for code, msgs in failures.items())
@@ -308,7 +305,7 @@ def _decide(
     if verdict is None:
         verdict = verdicts[pattern] = _verdict(failures, rb, on)
     outcome, reasons, trace = verdict
-    return RuleDecision(p.request_id, outcome, reasons, trace, p.years, p.fields, rb.version)
+    return RuleDecision(request_id, outcome, reasons, trace, years, fields, rb.version)
 
 
 _Verdict = tuple[Outcome, tuple[Reason, ...], tuple[RuleCheck, ...]]

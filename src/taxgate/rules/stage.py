@@ -5,6 +5,10 @@ its failures, years, fields and the keys the batch-level rules count. Large batc
 judged in chunks by forked worker processes (``fork`` start method: the stage is inherited,
 not pickled); results come back in file order, so the outcome does not depend on the
 number of workers. A bounded window of chunks in flight keeps memory flat.
+
+Chunks travel as columns, each column of strings joined into one string (:func:`_pack`):
+pickling one long string costs far less than pickling thousands of short ones, and the main
+process, which feeds the workers and counts their results, is the bottleneck.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import dataclasses
 import multiprocessing
 import os
 from collections import deque, namedtuple
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from operator import attrgetter
@@ -27,6 +31,17 @@ from taxgate.rules.rulebook import Rulebook
 #: request_id, failures (code -> messages) or None, years, fields, case key, officer key,
 #: reason key ("" when not counted).
 Judged = tuple[str, dict[str, list[str]] | None, tuple[int, ...], tuple[str, ...], str, str, str]
+#: A chunk's :data:`Judged` tuples as columns (request ids, failures, years, fields, case keys,
+#: officer keys, reason keys): ``zip(*columns)`` gives the tuples back.
+Columns = tuple[
+    Sequence[str],
+    Sequence[dict[str, list[str]] | None],
+    Sequence[tuple[int, ...]],
+    Sequence[tuple[str, ...]],
+    Sequence[str],
+    Sequence[str],
+    Sequence[str],
+]
 
 CHUNK = 8_192
 #: Batches with fewer requests are judged in this process (forking costs more than it saves).
@@ -83,12 +98,52 @@ class Stage:
 _STAGE: Stage | None = None
 
 
-def _work(rows: list[tuple[str | int, ...]]) -> list[Judged]:
+_SEP = "\x00"
+#: Packed columns of a chunk: every field of :class:`Request` but ``row`` (last), then rows.
+_Packed = tuple[str | list[str] | tuple[int, ...], ...]
+#: What a worker sends back: failures, years, fields, then packed case, officer, reason keys.
+_Result = tuple[
+    list[dict[str, list[str]] | None],
+    list[tuple[int, ...]],
+    list[tuple[str, ...]],
+    str | list[str],
+    str | list[str],
+    str | list[str],
+]
+
+
+def _pack(values: Sequence[str]) -> str | list[str]:
+    """``values`` as one string for pickling; the list itself when a value holds the separator."""
+    text = _SEP.join(values)
+    return text if text.count(_SEP) == len(values) - 1 else list(values)
+
+
+def _unpack(packed: str | list[str], n: int) -> list[str]:
+    """The ``n`` strings :func:`_pack` packed."""
+    if isinstance(packed, list):
+        return packed
+    return packed.split(_SEP) if n else []
+
+
+def _work(packed: _Packed) -> _Result:
     stage = _STAGE
     assert stage is not None, "worker started without a stage"
+    rows = packed[-1]
+    n = len(rows)
+    columns = [_unpack(c, n) for c in packed[:-1]]  # type: ignore[arg-type]  # str columns
     one = stage.one
     make = _Row._make
-    return [one(make(row)) for row in rows]  # type: ignore[arg-type]  # duck-typed Request
+    rows_in = zip(*columns, rows, strict=True)
+    got = [one(make(row)) for row in rows_in]  # type: ignore[arg-type]  # duck-typed Request
+    _, failures, years, fields, cases, officers, reasons = zip(*got, strict=True)
+    return (
+        list(failures),
+        list(years),
+        list(fields),
+        _pack(cases),
+        _pack(officers),
+        _pack(reasons),
+    )
 
 
 def default_workers() -> int:
@@ -103,29 +158,47 @@ def default_workers() -> int:
 
 def judged(
     requests: Iterable[Request], stage: Stage, workers: int | None = None
-) -> Iterator[Judged]:
-    """Every request's :data:`Judged` tuple, in order; in ``workers`` processes when large."""
+) -> Iterator[Columns]:
+    """Every request's :data:`Judged` tuple, in order, a chunk's :data:`Columns` at a time.
+
+    In ``workers`` processes when the batch is large.
+    """
     global _STAGE
     n = default_workers() if workers is None else workers
     it = iter(requests)
     head = list(islice(it, PARALLEL_MIN))
     if n <= 1 or len(head) < PARALLEL_MIN:
-        yield from map(stage.one, head)
-        yield from map(stage.one, it)
+        for chunk in _chunks(head, it):
+            yield tuple(zip(*map(stage.one, chunk), strict=True))  # type: ignore[misc]
         return
     _STAGE = stage
     try:
         with multiprocessing.get_context("fork").Pool(n) as pool:
-            window: deque[AsyncResult[list[Judged]]] = deque()
-            source = _chunks(head, it)
-            for chunk in source:
-                window.append(pool.apply_async(_work, ([_ROW(r) for r in chunk],)))
+            window: deque[tuple[Sequence[str], AsyncResult[_Result]]] = deque()
+            for chunk in _chunks(head, it):
+                *columns, rows = zip(*map(_ROW, chunk), strict=True)
+                packed = (*map(_pack, columns), rows)
+                window.append((columns[0], pool.apply_async(_work, (packed,))))
                 if len(window) >= 2 * n:
-                    yield from window.popleft().get()
+                    yield _columns(*window.popleft())
             while window:
-                yield from window.popleft().get()
+                yield _columns(*window.popleft())
     finally:
         _STAGE = None
+
+
+def _columns(ids: Sequence[str], result: AsyncResult[_Result]) -> Columns:
+    failures, years, fields, cases, officers, reasons = result.get()
+    n = len(ids)
+    return (
+        ids,
+        failures,
+        years,
+        fields,
+        _unpack(cases, n),
+        _unpack(officers, n),
+        _unpack(reasons, n),
+    )
 
 
 def _chunks(head: list[Request], rest: Iterator[Request]) -> Iterator[list[Request]]:
