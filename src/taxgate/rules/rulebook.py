@@ -247,10 +247,14 @@ def load_rulebook(path: Path | None = None) -> Rulebook:
         ConfigError: the file is unreadable, not YAML, or fails validation (all problems).
     """
     path = Path(path) if path is not None else DEFAULT_RULEBOOK
+    return compile_rulebook(read_yaml(path, "the rulebook"), str(path))
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """A configuration file's YAML document; ConfigError names ``what`` and the file."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read the rulebook: {exc.strerror}", str(path)) from exc
+        raise ConfigError(f"cannot read {what}: {exc.strerror}", str(path)) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"the rulebook is not valid YAML: {exc}", str(path)) from exc
-    return compile_rulebook(doc, str(path))
+        raise ConfigError(f"{what} is not valid YAML: {exc}", str(path)) from exc

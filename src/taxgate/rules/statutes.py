@@ -19,10 +19,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from taxgate.config import PACKAGE_DATA
 from taxgate.errors import ConfigError
+from taxgate.rules.rulebook import read_yaml
 
 DEFAULT_STATUTES = PACKAGE_DATA / "statutes.yaml"
 TAX_TITLE = 26
@@ -140,10 +139,4 @@ def load_statutes(path: Path | None = None) -> StatuteCatalog:
         ConfigError: unreadable, not YAML, or invalid (all problems collected).
     """
     path = Path(path) if path is not None else DEFAULT_STATUTES
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the statute catalog: {exc.strerror}", str(path)) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"the statute catalog is not valid YAML: {exc}", str(path)) from exc
-    return compile_statutes(doc, str(path))
+    return compile_statutes(read_yaml(path, "the statute catalog"), str(path))
