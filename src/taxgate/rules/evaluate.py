@@ -13,7 +13,9 @@ is skipped and its trace entry says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -142,6 +144,35 @@ def evaluate_stream(
         workers: processes for the per-request checks of a large batch (``None``: one per
             CPU; ``1``: this process only). The decisions do not depend on it.
     """
+    with _collector_paused():
+        return _evaluate(requests, ctx, rulebook, statutes, history, workers)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (and so the forked workers' too).
+
+    The stage keeps a million small tuples alive and allocates many more; none form
+    reference cycles, yet every full collection would walk them all again (about a sixth
+    of the stage's time). Reference counting still frees everything.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _evaluate(
+    requests: Iterable[Request],
+    ctx: BatchContext,
+    rulebook: Rulebook,
+    statutes: StatuteCatalog,
+    history: History,
+    workers: int | None,
+) -> list[RuleDecision]:
     judge = RequestJudge(ctx.today, ctx.field_names, rulebook, statutes)
     on = {code: rulebook.switch(code) != "off" for code in CHECKED_RULES}
     seen_ids: set[str] = set()
