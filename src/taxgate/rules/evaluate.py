@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import count
 from types import MappingProxyType
 
 from taxgate.model import Outcome, Reason, Request, RuleCheck, RuleDecision
@@ -30,6 +31,7 @@ from taxgate.rules.reasons import (
     reason_key,
 )
 from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.shingles import select_sets
 from taxgate.rules.stage import Stage, judged
 from taxgate.rules.statutes import StatuteCatalog
 
@@ -196,8 +198,9 @@ def _evaluate(
                 hist_reason.append(0)
             hist_reason[k] += 1
     stage = Stage(judge, rulebook)
-    for columns in judged(requests, stage, workers):
-        for rid, failures, years, fields, ck, ok, key in zip(*columns, strict=True):
+    for *columns, sets in judged(requests, stage, workers):
+        fresh: list[int] = []  # positions of reasons new to the table, in order
+        for j, rid, failures, years, fields, ck, ok, hk in zip(count(), *columns, strict=False):
             duplicate = rid in seen_ids
             seen_ids.add(rid)
             c = o = k = -1
@@ -213,15 +216,17 @@ def _evaluate(
                         officer_cases.append(set())
                     if c >= 0:
                         officer_cases[o].add(c)
-                if key:
-                    hk = hash(key)
+                if hk is not None:
                     k = reasons.get(hk, -1)
                     if k < 0:
-                        k = reasons[hk] = table.add_joined(key)
+                        k = reasons[hk] = len(reason_n)
+                        fresh.append(j)
                         reason_n.append(0)
                         hist_reason.append(0)
                     reason_n[k] += 1
             pending.append((rid, failures, years, fields, c, o, k, duplicate))
+        if fresh:
+            table.add_sets(select_sets(sets, fresh))
 
     bad_cases, bad_officers = _engagement(cases, officers, case_n, officer_cases, history, rulebook)
     bad_reasons: set[int] = set()

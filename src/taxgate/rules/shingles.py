@@ -1,16 +1,27 @@
 """Reason keys as word 3-shingle sets: the table the near-duplicate grouping works on.
 
-:class:`ShingleTable` stores distinct keys as word ids (dictionary-encoded by pyarrow, a
-chunk at a time) and hashes every key's shingles in bulk with numpy.
+:func:`shingle_sets` turns a chunk of keys into their shingle sets in bulk: pyarrow splits
+the keys into words and dictionary-encodes them, so Python hashes each distinct word of the
+chunk once, and numpy hashes every 3-word window. Words are hashed with Python's string
+hash, which is the same in this process and in the processes it forks (the rule stage's
+workers compute their chunks' sets and the main process only collects them) and differs
+between interpreter runs; the grouping is exact on the hashed sets, so its result does not
+depend on the hash values.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 MASK32 = 0xFFFFFFFF
+
+#: Shingle sets of a run of keys: every key's sorted, deduplicated 32-bit shingle hashes,
+#: key after key (``uint32``), and each key's set size (``int64``; 0 for an empty key).
+ShingleSets = tuple[np.ndarray, np.ndarray]
 
 
 def shingles(key: str) -> set[tuple[str, ...]]:
@@ -29,22 +40,46 @@ def jaccard(a: set[int], b: set[int]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-class ShingleTable:
-    """Distinct reason keys as word ids; their shingle sets are hashed in bulk (numpy).
+def shingle_sets(keys: Sequence[str]) -> ShingleSets:
+    """The hashed shingle sets of ``keys`` (words separated by single spaces)."""
+    if not keys:
+        return np.empty(0, np.uint32), np.empty(0, np.int64)
+    text = pa.array(keys, pa.large_string())
+    lists = pc.split_pattern(text, " ")
+    lens = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    empty = pc.equal(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    values = lists.flatten()
+    if empty.any():
+        values = values.filter(pc.not_equal(values, ""))
+        lens[empty] = 0
+    encoded = pc.dictionary_encode(values)
+    hashes = np.array([hash(w) for w in encoded.dictionary.to_pylist()], dtype=np.int64)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    words = hashes.view(np.uint64)[codes] if len(codes) else np.empty(0, np.uint64)
+    return _hash_chunk(words, np.concatenate(([0], np.cumsum(lens))).astype(np.int64))
 
-    ``add`` buffers the key; every ``_CHUNK`` keys the buffer is split into words and
-    dictionary-encoded by pyarrow, so Python touches each distinct word of a chunk once.
-    ``flat`` and ``offsets`` are the deduplicated 32-bit shingle hashes of every key,
-    computed on first use. Hash values depend on the order words were first seen, results
-    of the grouping do not (it is exact).
+
+def select_sets(sets: ShingleSets, rows: Sequence[int]) -> ShingleSets:
+    """The sets of ``rows`` (ascending positions), in that order."""
+    flat, sizes = sets
+    keep = np.zeros(len(sizes), dtype=bool)
+    keep[np.asarray(rows, dtype=np.int64)] = True
+    return flat[np.repeat(keep, sizes)], sizes[keep]
+
+
+class ShingleTable:
+    """Distinct reason keys as hashed shingle sets, indexed in the order they were added.
+
+    Keys given as text (``add``) are buffered and hashed ``_CHUNK`` at a time; sets already
+    hashed (:func:`shingle_sets`, for instance by a worker process) are appended as they
+    are (``add_sets``). ``flat`` and ``offsets`` hold every key's set.
     """
 
     _CHUNK = 16_384
 
     def __init__(self) -> None:
-        self.vocab: dict[str, int] = {}
-        self._ids: list[np.ndarray] = []
-        self._lens: list[np.ndarray] = []
+        self._flats: list[np.ndarray] = []
+        self._sizes: list[np.ndarray] = []
         self._buffer: list[str] = []
         self._n = 0
         self._sets: tuple[np.ndarray, np.ndarray] | None = None
@@ -60,36 +95,34 @@ class ShingleTable:
 
     def add_joined(self, key: str) -> int:
         """Store a key whose words are joined by single spaces; returns its index."""
-        if self._frozen:
-            raise ValueError("the shingle table is frozen")
+        self._check_open()
         self._buffer.append(key)
         if len(self._buffer) >= self._CHUNK:
             self._flush()
-        self._sets = None
         self._n += 1
         return self._n - 1
 
+    def add_sets(self, sets: ShingleSets) -> int:
+        """Store keys already hashed by :func:`shingle_sets`; returns the first one's index."""
+        self._check_open()
+        self._flush()
+        first = self._n
+        self._flats.append(sets[0])
+        self._sizes.append(sets[1])
+        self._n += len(sets[1])
+        return first
+
+    def _check_open(self) -> None:
+        if self._frozen:
+            raise ValueError("the shingle table is frozen")
+        self._sets = None
+
     def _flush(self) -> None:
-        if not self._buffer:
-            return
-        keys = pa.array(self._buffer, pa.large_string())
-        self._buffer = []
-        lists = pc.split_pattern(keys, " ")
-        lens = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-        empty = pc.equal(pc.binary_length(keys), 0).to_numpy(zero_copy_only=False)
-        values = lists.flatten()
-        if empty.any():
-            values = values.filter(pc.not_equal(values, ""))
-            lens[empty] = 0
-        encoded = pc.dictionary_encode(values)
-        vocab = self.vocab
-        ids = np.array(
-            [vocab.setdefault(w, len(vocab)) for w in encoded.dictionary.to_pylist()],
-            dtype=np.uint32,
-        )
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
-        self._ids.append(ids[codes] if len(codes) else np.empty(0, np.uint32))
-        self._lens.append(lens)
+        if self._buffer:
+            flat, sizes = shingle_sets(self._buffer)
+            self._buffer = []
+            self._flats.append(flat)
+            self._sizes.append(sizes)
 
     def __len__(self) -> int:
         return self._n
@@ -105,10 +138,8 @@ class ShingleTable:
         return self._shingle_sets()[1]
 
     def freeze(self) -> None:
-        """Hash the shingle sets now and drop the word ids (no more keys can be added)."""
+        """Join the sets now; no more keys can be added."""
         self._shingle_sets()
-        self._ids, self._lens = [], []
-        self.vocab = {}
         self._frozen = True
 
     def members(self, i: int) -> set[int]:
@@ -119,19 +150,10 @@ class ShingleTable:
     def _shingle_sets(self) -> tuple[np.ndarray, np.ndarray]:
         if self._sets is None:
             self._flush()
-            words = np.concatenate(self._ids) if self._ids else np.empty(0, np.uint32)
-            lens = np.concatenate(self._lens) if self._lens else np.empty(0, np.int64)
-            self._ids, self._lens = [words], [lens]
-            offsets = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
-            parts, sizes = [], []
-            for lo in range(0, len(self), self._CHUNK):
-                hi = min(lo + self._CHUNK, len(self))
-                flat, size = _hash_chunk(words, offsets[lo : hi + 1])
-                parts.append(flat)
-                sizes.append(size)
-            flat = np.concatenate(parts) if parts else np.empty(0, np.uint32)
-            size = np.concatenate(sizes) if sizes else np.empty(0, np.int64)
-            self._sets = flat, np.concatenate(([0], np.cumsum(size))).astype(np.int64)
+            flat = np.concatenate(self._flats) if self._flats else np.empty(0, np.uint32)
+            sizes = np.concatenate(self._sizes) if self._sizes else np.empty(0, np.int64)
+            self._flats, self._sizes = [flat], [sizes]
+            self._sets = flat, np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         return self._sets
 
 

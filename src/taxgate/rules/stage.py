@@ -8,7 +8,9 @@ number of workers. A bounded window of chunks in flight keeps memory flat.
 
 Chunks travel as columns, each column of strings joined into one string (:func:`_pack`):
 pickling one long string costs far less than pickling thousands of short ones, and the main
-process, which feeds the workers and counts their results, is the bottleneck.
+process, which feeds the workers and counts their results, is the bottleneck. For the same
+reason the workers hash the reasons for the near-duplicate grouping (a hash per reason key,
+its shingle set) and send those rather than the keys.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from taxgate.rules.checks import RequestJudge, case_key
 from taxgate.rules.names import officer_key
 from taxgate.rules.reasons import reason_key, word_count
 from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.shingles import ShingleSets, shingle_sets
 
 #: request_id, failures (code -> messages) or None, years, fields, case key, officer key,
 #: reason key ("" when not counted).
 Judged = tuple[str, dict[str, list[str]] | None, tuple[int, ...], tuple[str, ...], str, str, str]
-#: A chunk's :data:`Judged` tuples as columns (request ids, failures, years, fields, case keys,
-#: officer keys, reason keys): ``zip(*columns)`` gives the tuples back.
+#: A chunk's :data:`Judged` tuples as columns: request ids, failures, years, fields, case keys,
+#: officer keys, then each reason key's hash (``None``: not counted) and the chunk's reason
+#: shingle sets (an empty set where no reason is counted).
 Columns = tuple[
     Sequence[str],
     Sequence[dict[str, list[str]] | None],
@@ -40,7 +44,8 @@ Columns = tuple[
     Sequence[tuple[str, ...]],
     Sequence[str],
     Sequence[str],
-    Sequence[str],
+    Sequence[int | None],
+    ShingleSets,
 ]
 
 CHUNK = 8_192
@@ -101,14 +106,16 @@ _STAGE: Stage | None = None
 _SEP = "\x00"
 #: Packed columns of a chunk: every field of :class:`Request` but ``row`` (last), then rows.
 _Packed = tuple[str | list[str] | tuple[int, ...], ...]
-#: What a worker sends back: failures, years, fields, then packed case, officer, reason keys.
+#: What a worker sends back: failures, years, fields, packed case and officer keys, then the
+#: reason hashes and shingle sets.
 _Result = tuple[
     list[dict[str, list[str]] | None],
     list[tuple[int, ...]],
     list[tuple[str, ...]],
     str | list[str],
     str | list[str],
-    str | list[str],
+    list[int | None],
+    ShingleSets,
 ]
 
 
@@ -142,8 +149,17 @@ def _work(packed: _Packed) -> _Result:
         list(fields),
         _pack(cases),
         _pack(officers),
-        _pack(reasons),
+        *reason_hashes(reasons),
     )
+
+
+def reason_hashes(keys: Sequence[str]) -> tuple[list[int | None], ShingleSets]:
+    """Each reason key's hash (``None`` for ``""``: not counted) and the keys' shingle sets.
+
+    Equal keys have equal hashes; two different keys sharing a 64-bit hash (odds about
+    ``n**2 / 2**65``) would count as one reason, which can only refuse, never accept.
+    """
+    return [hash(k) if k else None for k in keys], shingle_sets(keys)
 
 
 def default_workers() -> int:
@@ -169,7 +185,8 @@ def judged(
     head = list(islice(it, PARALLEL_MIN))
     if n <= 1 or len(head) < PARALLEL_MIN:
         for chunk in _chunks(head, it):
-            yield tuple(zip(*map(stage.one, chunk), strict=True))  # type: ignore[misc]
+            *columns, keys = zip(*map(stage.one, chunk), strict=True)
+            yield (*columns, *reason_hashes(keys))  # type: ignore[misc]
         return
     _STAGE = stage
     try:
@@ -188,17 +205,9 @@ def judged(
 
 
 def _columns(ids: Sequence[str], result: AsyncResult[_Result]) -> Columns:
-    failures, years, fields, cases, officers, reasons = result.get()
+    failures, years, fields, cases, officers, hashes, sets = result.get()
     n = len(ids)
-    return (
-        ids,
-        failures,
-        years,
-        fields,
-        _unpack(cases, n),
-        _unpack(officers, n),
-        _unpack(reasons, n),
-    )
+    return (ids, failures, years, fields, _unpack(cases, n), _unpack(officers, n), hashes, sets)
 
 
 def _chunks(head: list[Request], rest: Iterator[Request]) -> Iterator[list[Request]]:
