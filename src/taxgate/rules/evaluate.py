@@ -32,7 +32,7 @@ from taxgate.rules.reasons import (
 )
 from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.shingles import select_sets
-from taxgate.rules.stage import Stage, judged
+from taxgate.rules.stage import Stage, default_workers, judged
 from taxgate.rules.statutes import StatuteCatalog
 
 _EMPTY_MAP: Mapping[str, int] = MappingProxyType({})
@@ -237,6 +237,7 @@ def _evaluate(
             hist_reason,
             threshold=rulebook.boilerplate_jaccard,
             cap=rulebook.boilerplate_cap,
+            threads=default_workers() if workers is None else workers,
         )
     all_pass = tuple(_PASS[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
     clean = ctx.requester_authorized or not on["R-REQUESTER"]

@@ -3,7 +3,8 @@
 Prefix filtering (Chaudhuri et al. 2006; Bayardo et al. 2007, "All-Pairs") orders shingles
 rarest first: if two sets reach Jaccard ``t`` they share ``k`` of the first
 ``n - ceil(t * n) + k`` shingles of each. Each set is indexed under the ``k``-combinations of
-that prefix (``k = 3``, hash partitions bound the memory); sets sharing a combination are
+that prefix (``k = 3``; partitions by the combination's rarest shingle bound the memory and
+are worked in parallel threads, as numpy releases the GIL); sets sharing a combination are
 candidates. Candidates are filtered in bulk by size and by a 128-bit mask bound on their
 symmetric difference, and the few survivors are verified exactly. Every pair at or above
 the threshold is found; the result does not depend on the hash values.
@@ -14,6 +15,8 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,40 +49,42 @@ def overlap_k(threshold: float) -> int:
     return 3 if threshold >= 0.8 else 1
 
 
-def _candidate_runs(
-    table: ShingleTable, threshold: float
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Groups of key indexes whose prefixes share ``k`` shingles (rarest-first order).
+@dataclass(frozen=True)
+class _Prefixes:
+    """Every key's prefix (its rarest shingles, as global ranks) and the combinations to index.
 
     If ``|x & y| >= a`` then the first ``|x| - a + k`` shingles of ``x`` and of ``y`` (in one
     global order) hold the same ``k`` smallest common shingles; with ``a = ceil(t * |x|)``
     every pair at Jaccard ``>= t`` shares a ``k``-combination of its prefixes. Ranking the
     rarest shingles first and indexing ``k``-combinations keeps the runs short even when
     reasons are written from the same few phrases.
+
+    Attributes:
+        grid: row ``i`` holds the ranks of key ``i``'s prefix, rarest first.
+        rows: keys with a prefix of at least ``k`` shingles, longest prefix first.
+        combos: each ``k``-combination of prefix columns, with how many of ``rows`` have it.
+        parts: partitions of the index, by the combination's first (rarest) shingle.
     """
+
+    grid: np.ndarray
+    rows: np.ndarray
+    combos: list[tuple[tuple[int, ...], int]]
+    parts: int
+
+
+def _prefixes(table: ShingleTable, threshold: float, pool: Executor) -> _Prefixes | None:
     n = len(table)
     k = overlap_k(threshold)
     if n < 2 or len(table.flat) == 0:
-        return
-    flat, offsets = table.flat, table.offsets
+        return None
+    offsets = table.offsets
     sizes = np.diff(offsets)
-    uniq = np.unique(flat)
-    counts = np.zeros(len(uniq), dtype=np.int64)
-    for lo in range(0, len(flat), _ELEMENT_CHUNK):
-        idx = np.searchsorted(uniq, flat[lo : lo + _ELEMENT_CHUNK])
-        counts += np.bincount(idx, minlength=len(uniq))
-    order = np.lexsort((uniq, counts))
-    del counts
-    rank = np.empty(len(order), dtype=np.uint32)
-    rank[order] = np.arange(len(order), dtype=np.uint32)
-    del order
     plen = sizes - np.ceil(threshold * sizes - 1e-9).astype(np.int64) + k
     plen = np.where(sizes >= k, np.minimum(plen, sizes), 0)
     width = int(plen.max()) if len(plen) else 0
     if width < k:
-        return
-    grid = _prefix_grid(rank, uniq, flat, offsets, plen, width)
-    del rank, uniq
+        return None
+    grid = _prefix_grid(_rarity_ranks(table.flat, pool), offsets, plen, width, pool)
     rows = np.flatnonzero(plen >= k)
     rows = rows[np.argsort(-plen[rows], kind="stable")]
     lens = plen[rows]
@@ -88,74 +93,84 @@ def _candidate_runs(
         for c in itertools.combinations(range(width), k)
     ]
     total = sum(m for _, m in combos)
-    parts = max(1, -(-total // _KEY_CHUNK))
-    for part in range(parts):
-        yield _runs_of_part(grid, rows, combos, part, parts)
+    return _Prefixes(grid, rows, combos, max(1, -(-total // _KEY_CHUNK)))
+
+
+def _rarity_ranks(flat: np.ndarray, pool: Executor) -> np.ndarray:
+    """Each element's shingle rank (``uint32``): rarer shingles first, ties by hash value."""
+    uniq = np.unique(flat)
+    ids = np.empty(len(flat), dtype=np.uint32)
+
+    def locate(lo: int) -> None:
+        ids[lo : lo + _ELEMENT_CHUNK] = np.searchsorted(uniq, flat[lo : lo + _ELEMENT_CHUNK])
+
+    list(pool.map(locate, range(0, len(flat), _ELEMENT_CHUNK)))
+    order = np.lexsort((uniq, np.bincount(ids, minlength=len(uniq))))
+    rank = np.empty(len(order), dtype=np.uint32)
+    rank[order] = np.arange(len(order), dtype=np.uint32)
+    del order
+    ids[:] = rank[ids]
+    return ids
 
 
 _KEY_CHUNK = 2_000_000
-_ELEMENT_CHUNK = 4_000_000
+_ELEMENT_CHUNK = 2_000_000
 _MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B1))
 
 
-def _runs_of_part(
-    grid: np.ndarray,
-    rows: np.ndarray,
-    combos: list[tuple[tuple[int, ...], int]],
-    part: int,
-    parts: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The runs whose combination key falls in hash partition ``part`` of ``parts``."""
+def _runs_of_part(prefixes: _Prefixes, part: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups of keys sharing a combination, among combinations in partition ``part``.
+
+    A combination's partition is its first (rarest) shingle's rank modulo the partitions,
+    so equal combinations always fall in the same one.
+    """
+    grid, rows, parts = prefixes.grid, prefixes.rows, prefixes.parts
+    # One sort of (combination hash, owner) packed in 64 bits: the owner in the low bits,
+    # the hash's top bits above. Fewer hash bits only add candidates, all verified later.
+    shift = np.uint64(max(1, (len(grid) - 1).bit_length()))
     keys_parts: list[np.ndarray] = []
-    owners_parts: list[np.ndarray] = []
-    for combo, m in combos:
+    for combo, m in prefixes.combos:
         if m == 0:
             continue
-        h = np.zeros(m, dtype=np.uint64)
-        for mult, col in zip(_MULTS, combo, strict=False):
-            h += (grid[rows[:m], col].astype(np.uint64) + np.uint64(1)) * mult
+        owners = rows[:m]
+        first = grid[owners, combo[0]]
         if parts > 1:
-            mine = (h >> np.uint64(40)) % np.uint64(parts) == np.uint64(part)
-            keys_parts.append(h[mine])
-            owners_parts.append(rows[:m][mine].astype(np.int32))
-        else:
-            keys_parts.append(h)
-            owners_parts.append(rows[:m].astype(np.int32))
-    keys = np.concatenate(keys_parts)
-    owners = np.concatenate(owners_parts)
-    del keys_parts, owners_parts
-    by_key = np.argsort(keys)
-    keys, owners = keys[by_key], owners[by_key]
-    del by_key
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            mine = np.flatnonzero(first % np.uint32(parts) == part)
+            owners, first = owners[mine], first[mine]
+        h = (first.astype(np.uint64) + np.uint64(1)) * _MULTS[0]
+        for mult, col in zip(_MULTS[1:], combo[1:], strict=False):
+            h += (grid[owners, col].astype(np.uint64) + np.uint64(1)) * mult
+        keys_parts.append((h >> shift << shift) | owners.astype(np.uint64))
+    keys = np.sort(np.concatenate(keys_parts))
+    del keys_parts
+    combo_keys = keys >> shift
+    starts = np.flatnonzero(np.r_[True, combo_keys[1:] != combo_keys[:-1]])
+    del combo_keys
     ends = np.r_[starts[1:], len(keys)]
     multi = (ends - starts) > 1
-    return owners.astype(np.int64), starts[multi], ends[multi]
+    owners = (keys & np.uint64((1 << int(shift)) - 1)).astype(np.int64)
+    return owners, starts[multi], ends[multi]
 
 
 def _prefix_grid(
-    rank: np.ndarray,
-    uniq: np.ndarray,
-    flat: np.ndarray,
-    offsets: np.ndarray,
-    plen: np.ndarray,
-    width: int,
+    ranks: np.ndarray, offsets: np.ndarray, plen: np.ndarray, width: int, pool: Executor
 ) -> np.ndarray:
-    """Row ``i``: the ranks of key ``i``'s ``plen[i]`` rarest shingles (chunked, low memory)."""
+    """Row ``i``: the ``plen[i]`` smallest element ``ranks`` of key ``i`` (chunked)."""
     n = len(plen)
     grid = np.zeros((n, width), dtype=np.uint32)
     sizes = np.diff(offsets)
-    for lo in range(0, n, ShingleTable._CHUNK):
+
+    def fill(lo: int) -> None:
         hi = min(lo + ShingleTable._CHUNK, n)
         a, b = int(offsets[lo]), int(offsets[hi])
         seg = np.repeat(np.arange(hi - lo, dtype=np.uint64), sizes[lo:hi])
-        comp = np.sort(
-            (seg << np.uint64(32)) | rank[np.searchsorted(uniq, flat[a:b])].astype(np.uint64)
-        )
+        comp = np.sort((seg << np.uint64(32)) | ranks[a:b].astype(np.uint64))
         local = offsets[lo:hi] - a
         for col in range(width):
             live = np.flatnonzero(plen[lo:hi] > col)
             grid[lo + live, col] = comp[local[live] + col] & np.uint64(MASK32)
+
+    list(pool.map(fill, range(0, n, ShingleTable._CHUNK)))
     return grid
 
 
@@ -185,24 +200,33 @@ def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
 _PAIR_CHUNK = 1_000_000
 
 
-def candidate_pairs(table: ShingleTable, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(
+    table: ShingleTable, threshold: float, *, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(a, b)``, ``a < b``, that may reach ``threshold``: every true pair is among them.
 
-    Candidates share a prefix combination (:func:`_candidate_runs`); they are then filtered in
+    Candidates share a prefix combination (:class:`_Prefixes`); they are then filtered in
     bulk by size (``min >= t * max``) and by the mask bound on the symmetric difference
-    (``|x ^ y| <= (1 - t) / t * min(|x|, |y|)`` for any pair at Jaccard ``>= t``).
+    (``|x ^ y| <= (1 - t) / t * min(|x|, |y|)`` for any pair at Jaccard ``>= t``). The
+    index partitions are worked in ``threads`` threads (numpy releases the GIL).
     """
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        return _candidate_pairs(table, threshold, pool)
+
+
+def _candidate_pairs(
+    table: ShingleTable, threshold: float, pool: Executor
+) -> tuple[np.ndarray, np.ndarray]:
+    prefixes = _prefixes(table, threshold, pool)
+    if prefixes is None:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     sizes = np.diff(table.offsets)
-    lo: np.ndarray | None = None
-    hi: np.ndarray | None = None
-    kept_a: list[np.ndarray] = []
-    kept_b: list[np.ndarray] = []
-    for owners, starts, ends in _candidate_runs(table, threshold):
-        if len(starts) == 0:
-            continue
-        if lo is None or hi is None:
-            lo, hi = _masks(table)
-        for a, b in _pairs_of_runs(owners, starts, ends):
+    lo, hi = _masks(table)
+
+    def pairs_of_part(part: int) -> tuple[np.ndarray, np.ndarray]:
+        kept_a: list[np.ndarray] = [np.empty(0, np.int64)]
+        kept_b: list[np.ndarray] = [np.empty(0, np.int64)]
+        for a, b in _pairs_of_runs(*_runs_of_part(prefixes, part)):
             a, b = np.minimum(a, b), np.maximum(a, b)
             na, nb = sizes[a], sizes[b]
             small, large = np.minimum(na, nb), np.maximum(na, nb)
@@ -211,9 +235,11 @@ def candidate_pairs(table: ShingleTable, threshold: float) -> tuple[np.ndarray, 
             ok = (a != b) & (small >= threshold * large - 1e-9) & (diff <= limit)
             kept_a.append(a[ok])
             kept_b.append(b[ok])
-    if not kept_a:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    first, second = np.concatenate(kept_a), np.concatenate(kept_b)
+        return np.concatenate(kept_a), np.concatenate(kept_b)
+
+    found = list(pool.map(pairs_of_part, range(prefixes.parts)))
+    first = np.concatenate([a for a, _ in found])
+    second = np.concatenate([b for _, b in found])
     if len(first) == 0:
         return first, second
     uniq = np.unique(first * np.int64(len(sizes)) + second)
@@ -240,11 +266,11 @@ def _pairs_of_runs(
         yield owners[first], owners[first + 1 + step]
 
 
-def group_keys(table: ShingleTable, threshold: float) -> list[int]:
+def group_keys(table: ShingleTable, threshold: float, *, threads: int = 1) -> list[int]:
     """Component (the smallest member index) of each key under Jaccard >= ``threshold``."""
     n = len(table)
     uf = _UnionFind(n)
-    first, second = candidate_pairs(table, threshold)
+    first, second = candidate_pairs(table, threshold, threads=threads)
     for a, b in zip(first.tolist(), second.tolist(), strict=True):
         if uf.find(a) != uf.find(b) and jaccard(table.members(a), table.members(b)) >= threshold:
             uf.union(a, b)

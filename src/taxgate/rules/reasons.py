@@ -102,11 +102,14 @@ def boilerplate_keys(
 
 def boilerplate_in_table(
     table: ShingleTable, batch_counts: Sequence[int], history_counts: Sequence[int],
-    *, threshold: float, cap: int,
+    *, threshold: float, cap: int, threads: int = 1,
 ) -> set[int]:  # fmt: skip
-    """:func:`boilerplate_keys` over an already filled :class:`ShingleTable`."""
+    """:func:`boilerplate_keys` over an already filled :class:`ShingleTable`.
+
+    The grouping's bulk array work runs in ``threads`` threads.
+    """
     table.freeze()
-    comp = group_keys(table, threshold)
+    comp = group_keys(table, threshold, threads=threads)
     totals: dict[int, int] = {}
     for i, c in enumerate(comp):
         totals[c] = totals.get(c, 0) + batch_counts[i] + history_counts[i]
