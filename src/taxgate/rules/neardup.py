@@ -97,20 +97,39 @@ def _prefixes(table: ShingleTable, threshold: float, pool: Executor) -> _Prefixe
 
 
 def _rarity_ranks(flat: np.ndarray, pool: Executor) -> np.ndarray:
-    """Each element's shingle rank (``uint32``): rarer shingles first, ties by hash value."""
-    uniq = np.unique(flat)
+    """Each element's shingle rank (``uint32``): rarer shingles first, ties by hash value.
+
+    Worked a chunk at a time, so that no temporary array is as large as ``flat``.
+    """
+    chunks = range(0, len(flat), _ELEMENT_CHUNK)
+    uniq = np.unique(np.concatenate(list(pool.map(lambda lo: _unique_of(flat, lo), chunks))))
     ids = np.empty(len(flat), dtype=np.uint32)
 
     def locate(lo: int) -> None:
         ids[lo : lo + _ELEMENT_CHUNK] = np.searchsorted(uniq, flat[lo : lo + _ELEMENT_CHUNK])
 
-    list(pool.map(locate, range(0, len(flat), _ELEMENT_CHUNK)))
-    order = np.lexsort((uniq, np.bincount(ids, minlength=len(uniq))))
+    list(pool.map(locate, chunks))
+    counts = np.zeros(len(uniq), dtype=np.int64)
+    for part in pool.map(
+        lambda lo: np.bincount(ids[lo : lo + _ELEMENT_CHUNK], minlength=len(uniq)), chunks
+    ):
+        counts += part
+    order = np.lexsort((uniq, counts))
+    del counts
     rank = np.empty(len(order), dtype=np.uint32)
     rank[order] = np.arange(len(order), dtype=np.uint32)
     del order
-    ids[:] = rank[ids]
+
+    def to_rank(lo: int) -> None:
+        ids[lo : lo + _ELEMENT_CHUNK] = rank[ids[lo : lo + _ELEMENT_CHUNK]]
+
+    list(pool.map(to_rank, chunks))
     return ids
+
+
+def _unique_of(flat: np.ndarray, lo: int) -> np.ndarray:
+    out: np.ndarray = np.unique(flat[lo : lo + _ELEMENT_CHUNK])
+    return out
 
 
 _KEY_CHUNK = 2_000_000
@@ -197,7 +216,7 @@ def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
     return lo_mask, hi_mask
 
 
-_PAIR_CHUNK = 1_000_000
+_PAIR_CHUNK = 500_000
 
 
 def candidate_pairs(

@@ -23,7 +23,6 @@ from taxgate.model import Request
 from taxgate.rules.neardup import ShingleTable, group_keys
 
 _P = "<p>"
-_HASHES = re.compile(r"#+")
 _P_PAIR = "<p> <p>"
 _P_RUNS = re.compile(r"<p>(?: <p>)+")
 _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~’‘“”„–—…«»¿¡·•§¶†‡′″"
@@ -62,8 +61,10 @@ def reason_key(request: Request) -> str:
         )
         if "#" not in w
     }
-    words = _HASHES.sub("#", reason.casefold().translate(_SEPARATORS)).split()
-    key = " ".join([_P if w in personal else w for w in words])
+    text = reason.casefold().translate(_SEPARATORS)
+    while "##" in text:  # every digit is "#" now; a run becomes one "#"
+        text = text.replace("##", "#")
+    key = " ".join([_P if w in personal else w for w in text.split()])
     return _P_RUNS.sub(_P, key) if _P_PAIR in key else key
 
 
