@@ -76,19 +76,24 @@ def markdown(doc: dict[str, Any]) -> str:
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {doc['date']} on {m['cpu'] or 'unknown CPU'}, {m['cores']} cores, "
-        f"{m['memory_gib']} GiB, Python {m['python']} ({'quick' if doc['quick'] else 'full'} run, "
-        f"{doc['seconds']:.0f} s). Written by `make bench` (bench/run.py); every figure is in "
-        "bench/results.json. Baselines are measured in the same run.",
+        f"Last written {doc['date']} on {m['cpu'] or 'unknown CPU'}, {m['cores']} cores, "
+        f"{m['memory_gib']} GiB, Python {m['python']} ({'quick' if doc['quick'] else 'full'} run"
+        f"{' of ' + ', '.join(doc['only']) if doc.get('only') else ''}, {doc['seconds']:.0f} s). "
+        "Written by `make bench` (bench/run.py); every figure is in "
+        "bench/results.json. Baselines are measured in the same run as their figure. A run "
+        "with `--only` re-measures its topics and keeps the others; each section says when "
+        "it was measured.",
         "",
     ]
     topics: dict[str, list[dict[str, Any]]] = {}
     for f in doc["figures"]:
         topics.setdefault(f["topic"], []).append(f)
     for topic, figs in topics.items():
+        when = figs[0].get("measured")
         lines += [
             f"## {topic}",
             "",
+            *([f"Measured {when}.", ""] if when else []),
             "| figure | value | unit | baseline | baseline value | target | note |",
             "|---|---|---|---|---|---|---|",
         ]
@@ -139,14 +144,17 @@ def main() -> int:
             traceback.print_exc()
             errors.append(f"{topic}: {type(e).__name__}: {e}")
             continue
+        measured = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         for f in figs:
             f.setdefault("topic", topic)
+            f["measured"] = measured
             print(f"   {f['name']}: {fmt(f.get('value'))} {f.get('unit', '')}", flush=True)
         figures.extend(figs)
     doc = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "quick": args.quick,
+        "only": sorted(only),
         "seconds": time.perf_counter() - t0,
         "figures": figures,
         "errors": errors,
