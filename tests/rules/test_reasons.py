@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import random
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxgate.model import Request
-from taxgate.rules import BatchContext, History, Rulebook, StatuteCatalog, evaluate_batch
+from taxgate.rules import BatchContext, History, Rulebook, StatuteCatalog, evaluate_batch, neardup
 from taxgate.rules.neardup import ShingleTable, group_keys, jaccard, shingles
 from taxgate.rules.reasons import boilerplate_keys, reason_key
 
@@ -62,6 +65,51 @@ def test_grouping_equals_naive_reference(seed: int, t: float) -> None:
     for k in keys:
         table.add(k)
     assert _partition(group_keys(table, t)) == _partition(_naive_groups(keys, t))
+
+
+TEMPLATE = (
+    "the subject was seen at the {a} warehouse with several associates moving crates of goods "
+    "that were later found to be stolen from the {b} port facility during the busy night shift"
+)
+
+
+@pytest.mark.parametrize("tile", [1024, 7])
+def test_keys_from_one_template_equal_naive_reference(
+    tile: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys filled from one template share their rarest shingles: long runs, compared in tiles.
+
+    Near-duplicates among them (one word changed or dropped) must still be found, and the
+    template's other fillings, at Jaccard about 0.83, must not join them.
+    """
+    monkeypatch.setattr(neardup, "_TILE", tile)  # tile edges inside the runs, not only at 1024
+    rng = random.Random(6103)
+    slot = [f"w{i}" for i in range(200)]
+    keys = sorted({TEMPLATE.format(a=rng.choice(slot[:2]), b=rng.choice(slot)) for _ in range(400)})
+    for key in keys[:20]:
+        words = key.split()
+        words[rng.randrange(len(words))] = "changed"
+        keys.append(" ".join(words))
+        keys.append(" ".join(words[:-1]))
+    keys = list(dict.fromkeys(keys))
+    table = ShingleTable()
+    for k in keys:
+        table.add(k)
+    for t in (0.9, 0.8):
+        assert _longest_run(table, t) > neardup._LONG_RUN  # the tiled path is exercised
+        assert _partition(group_keys(table, t, threads=2)) == _partition(_naive_groups(keys, t))
+
+
+def _longest_run(table: ShingleTable, t: float) -> int:
+    """The most keys sharing one indexed prefix combination."""
+    with ThreadPoolExecutor(1) as pool:
+        prefixes = neardup._prefixes(table, t, pool)
+    assert prefixes is not None
+    longest = 0
+    for part in range(prefixes.parts):
+        _, starts, ends = neardup._runs_of_part(prefixes, part)
+        longest = max(longest, int((ends - starts).max(initial=0)))
+    return longest
 
 
 def test_template_with_other_names_gives_one_key() -> None:
@@ -127,3 +175,30 @@ def test_history_keys_stored_with_unmerged_name_runs_still_count(
     for n, outcome in [(2, "accepted"), (3, "rejected")]:
         (d,) = evaluate_batch([r], ctx, rulebook, statutes, History(reason_keys=[old] * n))
         assert d.outcome == outcome
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    edges=st.lists(st.tuples(st.integers(0, 59), st.integers(0, 59)), max_size=120),
+)
+def test_components_name_each_node_by_the_smallest_node_it_reaches(
+    n: int, edges: list[tuple[int, int]]
+) -> None:
+    edges = [(a, b) for a, b in edges if a < n and b < n]
+    reach = {i: {i} for i in range(n)}
+    for _ in range(n):  # transitive closure, naively
+        for a, b in edges:
+            joined = reach[a] | reach[b]
+            for i in joined:
+                reach[i] = joined
+    first = np.array([a for a, _ in edges], dtype=np.int64)
+    second = np.array([b for _, b in edges], dtype=np.int64)
+    assert neardup.components(n, first, second).tolist() == [min(reach[i]) for i in range(n)]
+
+
+def test_components_of_a_long_chain_numbered_backwards() -> None:
+    n = 5_000
+    first = np.arange(1, n, dtype=np.int64)[::-1].copy()
+    second = first - 1
+    assert set(neardup.components(n, second, first).tolist()) == {0}

@@ -13,7 +13,6 @@ the threshold is found; the result does not depend on the hash values.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,26 +21,7 @@ import numpy as np
 
 from taxgate.rules.shingles import MASK32, ShingleTable, jaccard, shingles
 
-__all__ = ["ShingleTable", "candidate_pairs", "group_keys", "jaccard", "shingles"]
-
-
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+__all__ = ["ShingleTable", "components", "group_keys", "jaccard", "shingles", "similar_pairs"]
 
 
 def overlap_k(threshold: float) -> int:
@@ -217,43 +197,72 @@ def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
 
 
 _PAIR_CHUNK = 500_000
+#: Runs longer than this are compared a tile of ``_TILE`` by ``_TILE`` keys at a time.
+_LONG_RUN = 64
+_TILE = 1024
 
 
-def candidate_pairs(
+def similar_pairs(
     table: ShingleTable, threshold: float, *, threads: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs ``(a, b)``, ``a < b``, that may reach ``threshold``: every true pair is among them.
+    """Every pair ``(a, b)``, ``a < b``, of keys at Jaccard similarity ``>= threshold``.
 
-    Candidates share a prefix combination (:class:`_Prefixes`); they are then filtered in
-    bulk by size (``min >= t * max``) and by the mask bound on the symmetric difference
-    (``|x ^ y| <= (1 - t) / t * min(|x|, |y|)`` for any pair at Jaccard ``>= t``). The
-    index partitions are worked in ``threads`` threads (numpy releases the GIL).
+    Candidates share a prefix combination (:class:`_Prefixes`); they are filtered in bulk by
+    size (``min >= t * max``) and by the mask bound on the symmetric difference
+    (``|x ^ y| <= (1 - t) / t * min(|x|, |y|)`` for any pair at Jaccard ``>= t``), and the
+    survivors are verified exactly (:func:`_verified`). The index partitions are worked in
+    ``threads`` threads (numpy releases the GIL).
     """
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        return _candidate_pairs(table, threshold, pool)
+        return _similar_pairs(table, threshold, pool)
 
 
-def _candidate_pairs(
+def _similar_pairs(
     table: ShingleTable, threshold: float, pool: Executor
 ) -> tuple[np.ndarray, np.ndarray]:
     prefixes = _prefixes(table, threshold, pool)
     if prefixes is None:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    sizes = np.diff(table.offsets)
+    flat, offsets = table.flat, table.offsets
+    sizes = np.diff(offsets)
     lo, hi = _masks(table)
+
+    def may_reach(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Pairs (broadcast) that pass the size and mask bounds."""
+        na, nb = sizes[a], sizes[b]
+        small, large = np.minimum(na, nb), np.maximum(na, nb)
+        limit = np.floor((1.0 - threshold) / threshold * small + 1e-9)
+        diff = np.bitwise_count(lo[a] ^ lo[b]) + np.bitwise_count(hi[a] ^ hi[b])
+        ok: np.ndarray = (a != b) & (small >= threshold * large - 1e-9) & (diff <= limit)
+        return ok
 
     def pairs_of_part(part: int) -> tuple[np.ndarray, np.ndarray]:
         kept_a: list[np.ndarray] = [np.empty(0, np.int64)]
         kept_b: list[np.ndarray] = [np.empty(0, np.int64)]
-        for a, b in _pairs_of_runs(*_runs_of_part(prefixes, part)):
+
+        def keep(a: np.ndarray, b: np.ndarray) -> None:
             a, b = np.minimum(a, b), np.maximum(a, b)
-            na, nb = sizes[a], sizes[b]
-            small, large = np.minimum(na, nb), np.maximum(na, nb)
-            limit = np.floor((1.0 - threshold) / threshold * small + 1e-9)
-            diff = np.bitwise_count(lo[a] ^ lo[b]) + np.bitwise_count(hi[a] ^ hi[b])
-            ok = (a != b) & (small >= threshold * large - 1e-9) & (diff <= limit)
+            ok = _verified(flat, offsets, a, b, threshold)
             kept_a.append(a[ok])
             kept_b.append(b[ok])
+
+        owners, starts, ends = _runs_of_part(prefixes, part)
+        long = (ends - starts) > _LONG_RUN
+        for a, b in _pairs_of_runs(owners, starts[~long], ends[~long]):
+            ok = may_reach(a, b)
+            keep(a[ok], b[ok])
+        # A long run (keys written from one template) is compared a tile at a time.
+        for start, end in zip(starts[long].tolist(), ends[long].tolist(), strict=True):
+            members = owners[start:end]
+            for i in range(0, len(members), _TILE):
+                left = members[i : i + _TILE]
+                for j in range(i, len(members), _TILE):
+                    right = members[j : j + _TILE]
+                    ok = may_reach(left[:, None], right[None, :])
+                    if i == j:
+                        ok = np.triu(ok, 1)
+                    x, y = np.nonzero(ok)
+                    keep(left[x], right[y])
         return np.concatenate(kept_a), np.concatenate(kept_b)
 
     found = list(pool.map(pairs_of_part, range(prefixes.parts)))
@@ -263,6 +272,36 @@ def _candidate_pairs(
         return first, second
     uniq = np.unique(first * np.int64(len(sizes)) + second)
     return uniq // len(sizes), uniq % len(sizes)
+
+
+_VERIFY_CHUNK = 65_536
+
+
+def _verified(
+    flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Which pairs reach ``threshold``, exactly: each pair's two sets sorted together, a
+    value seen twice is in both (a set holds no value twice)."""
+    ok = np.zeros(len(a), dtype=bool)
+    sizes = np.diff(offsets)
+    for lo in range(0, len(a), _VERIFY_CHUNK):
+        pa, pb = a[lo : lo + _VERIFY_CHUNK], b[lo : lo + _VERIFY_CHUNK]
+        na, nb = sizes[pa], sizes[pb]
+        pair = np.arange(len(pa), dtype=np.uint64)
+        owner = np.concatenate((np.repeat(pair, na), np.repeat(pair, nb)))
+        at = np.concatenate((_spans(offsets[pa], na), _spans(offsets[pb], nb)))
+        both = np.sort((owner << np.uint64(32)) | flat[at].astype(np.uint64))
+        twice = both[1:][both[1:] == both[:-1]] >> np.uint64(32)
+        inter = np.bincount(twice.astype(np.int64), minlength=len(pa))
+        ok[lo : lo + len(pa)] = inter / (na + nb - inter) >= threshold
+    return ok
+
+
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``starts[i] + j`` for every ``j < lengths[i]``, span after span."""
+    before = np.cumsum(lengths) - lengths
+    out: np.ndarray = np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
+    return out
 
 
 def _pairs_of_runs(
@@ -287,15 +326,24 @@ def _pairs_of_runs(
 
 def group_keys(table: ShingleTable, threshold: float, *, threads: int = 1) -> list[int]:
     """Component (the smallest member index) of each key under Jaccard >= ``threshold``."""
-    n = len(table)
-    uf = _UnionFind(n)
-    first, second = candidate_pairs(table, threshold, threads=threads)
-    for a, b in zip(first.tolist(), second.tolist(), strict=True):
-        if uf.find(a) != uf.find(b) and jaccard(table.members(a), table.members(b)) >= threshold:
-            uf.union(a, b)
-    return [uf.find(i) for i in range(n)]
+    first, second = similar_pairs(table, threshold, threads=threads)
+    labels: list[int] = components(len(table), first, second).tolist()
+    return labels
 
 
-def prefix_length(size: int, threshold: float) -> int:
-    """How many rarest shingles of a set of ``size`` must be indexed (prefix filtering)."""
-    return size - math.ceil(threshold * size - 1e-9) + 1
+def components(n: int, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Each of ``n`` nodes' component, named by its smallest node, given the edges.
+
+    Roots hook onto the smaller root across each edge, then every node jumps to its root;
+    repeated until every edge joins one root. A node only ever points to a smaller one, so
+    a component's smallest node is its root.
+    """
+    parent = np.arange(n)
+    while len(first):
+        ra, rb = parent[first], parent[second]
+        if np.array_equal(ra, rb):
+            break
+        np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
+        while not np.array_equal(jumped := parent[parent], parent):
+            parent = jumped
+    return parent
