@@ -173,11 +173,13 @@ def _prefix_grid(
     return grid
 
 
-def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
-    """A 128-bit mask per set (bit = shingle hash mod 128), as two ``uint64`` arrays.
+def _masks(table: ShingleTable, mult: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """A 128-bit mask per set (a bit per shingle, chosen by ``mult``), as two ``uint64`` arrays.
 
     Every bit set in one mask and not in the other stands for a distinct element of the
-    symmetric difference, so ``popcount(a ^ b)`` is a lower bound of ``|x ^ y|``.
+    symmetric difference, so ``popcount(a ^ b)`` is a lower bound of ``|x ^ y|``. Sets of
+    30 shingles fill a fifth of the bits, hiding some differences; a second mask from
+    another multiplier is checked on the pairs the first lets through.
     """
     flat, offsets = table.flat, table.offsets
     n = len(offsets) - 1
@@ -187,7 +189,7 @@ def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
     for first in range(0, n, ShingleTable._CHUNK):
         last = min(first + ShingleTable._CHUNK, n)
         a, b = int(offsets[first]), int(offsets[last])
-        bits = (flat[a:b].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(57)
+        bits = (flat[a:b].astype(np.uint64) * mult) >> np.uint64(57)
         starts = offsets[first:last] - a
         lo = np.where(bits < 64, one << (bits & low6), np.uint64(0))
         lo_mask[first:last] = np.bitwise_or.reduceat(lo, starts)
@@ -197,6 +199,7 @@ def _masks(table: ShingleTable) -> tuple[np.ndarray, np.ndarray]:
 
 
 _PAIR_CHUNK = 500_000
+_MASK_MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xD6E8FEB86659FD93))
 #: Runs longer than this are compared a tile of ``_TILE`` by ``_TILE`` keys at a time.
 _LONG_RUN = 64
 _TILE = 1024
@@ -225,10 +228,14 @@ def _similar_pairs(
         return np.empty(0, np.int64), np.empty(0, np.int64)
     flat, offsets = table.flat, table.offsets
     sizes = np.diff(offsets)
-    lo, hi = _masks(table)
+    masks = _masks(table, _MASK_MULTS[0])
+    second_masks = _masks(table, _MASK_MULTS[1])
 
-    def may_reach(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def may_reach(
+        a: np.ndarray, b: np.ndarray, masks: tuple[np.ndarray, np.ndarray] = masks
+    ) -> np.ndarray:
         """Pairs (broadcast) that pass the size and mask bounds."""
+        lo, hi = masks
         na, nb = sizes[a], sizes[b]
         small, large = np.minimum(na, nb), np.maximum(na, nb)
         limit = np.floor((1.0 - threshold) / threshold * small + 1e-9)
@@ -241,8 +248,9 @@ def _similar_pairs(
         kept_b: list[np.ndarray] = [np.empty(0, np.int64)]
 
         def keep(a: np.ndarray, b: np.ndarray) -> None:
-            a, b = np.minimum(a, b), np.maximum(a, b)
-            ok = _verified(flat, offsets, a, b, threshold)
+            ok = may_reach(a, b, second_masks)
+            a, b = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
+            ok = _verified(flat, offsets, sizes, a, b, threshold)
             kept_a.append(a[ok])
             kept_b.append(b[ok])
 
@@ -278,12 +286,16 @@ _VERIFY_CHUNK = 65_536
 
 
 def _verified(
-    flat: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray, threshold: float
+    flat: np.ndarray,
+    offsets: np.ndarray,
+    sizes: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    threshold: float,
 ) -> np.ndarray:
     """Which pairs reach ``threshold``, exactly: each pair's two sets sorted together, a
     value seen twice is in both (a set holds no value twice)."""
     ok = np.zeros(len(a), dtype=bool)
-    sizes = np.diff(offsets)
     for lo in range(0, len(a), _VERIFY_CHUNK):
         pa, pb = a[lo : lo + _VERIFY_CHUNK], b[lo : lo + _VERIFY_CHUNK]
         na, nb = sizes[pa], sizes[pb]
