@@ -210,8 +210,8 @@ TEMPLATE = (
     "the subject was seen at the {a} warehouse with several associates moving crates of goods "
     "that were later found to be stolen from the {b} port facility during the night shift"
 )
-TEMPLATE_KEYS = 400_000
-TEMPLATE_SLOT = 1_000
+TEMPLATE_KEYS = FULL
+TEMPLATE_SLOT = 2_000
 
 
 def _template_grouping(n: int) -> dict[str, float]:
