@@ -315,6 +315,18 @@ def record_disclosure(
     tin: str,
 ) -> None:
     """Log a disclosure and keep what went out (6103(p)(3)(A)), in the caller's transaction."""
+    s.add(m.Disclosure(**disclosure_row(log, body, response, batch_id, agency, tin)))
+
+
+def disclosure_row(
+    log: AuditLog,
+    body: Mapping[str, Any],
+    response: dict[str, Any],
+    batch_id: str,
+    agency: str,
+    tin: str,
+) -> dict[str, Any]:
+    """Log a disclosure; the ``disclosures`` row that keeps what went out."""
     rid = body["request_id"]
     idx = log.append(
         "disclosure",
@@ -327,18 +339,16 @@ def record_disclosure(
         },
         personal={"tin": tin},
     )
-    s.add(
-        m.Disclosure(
-            request_id=rid,
-            batch_id=batch_id,
-            agency_code=agency,
-            tin=tin,
-            fields=body["disclosed_fields"],
-            payload=response,
-            audit_index=idx,
-            disclosed_at=repo.now_iso(),
-        )
-    )
+    return {
+        "request_id": rid,
+        "batch_id": batch_id,
+        "agency_code": agency,
+        "tin": tin,
+        "fields": body["disclosed_fields"],
+        "payload": response,
+        "audit_index": idx,
+        "disclosed_at": repo.now_iso(),
+    }
 
 
 def commit_decisions(
@@ -346,26 +356,37 @@ def commit_decisions(
     batch: BatchInfo,
     decided: Sequence[tuple[dict[str, Any], dict[str, Any] | None, str]],
 ) -> None:
-    """Write decisions, disclosures and their audit entries in one transaction."""
+    """Write decisions, disclosures and their audit entries in one transaction.
+
+    Rows go in as one multi-row insert per table (no per-object unit of work).
+    """
     with ws.transaction() as (s, log):
         now = repo.now_iso()
+        decisions: list[dict[str, Any]] = []
+        disclosures: list[dict[str, Any]] = []
         for body, response, tin in decided:
             body["audit_index"] = log_decision(log, body, batch.batch_id, batch.agency, tin)
-            s.add(
-                m.Decision(
-                    request_id=body["request_id"],
-                    batch_id=batch.batch_id,
-                    status=body["status"],
-                    rulebook_version=body["rulebook_version"],
-                    model_version=body["model_version"],
-                    matched_tin=tin,
-                    audit_index=body["audit_index"],
-                    decided_at=now,
-                    body=body,
-                )
+            decisions.append(
+                {
+                    "request_id": body["request_id"],
+                    "batch_id": batch.batch_id,
+                    "status": body["status"],
+                    "rulebook_version": body["rulebook_version"],
+                    "model_version": body["model_version"],
+                    "matched_tin": tin,
+                    "audit_index": body["audit_index"],
+                    "decided_at": now,
+                    "body": body,
+                }
             )
             if response is not None:
-                record_disclosure(s, log, body, response, batch.batch_id, batch.agency, tin)
+                disclosures.append(
+                    disclosure_row(log, body, response, batch.batch_id, batch.agency, tin)
+                )
+        if decisions:
+            s.execute(insert(m.Decision), decisions)
+        if disclosures:
+            s.execute(insert(m.Disclosure), disclosures)
 
 
 @dataclass(frozen=True, slots=True)

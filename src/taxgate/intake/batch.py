@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from taxgate.errors import InputError
 from taxgate.model import REQUEST_COLUMNS, BatchInfo, Official, Request
 
 MAX_FIELD_CHARS = 4000
+#: Control characters a field may not hold (tab, newline and carriage return are allowed).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_REQUESTS_BYTES = 2 * 1024**3
 MANIFEST_KEYS = ("batch_id", "agency", "official", "submitted_at", "requests_sha256", "signature")
 
@@ -128,6 +131,7 @@ def iter_requests(raw: RawBatch) -> Iterator[Request]:
         raise InputError("repeated column", file=file, row=1)
     index = [header.index(c) for c in REQUEST_COLUMNS]
     width = len(header)
+    controls = _CONTROL.search(text) is not None  # else no cell can hold one: skip the search
     while True:
         try:
             values = next(reader)
@@ -148,7 +152,7 @@ def iter_requests(raw: RawBatch) -> Iterator[Request]:
                 raise InputError(
                     f"longer than {MAX_FIELD_CHARS} characters", file=file, row=line, column=col
                 )
-            if any(ord(c) < 32 and c not in "\t\n\r" for c in v):
+            if controls and _CONTROL.search(v):
                 raise InputError("contains control characters", file=file, row=line, column=col)
         if not cells[0]:
             raise InputError("empty request id", file=file, row=line, column="request_id")
