@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ from taxgate.rules.evaluate import (
 )
 from taxgate.storage import models as m
 from taxgate.storage import repo
+from taxgate.taxpayer_rows import TaxpayerRows
 from taxgate.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -177,27 +179,6 @@ def _log_rulebook(ws: Workspace, s: Session, log: AuditLog) -> None:
     if repo.get_setting(s, "rulebook_in_use") != current:
         log.append("rulebook_change", rb.version, {"version": rb.version, "sha256": digest})
         repo.set_setting(s, "rulebook_in_use", current)
-
-
-def _records_rows(records: Path, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    import duckdb
-
-    wanted = sorted(set(tins))
-    out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
-    if not wanted:
-        return out
-    con = duckdb.connect()
-    try:
-        cur = con.execute(
-            "SELECT * FROM read_parquet(?) WHERE tin IN (SELECT unnest(?))", [str(records), wanted]
-        )
-        cols = [d[0] for d in cur.description]
-        for row in cur.fetchall():
-            rec = dict(zip(cols, row, strict=True))
-            out[str(rec["tin"])].append(rec)
-    finally:
-        con.close()
-    return out
 
 
 def _match_block(match: MatchResult | None) -> dict[str, Any]:
@@ -437,13 +418,17 @@ def process(
     if accepted:
         matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say)}
     chunk = chunk_size()
-    for start in range(0, len(pending), chunk):
-        part = pending[start : start + chunk]
-        tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
-        rows = _records_rows(ws.paths.records, [t for t in tins if t])
-        decided = [decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part]
-        commit_decisions(ws, info, decided)
-        say("decide", min(start + chunk, len(pending)), len(pending))
+    matched = [mr.tin for mr in matches.values() if mr.tin]
+    with TaxpayerRows(ws.paths.records, matched) if matched else nullcontext() as found:
+        for start in range(0, len(pending), chunk):
+            part = pending[start : start + chunk]
+            tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
+            rows = found.rows(tins) if found is not None else {}
+            decided = [
+                decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part
+            ]
+            commit_decisions(ws, info, decided)
+            say("decide", min(start + chunk, len(pending)), len(pending))
     with ws.transaction() as (s, log):
         batch = s.get(m.Batch, info.batch_id)
         if batch is not None and batch.state != "done":

@@ -98,7 +98,8 @@ def _apply(
     user: str,
 ) -> dict[str, Any]:
     """Record one review action and its new decision (and disclosure) in the transaction."""
-    from taxgate.pipeline import _records_rows, log_decision, record_disclosure
+    from taxgate.pipeline import log_decision, record_disclosure
+    from taxgate.taxpayer_rows import taxpayer_rows
 
     request_id = d.request_id
     req = s.get(m.RequestRow, request_id)
@@ -112,7 +113,7 @@ def _apply(
             [f.strip() for f in fields],
             years,
             "DISCLOSED",
-            _records_rows(ws.paths.records, [d.matched_tin]).get(d.matched_tin, []),
+            taxpayer_rows(ws.paths.records, [d.matched_tin]).get(d.matched_tin, []),
             ws.catalogue,
             ws.rulebook.citations,
         )

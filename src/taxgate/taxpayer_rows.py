@@ -1,0 +1,75 @@
+"""The records of the taxpayers a batch matched, read from the records Parquet file.
+
+A batch is decided a chunk at a time, and each chunk needs the rows of the taxpayers it
+matched. Scanning the whole records file once per chunk costs a full scan of tens of
+millions of rows each time; :class:`TaxpayerRows` scans it once for every taxpayer the
+batch matched, keeps those rows in an in-memory DuckDB table, and answers each chunk from
+there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+
+class TaxpayerRows:
+    """Every records row of the given taxpayers, scanned from ``records`` once."""
+
+    def __init__(self, records: Path, tins: Iterable[str]) -> None:
+        self._con = duckdb.connect()
+        wanted = sorted({t for t in tins if t})
+        self._con.execute(
+            "CREATE TEMP TABLE matched AS SELECT * FROM read_parquet(?) "
+            "WHERE tin IN (SELECT unnest(?::VARCHAR[]))",
+            [str(records), wanted],
+        )
+
+    def rows(self, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each of ``tins`` (among those given at creation) -> its rows."""
+        return _fetch(self._con, "matched", [], tins)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> TaxpayerRows:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def taxpayer_rows(records: Path, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a few taxpayers, in one scan of ``records`` (for one-off lookups)."""
+    con = duckdb.connect()
+    try:
+        return _fetch(con, "read_parquet(?)", [str(records)], tins)
+    finally:
+        con.close()
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection, source: str, params: list[Any], tins: Iterable[str]
+) -> dict[str, list[dict[str, Any]]]:
+    wanted = sorted({t for t in tins if t})
+    out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
+    if not wanted:
+        return out
+    cur = con.execute(
+        f"SELECT * FROM {source} WHERE tin IN (SELECT unnest(?::VARCHAR[]))",  # noqa: S608
+        [*params, wanted],
+    )
+    cols = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        rec = dict(zip(cols, row, strict=True))
+        out[str(rec["tin"])].append(rec)
+    return out
