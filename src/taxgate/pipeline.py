@@ -403,11 +403,15 @@ def process(
             unique.append(r)
     _register_batch(ws, checked, unique)
     with ws.transaction() as (s, _):
-        earlier = repo.stored_decisions(s, [r.request_id for r in unique])
+        earlier = repo.decided_ids(s, [r.request_id for r in unique])
     pending = [r for r in unique if r.request_id not in earlier]
     say("rules", 0, len(unique))
-    ctx, hist = _rule_context(ws, checked, today)
-    rules = {d.request_id: d for d in _rules(ws, unique, ctx, hist) if d.request_id not in earlier}
+    rules: dict[str, RuleDecision] = {}
+    if pending:  # a batch decided before is only read back
+        ctx, hist = _rule_context(ws, checked, today)
+        rules = {
+            d.request_id: d for d in _rules(ws, unique, ctx, hist) if d.request_id not in earlier
+        }
     say("rules", len(unique), len(unique))
     matches: dict[str, MatchResult] = {}
     accepted = [
@@ -433,8 +437,8 @@ def process(
         batch = s.get(m.Batch, info.batch_id)
         if batch is not None and batch.state != "done":
             batch.state = "done"
-        stored = repo.stored_decisions(s, [r.request_id for r in unique])
-        disclosures = repo.disclosures_for(s, [r.request_id for r in unique])
+        stored = repo.decision_bodies(s, [r.request_id for r in unique])
+        disclosures = repo.disclosure_payloads(s, [r.request_id for r in unique])
         for r in checked.requests:
             if r.request_id in earlier:
                 log.append(
@@ -445,8 +449,8 @@ def process(
     key = ws.agency_key()
     with ws.transaction() as (s, _):
         cp = checkpoint_now(s, key)
-    decisions = [stored[r.request_id].body for r in checked.requests]
-    lines = [disclosures[r.request_id].payload for r in unique if r.request_id in disclosures]
+    decisions = [stored[r.request_id] for r in checked.requests]
+    lines = [disclosures[r.request_id] for r in unique if r.request_id in disclosures]
     if out_dir is not None:
         write_outputs(ws, out_dir, info, checked.requests, decisions, lines, cp)
     return Outcome(

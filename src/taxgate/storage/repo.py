@@ -111,6 +111,34 @@ def stored_decisions(s: Session, request_ids: Iterable[str]) -> dict[str, m.Deci
     return out
 
 
+def decided_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
+    """Which of ``request_ids`` already have a decision."""
+    out: set[str] = set()
+    for part in _in_chunks(request_ids):
+        out.update(s.scalars(select(m.Decision.request_id).where(m.Decision.request_id.in_(part))))
+    return out
+
+
+def decision_bodies(s: Session, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The stored ``decisions.jsonl`` line of each decided request (columns, not objects)."""
+    out: dict[str, dict[str, Any]] = {}
+    for part in _in_chunks(request_ids):
+        q = select(m.Decision.request_id, m.Decision.body).where(m.Decision.request_id.in_(part))
+        out.update((rid, value) for rid, value in s.execute(q))
+    return out
+
+
+def disclosure_payloads(s: Session, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The response line that went out for each disclosed request (columns, not objects)."""
+    out: dict[str, dict[str, Any]] = {}
+    for part in _in_chunks(request_ids):
+        q = select(m.Disclosure.request_id, m.Disclosure.payload).where(
+            m.Disclosure.request_id.in_(part)
+        )
+        out.update((rid, value) for rid, value in s.execute(q))
+    return out
+
+
 def stored_request_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
     out: set[str] = set()
     for part in _in_chunks(request_ids):
