@@ -423,6 +423,8 @@ def process(
         matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say)}
     chunk = chunk_size()
     matched = [mr.tin for mr in matches.values() if mr.tin]
+    stored: dict[str, dict[str, Any]] = {}  # request id -> decision line (kept, not re-read)
+    disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
     with TaxpayerRows(ws.paths.records, matched) if matched else nullcontext() as found:
         for start in range(0, len(pending), chunk):
             part = pending[start : start + chunk]
@@ -432,13 +434,17 @@ def process(
                 decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part
             ]
             commit_decisions(ws, info, decided)
+            for body, response, _ in decided:
+                stored[body["request_id"]] = body
+                if response is not None:
+                    disclosures[body["request_id"]] = response
             say("decide", min(start + chunk, len(pending)), len(pending))
     with ws.transaction() as (s, log):
         batch = s.get(m.Batch, info.batch_id)
         if batch is not None and batch.state != "done":
             batch.state = "done"
-        stored = repo.decision_bodies(s, [r.request_id for r in unique])
-        disclosures = repo.disclosure_payloads(s, [r.request_id for r in unique])
+        stored.update(repo.decision_bodies(s, sorted(earlier)))
+        disclosures.update(repo.disclosure_payloads(s, sorted(earlier)))
         for r in checked.requests:
             if r.request_id in earlier:
                 log.append(
