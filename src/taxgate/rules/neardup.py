@@ -5,9 +5,11 @@ rarest first: if two sets reach Jaccard ``t`` they share ``k`` of the first
 ``n - ceil(t * n) + k`` shingles of each. Each set is indexed under the ``k``-combinations of
 that prefix (``k = 3``; partitions by the combination's rarest shingle bound the memory and
 are worked in parallel threads, as numpy releases the GIL); sets sharing a combination are
-candidates. Candidates are filtered in bulk by size and by a 128-bit mask bound on their
-symmetric difference, and the few survivors are verified exactly. Every pair at or above
-the threshold is found; the result does not depend on the hash values.
+candidates. Candidates are filtered in bulk by size and by two 128-bit mask bounds on their
+symmetric difference (from independent hashes), and the survivors are verified exactly, in
+numpy. Long runs (many reasons filled from one template) are compared a tile at a time.
+Every pair at or above the threshold is found; the result does not depend on the hash
+values.
 """
 
 from __future__ import annotations
