@@ -53,6 +53,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/web/batches/{batch_id}", ALL),
     ("GET", "/web/decisions/{request_id}", {OF, RV, AU}),
     ("GET", "/web/review", {OF, RV}),
+    ("POST", "/web/review/{request_id}", {RV}),
     ("GET", "/web/audit", {OF, RV, AU, AD}),
 ]
 
@@ -79,6 +80,9 @@ def _call(svc: Service, method: str, path: str, headers: dict[str, str]) -> Any:
         kw["json"] = {"active": True}
     if path == "/v1/batches" and method == "POST":
         kw["files"] = svc.kit.files("a1")  # already processed: 200, nothing new
+    if path == "/web/review/{request_id}":
+        url = "/web/review/no-such-request"
+        kw["data"] = {"action": "refuse", "note": "matrix"}
     if path == "/web/login" and method == "POST":
         kw["data"] = {"token": headers.get("Authorization", "Bearer x").split()[-1]}
     return svc.client.request(method, url, **kw)

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TAXGATE, World, taxgate
+from taxgate.config import PACKAGE_DATA
+from tests.conftest import TAXGATE, World, new_batch, taxgate
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -36,16 +41,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def served(
-    world: World, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, dict[str, str]]]:
-    wd = world.copy_workdir(tmp_path_factory.mktemp("served") / "work")
-    tokens = {}
-    for name, role in (("olivia-officer", "officer"), ("avery-auditor", "auditor")):
-        proc = taxgate("users", "add", name, "--role", role, "--workdir", wd)
-        tokens[role] = proc.stdout.strip()
-        assert tokens[role].startswith("tg_") and "\n" not in tokens[role]
+@contextmanager
+def _serving(wd: Path) -> Iterator[str]:
+    """`taxgate serve` on a free loopback port over ``wd``; its base URL once healthy."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
     server = subprocess.Popen(
@@ -66,10 +64,29 @@ def served(
                 if time.time() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
-        yield base, tokens
+        yield base
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _add_user(wd: Path, name: str, role: str) -> str:
+    token = taxgate("users", "add", name, "--role", role, "--workdir", wd).stdout.strip()
+    assert token.startswith("tg_") and "\n" not in token
+    return token
+
+
+@pytest.fixture(scope="module")
+def served(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str]]]:
+    wd = world.copy_workdir(tmp_path_factory.mktemp("served") / "work")
+    tokens = {
+        "officer": _add_user(wd, "olivia-officer", "officer"),
+        "auditor": _add_user(wd, "avery-auditor", "auditor"),
+    }
+    with _serving(wd) as base:
+        yield base, tokens
 
 
 def test_users_add_prints_token_once_and_stores_its_hash(
@@ -127,3 +144,79 @@ def test_officer_logs_in_and_reads_batch_why_and_review_queue(
             assert "taxgate/audit-log" in page.locator("#checkpoint").inner_text()
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def reviewing(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str, list[str]]]:
+    """A served work folder with requests pending review (R-STATUTE switched to review)."""
+    root = tmp_path_factory.mktemp("reviewing")
+    config = root / "config"
+    shutil.copytree(PACKAGE_DATA, config)
+    rb = (config / "rulebook.yaml").read_text(encoding="utf-8")
+    line = next(x for x in rb.splitlines() if x.strip().startswith("R-STATUTE:"))
+    (config / "rulebook.yaml").write_text(
+        rb.replace(line, line.replace('"on"', '"review"')), encoding="utf-8"
+    )
+    wd = world.copy_workdir(root / "work")
+    batch = new_batch(world, root, seed=23, workdir=wd)
+    taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config)
+    pending = [d["request_id"] for d in world.decisions(root / "out")
+               if d["status"] == "PENDING_REVIEW"]  # fmt: skip
+    assert len(pending) >= 2
+    token = _add_user(wd, "rita-reviewer", "reviewer")
+    with _serving(wd) as base:
+        yield base, token, pending
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
+def test_reviewer_refuses_and_approves_from_the_queue_page(
+    reviewing: tuple[str, str, list[str]],
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, token, pending = reviewing
+    refused, approved = pending[0], pending[1]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/web/login")
+            page.fill("#token", token)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/web/batches")
+            page.click("text=Review queue")
+            page.wait_for_url(f"{base}/web/review")
+            assert f"{len(pending)} pending" in page.locator("main").inner_text()
+
+            row = page.locator("#pending tbody tr", has_text=refused)
+            row.locator("button[value=refuse]").click()  # no note: the browser asks for one
+            assert page.url == f"{base}/web/review"
+            row.locator("textarea[name=note]").fill("the statute cited does not fit the facts")
+            row.locator("button[value=refuse]").click()
+            page.wait_for_url(f"**/web/decisions/{refused}")
+            assert "WITHHELD" in page.locator("h1").inner_text()
+
+            page.goto(f"{base}/web/review")
+            assert f"{len(pending) - 1} pending" in page.locator("main").inner_text()
+            assert page.locator("#pending tbody tr", has_text=refused).count() == 0
+            row = page.locator("#pending tbody tr", has_text=approved)
+            row.locator("textarea[name=note]").fill("checked against the case file")
+            row.locator("button[value=approve]").click()
+            page.wait_for_url(f"**/web/decisions/{approved}")
+            assert "PENDING_REVIEW" not in page.locator("h1").inner_text()
+        finally:
+            browser.close()
+    # Deciding again is refused with the reason on the page, and changes nothing.
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = urllib.parse.urlencode({"token": token}).encode()
+    opener.open(f"{base}/web/login", data=login, timeout=10)
+    again = urllib.parse.urlencode({"action": "approve", "note": "second try"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as refused_again:
+        opener.open(f"{base}/web/review/{refused}", data=again, timeout=10)
+    assert refused_again.value.code == 409
+    assert "not pending review" in refused_again.value.read().decode()

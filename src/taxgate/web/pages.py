@@ -1,5 +1,7 @@
 """The pages under ``/web``: a token login that sets an HttpOnly, SameSite=Strict cookie,
-then read-only views. Every page declares its roles like the API routes do.
+then views, and the reviewer's approve/refuse form. Every page declares its roles like the
+API routes do. The cookie is never sent on a cross-site request, so another site cannot
+post the form in a reviewer's name.
 """
 
 from __future__ import annotations
@@ -7,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import jinja2
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,7 +22,8 @@ from taxgate.api.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, worksp
 from taxgate.api.routing import route
 from taxgate.audit import log as audit_log
 from taxgate.audit.checkpoint import parse_checkpoint
-from taxgate.review import pending
+from taxgate.errors import StoreError, UsageError
+from taxgate.review import decide_review, pending
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/web", include_in_schema=False)
@@ -95,7 +99,31 @@ def why_page(request_id: str, who: Who, ws: Ws) -> HTMLResponse:
 
 @route(router, "GET", "/review", [OFFICER, REVIEWER])
 def review_page(who: Who, ws: Ws) -> HTMLResponse:
-    return page("review.html", who, pending=pending(ws))
+    return page("review.html", who, pending=pending(ws), error=None)
+
+
+@route(router, "POST", "/review/{request_id}", [REVIEWER])
+def review_submit(
+    request_id: str,
+    who: Who,
+    ws: Ws,
+    action: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Approve or refuse one pending request, then show its decision."""
+    problem, code = None, 200
+    if action not in ("approve", "refuse"):
+        problem, code = "choose approve or refuse", 422
+    else:
+        try:
+            decide_review(ws, request_id, approve=action == "approve", note=note, user=who.name)
+        except UsageError as e:
+            problem, code = str(e), 422
+        except StoreError as e:  # not pending, or the two-person rule
+            problem, code = str(e), 409
+    if problem is not None:
+        return page("review.html", who, code=code, pending=pending(ws), error=problem)
+    return RedirectResponse(f"/web/decisions/{quote(request_id, safe='')}", status_code=303)
 
 
 @route(router, "GET", "/audit", [OFFICER, REVIEWER, AUDITOR, ADMIN])
