@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
+from taxgate.disclosure.response import verify_lines
+from taxgate.errors import InputError
 from taxgate.storage import models as m
 from taxgate.storage.service_models import Job
 from tests.api.service import Service
@@ -73,6 +79,7 @@ def test_worker_processes_batch_with_progress_and_response(service: Service) -> 
     assert resp.status_code == 200
     lines = resp.json()["lines"]
     assert len(lines) == st["decisions"].get("DISCLOSED", 0)
+    _check_signed_response(service, resp.json())
     decided = service.client.get(
         f"/v1/batches/{batch_id}/decisions", headers=service.h("agency")
     ).json()["decisions"]
@@ -134,3 +141,28 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
     assert c.get("/v1/review", headers=svc.h("reviewer")).json()["count"] == 0
     why = c.get(f"/v1/decisions/{rid}/why", headers=svc.h("auditor")).json()
     assert why["review"] == {"action": "refuse", "user": "reviewer-user"}
+
+
+def _check_signed_response(service: Service, got: dict[str, Any]) -> None:
+    """The response's manifest verifies under the tax agency's key, and tampering does not."""
+    public = service.ws.agency_key().public_key()
+    manifest, lines = got["manifest"], got["lines"]
+    assert lines, "the batch disclosed something to check"
+    assert verify_lines(manifest, lines, public) == len(lines) == manifest["count"]
+    assert manifest["batch_id"] == got["batch_id"] and manifest["agency"] == got["agency"]
+    changed = copy.deepcopy(lines)
+    field = next(iter(changed[0]["fields"]))
+    changed[0]["fields"][field] = "tampered"
+    tampered: list[tuple[dict[str, Any], list[dict[str, Any]]]] = [
+        (manifest, changed),  # a value changed
+        (manifest, lines[1:]),  # a line dropped
+        (manifest, list(reversed(lines)) if len(lines) > 1 else changed),  # reordered
+        ({**manifest, "count": manifest["count"] + 1}, lines),  # manifest edited
+        ({**manifest, "signature": manifest["signature"][::-1]}, lines),  # signature edited
+    ]
+    for bad_manifest, bad_lines in tampered:
+        with pytest.raises(InputError):
+            verify_lines(bad_manifest, bad_lines, public)
+    other = Ed25519PrivateKey.generate().public_key()
+    with pytest.raises(InputError):
+        verify_lines(manifest, lines, other)  # another key

@@ -20,6 +20,7 @@ from taxgate import pipeline
 from taxgate.api.auth import Principal
 from taxgate.api.errors import ApiError
 from taxgate.audit.log import AuditLog
+from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
 from taxgate.errors import InputError
 from taxgate.storage import models as m
 from taxgate.storage import repo
@@ -222,7 +223,9 @@ def listing(ws: Workspace, who: Principal, limit: int, offset: int) -> list[dict
 
 
 def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
-    """What goes back to the agency: the disclosed values of the batch's disclosed requests."""
+    """What goes back to the agency: the disclosed values of the batch's disclosed requests,
+    with a manifest signed by the tax agency's key over those lines written as
+    ``response.jsonl`` (checked with :func:`~taxgate.disclosure.response.verify_lines`)."""
     st = status(ws, batch_id)
     if st["state"] != "done":
         raise ApiError(409, f"batch `{batch_id}` is not processed yet (it is {st['state']})")
@@ -233,7 +236,22 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
             .order_by(m.Disclosure.request_id)
         ).all()
         lines = [dict(d.payload) for d in rows]
-    return {"batch_id": batch_id, "agency": st["agency"], "count": len(lines), "lines": lines}
+    key = ws.agency_key()
+    manifest = signed_manifest(
+        batch_id,
+        st["agency"],
+        response_bytes(lines),
+        len(lines),
+        key,
+        key_id_for(key.public_key()),
+    )
+    return {
+        "batch_id": batch_id,
+        "agency": st["agency"],
+        "count": len(lines),
+        "lines": lines,
+        "manifest": manifest,
+    }
 
 
 AGENCY_DECISION_KEYS = (

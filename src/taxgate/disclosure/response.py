@@ -133,18 +133,67 @@ def write_response(
     """
     body = response_bytes(lines)
     out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = signed_manifest(
+        batch_id, agency, body, len(lines), private_key, key_id, created_at=created_at
+    )
+    _atomic_write(out_dir / RESPONSE_FILE, body)
+    _atomic_write(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2).encode() + b"\n")
+
+
+def signed_manifest(
+    batch_id: str,
+    agency: str,
+    body: bytes,
+    count: int,
+    private_key: Ed25519PrivateKey,
+    key_id: str,
+    *,
+    created_at: str | None = None,
+) -> dict[str, Any]:
+    """The manifest of a response whose ``response.jsonl`` bytes are ``body``, signed."""
     manifest: dict[str, Any] = {
         "batch_id": batch_id,
         "agency": agency,
         "response_sha256": hashlib.sha256(body).hexdigest(),
-        "count": len(lines),
+        "count": count,
         "created_at": created_at or datetime.now(UTC).isoformat(timespec="seconds"),
         "key_id": key_id,
     }
     signature = private_key.sign(canonical_json(manifest))
     manifest["signature"] = base64.b64encode(signature).decode("ascii")
-    _atomic_write(out_dir / RESPONSE_FILE, body)
-    _atomic_write(out_dir / MANIFEST_FILE, json.dumps(manifest, indent=2).encode() + b"\n")
+    return manifest
+
+
+def verify_lines(
+    manifest: Mapping[str, Any], lines: Sequence[Mapping[str, object]], public_key: Ed25519PublicKey
+) -> int:
+    """Check a response received as JSON (the API's): its manifest's signature, and that the
+    lines, written as ``response.jsonl`` (:func:`response_bytes`), hash to the manifest's
+    ``response_sha256`` and number its ``count``. Returns the count.
+
+    Raises:
+        InputError: the manifest is incomplete, its signature does not verify, or the lines
+            do not match it.
+    """
+    where = "response manifest"
+    unsigned = {k: v for k, v in manifest.items() if k != "signature"}
+    missing = [k for k in (*MANIFEST_KEYS, "signature") if k not in manifest]
+    if missing:
+        raise InputError("missing key", file=where, column=missing[0])
+    try:
+        raw = base64.b64decode(str(manifest["signature"]), validate=True)
+        public_key.verify(raw, canonical_json(unsigned))
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise InputError("the signature does not verify with the given key", file=where) from None
+    try:
+        body = response_bytes(lines)
+    except ValueError:
+        raise InputError("a response line is malformed", file=where) from None
+    if hashlib.sha256(body).hexdigest() != manifest["response_sha256"]:
+        raise InputError("the lines do not hash to the manifest's `response_sha256`", file=where)
+    if len(lines) != manifest["count"]:
+        raise InputError("the lines do not number the manifest's `count`", file=where)
+    return len(lines)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -78,7 +78,12 @@ def batch_status(batch_id: str, who: Who, ws: Ws) -> dict[str, Any]:
 
 @route(router, "GET", "/batches/{batch_id}/response", [AGENCY, OFFICER])
 def batch_response(batch_id: str, who: Who, ws: Ws) -> dict[str, Any]:
-    """What goes back to the agency: only disclosed requests, only their disclosed values."""
+    """What goes back to the agency: only disclosed requests, only their disclosed values.
+
+    ``manifest`` is signed (Ed25519) by the tax agency's key over the lines written as
+    ``response.jsonl`` (canonical JSON, one line each, in the order given), exactly as the
+    manifest of the command line's response folder.
+    """
     svc.visible_agency(ws, who, batch_id)
     return svc.response(ws, batch_id)
 
