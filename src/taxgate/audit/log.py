@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import Connection, event, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from taxgate.audit.checkpoint import sign_checkpoint, verify_checkpoint
@@ -79,10 +80,22 @@ class AuditLog:
     def _next_index(self) -> int:
         info = _state(self.s)
         if _SIZE not in info:
+            conn = self.s.connection()
             q = select(m.Setting.value).where(m.Setting.key == HEAD_KEY)
-            if self.s.bind is not None and self.s.bind.dialect.name == "postgresql":
+            if conn.dialect.name == "postgresql":
                 q = q.with_for_update()  # serialise writers on the head row: no gaps
-            value = self.s.connection().execute(q).scalar()
+            elif conn.dialect.name == "sqlite":
+                _sqlite_write_lock(conn)
+            value = conn.execute(q).scalar()
+            if value is None and conn.dialect.name == "postgresql":
+                # The first entry ever: FOR UPDATE had no row to lock. Create the head
+                # row (a concurrent first writer may win; either way it exists), lock it.
+                conn.execute(
+                    pg_insert(m.Setting)
+                    .values(key=HEAD_KEY, value="0")
+                    .on_conflict_do_nothing(index_elements=[m.Setting.key])
+                )
+                value = conn.execute(q).scalar()
             info[_SIZE] = int(value) if value is not None else 0
         return int(info[_SIZE])
 
@@ -130,6 +143,20 @@ class AuditLog:
         )
         self.s.info[_SIZE] = index + 1
         return index
+
+
+def _sqlite_write_lock(conn: Connection) -> None:
+    """Hold SQLite's write lock before the log's head is read.
+
+    The driver opens a transaction only at the first write, so without this another
+    process or thread could append between this transaction's read of the head and its
+    own writes, and both would claim the same index (the unique index refuses the second).
+    ``BEGIN IMMEDIATE`` takes the lock now; a transaction that has already written holds
+    it.
+    """
+    raw = conn.connection.driver_connection
+    if raw is not None and not raw.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def log_size(s: Session) -> int:
