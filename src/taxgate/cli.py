@@ -630,18 +630,56 @@ def users_add(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Run a background worker in the server (--no-worker: `taxgate worker` "
+            "processes decide the queued batches).",
+        ),
+    ] = True,
     workdir: Workdir = None,
     config: Config = None,
 ) -> None:
     """Start the HTTP API and web pages (uvicorn), with the background worker."""
+    import dataclasses
+
     import uvicorn
 
     from taxgate.api import create_app
+    from taxgate.api.settings import ServiceSettings
 
     ws = _ws(workdir, config, user="taxgate-service", origin="api")
     ws.store  # noqa: B018  (open and migrate the store before listening)
+    settings = ServiceSettings.from_env()
+    settings = dataclasses.replace(settings, worker=settings.worker and worker)
     out.print(f"taxgate service on http://{host}:{port}/v1 (docs: /v1/docs, pages: /web/login)")
-    uvicorn.run(create_app(ws), host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(create_app(ws, settings), host=host, port=port, access_log=False, log_level="info")
+
+
+@app.command(name="worker")
+def worker_command(workdir: Workdir = None, config: Config = None) -> None:
+    """Decide queued batches in this process until stopped (beside `taxgate serve`).
+
+    Workers claim jobs from the store one at a time, so several may run at once, on this
+    machine or others sharing the store; a job whose worker dies is taken over.
+    """
+    import signal
+
+    from taxgate.api.settings import ServiceSettings
+    from taxgate.api.worker import Worker
+
+    ws = _ws(workdir, config, user="taxgate-service", origin="api")
+    ws.store  # noqa: B018  (open and migrate the store before claiming)
+    runner = Worker(ws, ServiceSettings.from_env())
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop(timeout=0))
+    out.print(f"taxgate worker {runner.name}: deciding queued batches (Ctrl-C to stop)")
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        ws.close()
 
 
 def main() -> None:

@@ -93,3 +93,52 @@ def test_input_failure_marks_job_failed_without_retry(sqlite_service: Service) -
     ).json()
     assert st["state"] == "failed" and st["attempts"] == 1
     assert "records" in st["error"]
+
+
+def test_worker_processes_beside_the_server_decide_every_batch_once(service: Service) -> None:
+    """`taxgate worker` in two processes, on the service's store: all three queued batches
+    are decided, each request once, and the audit log verifies; SIGTERM stops them."""
+    import os
+    import signal
+    import subprocess
+
+    from tests.conftest import TAXGATE
+
+    names = ("a1", "a2", "b1")
+    for name in names:
+        r = service.submit(name, role="other-agency" if name == "b1" else "agency")
+        assert r.status_code == 202
+    env = {**os.environ, "TAXGATE_DATABASE_URL": service.ws.store.url}
+    workdir = str(service.ws.paths.root)
+    procs = [
+        subprocess.Popen(
+            [*TAXGATE, "worker", "--workdir", workdir],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.time() + 180
+        while True:
+            with service.ws.store.session() as s:
+                states = s.scalars(select(Job.state)).all()
+            if len(states) == 3 and all(st == "done" for st in states):
+                break
+            assert time.time() < deadline, f"jobs not done: {states}"
+            assert all(p.poll() is None for p in procs), "a worker exited early"
+            time.sleep(0.2)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        stderr = [p.communicate(timeout=60)[1] for p in procs]  # reads and closes the pipes
+    assert [p.returncode for p in procs] == [0, 0], stderr
+    with service.ws.store.session() as s:
+        decided = s.scalars(select(m.Decision.request_id)).all()
+        workers = set(s.scalars(select(Job.worker)).all())
+    assert len(decided) == len(set(decided)) == 3 * 60
+    assert workers and "" not in workers
+    key = service.ws.agency_key().public_key()
+    with service.ws.store.session() as s:
+        verify_log(s, key)

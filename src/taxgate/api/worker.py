@@ -182,13 +182,19 @@ class Worker:
             if not busy:
                 self._stop.wait(self.settings.poll_seconds)
 
+    def run(self) -> None:
+        """Claim and run jobs in this thread until :meth:`stop` is called."""
+        self._stop.clear()
+        self._loop()
+
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="taxgate-worker", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the job in hand; wait up to ``timeout`` for a started thread."""
         self._stop.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
             self._thread = None
