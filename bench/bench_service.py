@@ -99,9 +99,18 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(tpl: dict[str, Any], workdir: Path, url: str) -> Iterator[tuple[str, str]]:
-    """uvicorn in a thread over a copy of the template on ``url``; (base URL, agency token)."""
+def serving(
+    tpl: dict[str, Any], workdir: Path, url: str, worker_processes: int = 0
+) -> Iterator[tuple[str, str]]:
+    """uvicorn in a thread over a copy of the template on ``url``; (base URL, agency token).
+
+    With ``worker_processes``, the server runs no worker thread: that many
+    ``taxgate worker`` processes decide the batches instead.
+    """
+    import os
     import shutil
+    import signal
+    import subprocess
 
     import uvicorn
 
@@ -129,7 +138,19 @@ def serving(tpl: dict[str, Any], workdir: Path, url: str) -> Iterator[tuple[str,
             load_public_key(Path(f"{tpl['key']}.pub")),
         )
         token = add_user(s, log, "bench-agency", "agency", m["agency"], by="bench")
-    settings = ServiceSettings(rate_per_minute=1e9, rate_burst=1e9, poll_seconds=0.05)
+    settings = ServiceSettings(
+        rate_per_minute=1e9, rate_burst=1e9, poll_seconds=0.05, worker=worker_processes == 0
+    )
+    env = {**os.environ, "TAXGATE_DATABASE_URL": url, "TAXGATE_SERVICE_POLL_SECONDS": "0.05"}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "taxgate.cli", "worker", "--workdir", str(workdir)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(worker_processes)
+    ]
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -151,6 +172,10 @@ def serving(tpl: dict[str, Any], workdir: Path, url: str) -> Iterator[tuple[str,
     try:
         yield f"http://127.0.0.1:{port}", token
     finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        for w in workers:
+            w.wait(60)
         server.should_exit = True
         thread.join(30)
         ws.close()
@@ -288,6 +313,11 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
         out += figures("SQLite", res, clients, size)
     if quick:
         return out
+    url = f"sqlite:///{work / 'service-workers.sqlite'}"
+    with serving(tpl, work / "sqlite-workers", url, worker_processes=2) as (base, tok):
+        first = quiet(base, tok, tpl, size, "W")
+        res = {**load(base, tok, tpl, clients, seconds, size, "W"), "quiet": first}
+        out += figures("SQLite, 2 worker processes", res, clients, size)
     from tests.pgserver import binaries, create_database, postgres_server
 
     if binaries() is None:
