@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -425,11 +424,11 @@ def process(
     matched = [mr.tin for mr in matches.values() if mr.tin]
     stored: dict[str, dict[str, Any]] = {}  # request id -> decision line (kept, not re-read)
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
-    with TaxpayerRows(ws.paths.records, matched) if matched else nullcontext() as found:
+    with TaxpayerRows(ws.paths.records, matched) as found:
         for start in range(0, len(pending), chunk):
             part = pending[start : start + chunk]
             tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
-            rows = found.rows(tins) if found is not None else {}
+            rows = found.rows(tins)
             decided = [
                 decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part
             ]

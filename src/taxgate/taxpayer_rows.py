@@ -23,9 +23,10 @@ class TaxpayerRows:
     def __init__(self, records: Path, tins: Iterable[str]) -> None:
         self._con = duckdb.connect()
         wanted = sorted({t for t in tins if t})
+        # No taxpayers: only the file's schema is read (LIMIT 0), not its rows.
         self._con.execute(
             "CREATE TEMP TABLE matched AS SELECT * FROM read_parquet(?) "
-            "WHERE tin IN (SELECT unnest(?::VARCHAR[]))",
+            f"WHERE tin IN (SELECT unnest(?::VARCHAR[])) {'' if wanted else 'LIMIT 0'}",
             [str(records), wanted],
         )
 

@@ -175,6 +175,7 @@ def _evaluate(
     history: History,
     workers: int | None,
 ) -> list[RuleDecision]:
+    workers = default_workers() if workers is None else workers
     judge = RequestJudge(ctx.today, ctx.field_names, rulebook, statutes)
     on = {code: rulebook.switch(code) != "off" for code in CHECKED_RULES}
     seen_ids: set[str] = set()
@@ -237,7 +238,7 @@ def _evaluate(
             hist_reason,
             threshold=rulebook.boilerplate_jaccard,
             cap=rulebook.boilerplate_cap,
-            threads=default_workers() if workers is None else workers,
+            threads=workers,
         )
     all_pass = tuple(_PASS[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
     clean = ctx.requester_authorized or not on["R-REQUESTER"]

@@ -331,11 +331,9 @@ def _pairs_of_runs(
         if hi_run <= lo_run:
             continue
         s, ln = starts[lo_run:hi_run], lengths[lo_run:hi_run]
-        pos = np.repeat(s, ln) + (np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln))
-        later = np.repeat(s + ln, ln) - pos - 1
-        first = np.repeat(pos, later)
-        step = np.arange(int(later.sum())) - np.repeat(np.cumsum(later) - later, later)
-        yield owners[first], owners[first + 1 + step]
+        pos = _spans(s, ln)  # every member's position
+        later = np.repeat(s + ln, ln) - pos - 1  # members after it in its run
+        yield owners[np.repeat(pos, later)], owners[_spans(pos + 1, later)]
 
 
 def group_keys(table: ShingleTable, threshold: float, *, threads: int = 1) -> list[int]:

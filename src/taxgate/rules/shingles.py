@@ -142,11 +142,6 @@ class ShingleTable:
         self._shingle_sets()
         self._frozen = True
 
-    def members(self, i: int) -> set[int]:
-        """Key ``i``'s shingle hashes."""
-        flat, offsets = self._shingle_sets()
-        return set(flat[offsets[i] : offsets[i + 1]].tolist())
-
     def _shingle_sets(self) -> tuple[np.ndarray, np.ndarray]:
         if self._sets is None:
             self._flush()

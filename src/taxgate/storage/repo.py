@@ -113,37 +113,36 @@ def stored_decisions(s: Session, request_ids: Iterable[str]) -> dict[str, m.Deci
 
 def decided_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
     """Which of ``request_ids`` already have a decision."""
-    out: set[str] = set()
-    for part in _in_chunks(request_ids):
-        out.update(s.scalars(select(m.Decision.request_id).where(m.Decision.request_id.in_(part))))
-    return out
+    return _present(s, m.Decision.request_id, request_ids)
 
 
 def decision_bodies(s: Session, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The stored ``decisions.jsonl`` line of each decided request (columns, not objects)."""
-    out: dict[str, dict[str, Any]] = {}
-    for part in _in_chunks(request_ids):
-        q = select(m.Decision.request_id, m.Decision.body).where(m.Decision.request_id.in_(part))
-        out.update((rid, value) for rid, value in s.execute(q))
-    return out
+    return _by_id(s, m.Decision.request_id, m.Decision.body, request_ids)
 
 
 def disclosure_payloads(s: Session, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The response line that went out for each disclosed request (columns, not objects)."""
-    out: dict[str, dict[str, Any]] = {}
-    for part in _in_chunks(request_ids):
-        q = select(m.Disclosure.request_id, m.Disclosure.payload).where(
-            m.Disclosure.request_id.in_(part)
-        )
-        out.update((rid, value) for rid, value in s.execute(q))
-    return out
+    return _by_id(s, m.Disclosure.request_id, m.Disclosure.payload, request_ids)
 
 
 def stored_request_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
+    return _present(s, m.RequestRow.request_id, request_ids)
+
+
+def _present(s: Session, key: Any, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` appear in the ``key`` column."""
     out: set[str] = set()
-    for part in _in_chunks(request_ids):
-        query = select(m.RequestRow.request_id).where(m.RequestRow.request_id.in_(part))
-        out.update(s.scalars(query))
+    for part in _in_chunks(ids):
+        out.update(s.scalars(select(key).where(key.in_(part))))
+    return out
+
+
+def _by_id(s: Session, key: Any, value: Any, ids: Sequence[str]) -> dict[str, Any]:
+    """``key`` -> ``value`` for the rows whose ``key`` is one of ``ids``."""
+    out: dict[str, Any] = {}
+    for part in _in_chunks(ids):
+        out.update((k, v) for k, v in s.execute(select(key, value).where(key.in_(part))))
     return out
 
 
