@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from taxgate.config import PACKAGE_DATA
 from tests.pgserver import binaries, create_database, postgres_server
 
 _counter = itertools.count()
@@ -134,6 +135,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     w = make_world(tmp_path_factory.mktemp("world"))
     taxgate("process", w.batch, "--out", w.out, "--workdir", w.workdir)
     return w
+
+
+def statute_review_config(root: Path) -> Path:
+    """A copy of the shipped configuration with R-STATUTE switched to ``review``."""
+    config = root / "config"
+    shutil.copytree(PACKAGE_DATA, config)
+    rb = (config / "rulebook.yaml").read_text(encoding="utf-8")
+    line = next(x for x in rb.splitlines() if x.strip().startswith("R-STATUTE:"))
+    (config / "rulebook.yaml").write_text(
+        rb.replace(line, line.replace('"on"', '"review"')), encoding="utf-8"
+    )
+    return config
 
 
 def new_batch(

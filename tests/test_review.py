@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from taxgate.config import PACKAGE_DATA
-from tests.conftest import World, new_batch, taxgate
+from tests.conftest import World, new_batch, statute_review_config, taxgate
 
 
 @pytest.fixture(scope="module")
@@ -20,13 +19,7 @@ def reviewed(
     world: World, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[World, Path, Path, Path]:
     root = tmp_path_factory.mktemp("review")
-    config = root / "config"
-    shutil.copytree(PACKAGE_DATA, config)
-    rb = (config / "rulebook.yaml").read_text(encoding="utf-8")
-    line = next(x for x in rb.splitlines() if x.strip().startswith("R-STATUTE:"))
-    (config / "rulebook.yaml").write_text(
-        rb.replace(line, line.replace('"on"', '"review"')), encoding="utf-8"
-    )
+    config = statute_review_config(root)
     wd = root / "work"
     shutil.copytree(world.workdir, wd)
     batch = new_batch(world, root, seed=5, workdir=wd)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -21,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from taxgate.config import PACKAGE_DATA
-from tests.conftest import TAXGATE, World, new_batch, taxgate
+from tests.conftest import TAXGATE, World, new_batch, statute_review_config, taxgate
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -152,13 +150,7 @@ def reviewing(
 ) -> Iterator[tuple[str, str, list[str]]]:
     """A served work folder with requests pending review (R-STATUTE switched to review)."""
     root = tmp_path_factory.mktemp("reviewing")
-    config = root / "config"
-    shutil.copytree(PACKAGE_DATA, config)
-    rb = (config / "rulebook.yaml").read_text(encoding="utf-8")
-    line = next(x for x in rb.splitlines() if x.strip().startswith("R-STATUTE:"))
-    (config / "rulebook.yaml").write_text(
-        rb.replace(line, line.replace('"on"', '"review"')), encoding="utf-8"
-    )
+    config = statute_review_config(root)
     wd = world.copy_workdir(root / "work")
     batch = new_batch(world, root, seed=23, workdir=wd)
     taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config)
