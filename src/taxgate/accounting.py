@@ -16,9 +16,17 @@ def accounting(
 ) -> list[dict[str, Any]]:
     q = (
         select(m.Disclosure, m.RequestRow, m.Batch, m.Decision)
-        .join(m.RequestRow, m.RequestRow.request_id == m.Disclosure.request_id)
+        .join(
+            m.RequestRow,
+            (m.RequestRow.agency_code == m.Disclosure.agency_code)
+            & (m.RequestRow.request_id == m.Disclosure.request_id),
+        )
         .join(m.Batch, m.Batch.batch_id == m.Disclosure.batch_id)
-        .join(m.Decision, m.Decision.request_id == m.Disclosure.request_id)
+        .join(
+            m.Decision,
+            (m.Decision.agency_code == m.Disclosure.agency_code)
+            & (m.Decision.request_id == m.Disclosure.request_id),
+        )
         .order_by(m.Disclosure.disclosed_at)
     )
     if tin is not None:

@@ -484,6 +484,10 @@ def review_decide(
     refuse: Annotated[bool, typer.Option("--refuse", help="Refuse: withhold.")] = False,
     note: Annotated[str, typer.Option(help="Why (kept in the store, not in the log).")] = "",
     as_user: Annotated[str | None, typer.Option("--as", help="Reviewer (default: you).")] = None,
+    agency: Annotated[
+        str | None,
+        typer.Option(help="The requesting agency (needed when several agencies used the id)."),
+    ] = None,
     workdir: Workdir = None,
 ) -> None:
     """Approve or refuse a pending request (two people: not the submitter or processor)."""
@@ -492,7 +496,7 @@ def review_decide(
     if approve == refuse:
         raise UsageError("say exactly one of `--approve` or `--refuse`")
     ws = _ws(workdir, user=as_user)
-    body = decide_review(ws, request_id, approve=approve, note=note, user=ws.user)
+    body = decide_review(ws, request_id, approve=approve, note=note, user=ws.user, agency=agency)
     out.print(f"request {request_id}: {body['status']}")
 
 

@@ -71,7 +71,9 @@ def run_demo(
     with ws.transaction() as (s, _):
         tins = {
             rid: d.matched_tin
-            for rid, d in repo.stored_decisions(s, [d["request_id"] for d in decisions]).items()
+            for rid, d in repo.stored_decisions(
+                s, manifest["agency"], [d["request_id"] for d in decisions]
+            ).items()
         }
     score = _score(decisions, tins, truth)
     status = Counter(d["status"] for d in decisions)

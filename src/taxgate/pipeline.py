@@ -18,9 +18,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from taxgate.audit import content
 from taxgate.audit.log import AuditLog, checkpoint_now
 from taxgate.config import chunk_size
 from taxgate.disclosure.plan import plan_disclosure
@@ -64,8 +65,9 @@ class Checked:
     signer: str
 
 
-def intake(ws: Workspace, folder: Path) -> Checked:
-    """Read and authenticate a batch folder; refuse it whole (and log that) if it fails."""
+def intake(ws: Workspace, folder: Path, *, log_refusal: bool = True) -> Checked:
+    """Read and authenticate a batch folder; refuse it whole (and log that, unless
+    ``log_refusal`` is false, as for ``check``, which stores nothing) if it fails."""
     raw = read_raw(folder)
     try:
         info = parse_manifest(raw)
@@ -73,17 +75,89 @@ def intake(ws: Workspace, folder: Path) -> Checked:
             keys = repo.agency_keys(s, info.agency)
         signer = verify_manifest(raw.manifest, raw.requests_bytes, keys, file=raw.manifest_file)
         requests = read_requests(raw)
+        refuse_repeated_ids(requests, raw.requests_file)
     except InputError as e:
-        with ws.transaction() as (_, log):
-            log.append(
-                "batch_received",
-                str(raw.manifest.get("batch_id", folder.name))[:200],
-                {"error": str(e).split(": ", 1)[-1], "file": Path(e.file).name},
-                outcome="failure",
-            )
+        if log_refusal:
+            with ws.transaction() as (_, log):
+                log.append(
+                    "batch_received",
+                    str(raw.manifest.get("batch_id", folder.name))[:200],
+                    {"error": str(e).split(": ", 1)[-1], "file": Path(e.file).name},
+                    outcome="failure",
+                )
         raise
     authorized = signer.active and signer.official.casefold() == info.official.name.casefold()
     return Checked(info, requests, authorized, signer.official)
+
+
+def _rows_text(rows: Sequence[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:20])
+    return shown + (f" and {len(rows) - 20} more" if len(rows) > 20 else "")
+
+
+def refuse_repeated_ids(requests: Sequence[Request], file: str) -> None:
+    """A batch that names one request id on several rows is refused whole: which of the
+    rows would be answered is not for the gate to guess.
+
+    Raises:
+        InputError: naming the first repeated id's rows (and how many ids repeat).
+    """
+    if not requests:
+        raise InputError("holds no requests: an empty batch is refused", file=file, row=2)
+    rows: dict[str, list[int]] = {}
+    for r in requests:
+        rows.setdefault(r.request_id, []).append(r.row)
+    repeated = [v for v in rows.values() if len(v) > 1]
+    if repeated:
+        more = f" ({len(repeated)} ids repeat)" if len(repeated) > 1 else ""
+        raise InputError(
+            f"one request id on rows {_rows_text(repeated[0])}{more}: "
+            "each request needs its own id, the batch is refused",
+            file=file,
+            row=repeated[0][1],
+            column="request_id",
+        )
+
+
+def reused_rows(ws: Workspace, checked: Checked) -> list[int]:
+    """Rows whose request id this agency already used for a request with other content."""
+    with ws.transaction() as (s, _):
+        stored = repo.stored_requests(
+            s, checked.info.agency, [r.request_id for r in checked.requests]
+        )
+    return [
+        r.row
+        for r in checked.requests
+        if r.request_id in stored and stored[r.request_id] != r.as_dict()
+    ]
+
+
+def refuse_reused_ids(ws: Workspace, checked: Checked, *, user: str | None = None) -> None:
+    """Refuse (and log) a batch reusing the agency's request ids for other requests.
+
+    Raises:
+        ConflictError: naming the rows; nothing of the batch is stored or answered.
+    """
+    rows = reused_rows(ws, checked)
+    if not rows:
+        return
+    with ws.transaction() as (_, log):
+        log.append(
+            "batch_received",
+            checked.info.batch_id,
+            {
+                "agency": checked.info.agency,
+                "error": "request ids reused for other requests",
+                "rows": rows[:1000],
+            },
+            outcome="failure",
+            user=user,
+        )
+    raise ConflictError(
+        f"`requests.csv` rows {_rows_text(rows)}: request ids agency "
+        f"`{checked.info.agency}` already used for other requests; a new request needs a "
+        "new id, the batch is refused"
+    )
 
 
 def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchContext, History]:
@@ -116,29 +190,30 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
     with ws.transaction() as (s, log):
         existing = s.get(m.Batch, info.batch_id)
         if existing is not None:
-            if existing.requests_sha256 != info.requests_sha256:
+            if (
+                existing.requests_sha256 != info.requests_sha256
+                or existing.agency_code != info.agency
+            ):
                 raise ConflictError(
                     f"batch `{info.batch_id}` was already received with other content"
                 )
             return
         now = repo.now_iso()
-        s.add(
-            m.Batch(
-                batch_id=info.batch_id,
-                agency_code=info.agency,
-                official_name=info.official.name,
-                official_title=info.official.title,
-                submitted_at=info.submitted_at,
-                requests_sha256=info.requests_sha256,
-                received_at=now,
-                request_count=len(checked.requests),
-                state="processing",
-                submitted_by=checked.signer,
-                processed_by=ws.user,
-            )
-        )
+        batch_row: dict[str, Any] = {
+            "batch_id": info.batch_id,
+            "agency_code": info.agency,
+            "official_name": info.official.name,
+            "official_title": info.official.title,
+            "submitted_at": info.submitted_at,
+            "requests_sha256": info.requests_sha256,
+            "received_at": now,
+            "request_count": len(checked.requests),
+            "submitted_by": checked.signer,
+            "processed_by": ws.user,
+        }
+        s.add(m.Batch(**batch_row, state="processing"))
         s.flush()
-        known = repo.stored_request_ids(s, [r.request_id for r in unique])
+        known = set(repo.stored_requests(s, info.agency, [r.request_id for r in unique]))
         fresh = [
             {
                 "request_id": r.request_id,
@@ -166,6 +241,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
                 "requests": len(checked.requests),
                 "requests_sha256": info.requests_sha256,
                 "requester_authorized": checked.requester_authorized,
+                "content": {"batch": log.content(batch_row, content.BATCH_COLUMNS)},
             },
         )
 
@@ -258,21 +334,42 @@ _MATCH_MESSAGES = {
 }
 
 
+def decision_values(
+    body: Mapping[str, Any], batch_id: str, agency: str, tin: str, decided_at: str
+) -> dict[str, Any]:
+    """The ``decisions`` row of a decision body (without its audit index)."""
+    return {
+        "agency_code": agency,
+        "request_id": body["request_id"],
+        "batch_id": batch_id,
+        "status": body["status"],
+        "rulebook_version": body["rulebook_version"],
+        "model_version": body.get("model_version", ""),
+        "matched_tin": tin,
+        "decided_at": decided_at,
+        "body": body,
+    }
+
+
 def log_decision(
     log: AuditLog,
-    body: Mapping[str, Any],
-    batch_id: str,
-    agency: str,
-    tin: str,
+    decision: Mapping[str, Any],
+    request: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
 ) -> int:
-    """Append a decision's audit entry (the TIN only as a salted hash); its index."""
+    """Append a decision's audit entry; its index.
+
+    The entry carries the digests of the request as received and of the decision row
+    (:mod:`taxgate.audit.content`); the TIN only as a salted hash.
+    """
+    body = decision["body"]
+    tin = decision["matched_tin"]
     return log.append(
         "decision",
         body["request_id"],
         {
-            "batch_id": batch_id,
-            "agency": agency,
+            "batch_id": decision["batch_id"],
+            "agency": decision["agency_code"],
             "status": body["status"],
             "codes": [r["code"] for r in body["reasons"]],
             "disclosed_fields": body["disclosed_fields"],
@@ -280,6 +377,10 @@ def log_decision(
             "rulebook_version": body["rulebook_version"],
             "model_version": body.get("model_version", ""),
             **(extra or {}),
+            "content": {
+                "request": log.content(request, content.REQUEST_COLUMNS),
+                "decision": log.content(decision, content.DECISION_COLUMNS),
+            },
         },
         personal={"tin": tin} if tin else None,
     )
@@ -306,9 +407,19 @@ def disclosure_row(
     agency: str,
     tin: str,
 ) -> dict[str, Any]:
-    """Log a disclosure; the ``disclosures`` row that keeps what went out."""
+    """Log a disclosure (committing to what went out, to whom, about whom); the
+    ``disclosures`` row that keeps it."""
     rid = body["request_id"]
-    idx = log.append(
+    row: dict[str, Any] = {
+        "request_id": rid,
+        "batch_id": batch_id,
+        "agency_code": agency,
+        "tin": tin,
+        "fields": body["disclosed_fields"],
+        "payload": response,
+        "disclosed_at": repo.now_iso(),
+    }
+    row["audit_index"] = log.append(
         "disclosure",
         rid,
         {
@@ -316,19 +427,28 @@ def disclosure_row(
             "agency": agency,
             "fields": body["disclosed_fields"],
             "decision_index": body["audit_index"],
+            "content": {"disclosure": log.content(row, content.DISCLOSURE_COLUMNS)},
         },
         personal={"tin": tin},
     )
-    return {
-        "request_id": rid,
-        "batch_id": batch_id,
-        "agency_code": agency,
-        "tin": tin,
-        "fields": body["disclosed_fields"],
-        "payload": response,
-        "audit_index": idx,
-        "disclosed_at": repo.now_iso(),
-    }
+    return row
+
+
+def request_values(
+    s: Session, agency: str, request_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored ``requests`` rows of the agency's ``request_ids``, as column mappings."""
+    cols = [getattr(m.RequestRow, c) for c in content.REQUEST_COLUMNS]
+    out: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(request_ids), 900):
+        part = request_ids[i : i + 900]
+        q = select(*cols).where(
+            m.RequestRow.agency_code == agency, m.RequestRow.request_id.in_(part)
+        )
+        for r in s.execute(q):
+            values = dict(r._mapping)
+            out[values["request_id"]] = values
+    return out
 
 
 def commit_decisions(
@@ -342,23 +462,14 @@ def commit_decisions(
     """
     with ws.transaction() as (s, log):
         now = repo.now_iso()
+        requests = request_values(s, batch.agency, [b["request_id"] for b, _, _ in decided])
         decisions: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
         for body, response, tin in decided:
-            body["audit_index"] = log_decision(log, body, batch.batch_id, batch.agency, tin)
-            decisions.append(
-                {
-                    "request_id": body["request_id"],
-                    "batch_id": batch.batch_id,
-                    "status": body["status"],
-                    "rulebook_version": body["rulebook_version"],
-                    "model_version": body["model_version"],
-                    "matched_tin": tin,
-                    "audit_index": body["audit_index"],
-                    "decided_at": now,
-                    "body": body,
-                }
-            )
+            row = decision_values(body, batch.batch_id, batch.agency, tin, now)
+            body["audit_index"] = log_decision(log, row, requests[body["request_id"]])
+            row["audit_index"] = body["audit_index"]
+            decisions.append(row)
             if response is not None:
                 disclosures.append(
                     disclosure_row(log, body, response, batch.batch_id, batch.agency, tin)
@@ -394,15 +505,11 @@ def process(
     say = progress or (lambda _stage, _done, _total: None)
     checked = intake(ws, folder)
     info = checked.info
-    unique: list[Request] = []
-    seen: set[str] = set()
-    for r in checked.requests:  # a request id repeated in the batch is decided once
-        if r.request_id not in seen:
-            seen.add(r.request_id)
-            unique.append(r)
+    refuse_reused_ids(ws, checked)
+    unique = list(checked.requests)  # intake refused a batch repeating an id
     _register_batch(ws, checked, unique)
     with ws.transaction() as (s, _):
-        earlier = repo.decided_ids(s, [r.request_id for r in unique])
+        earlier = repo.decided_ids(s, info.agency, [r.request_id for r in unique])
     pending = [r for r in unique if r.request_id not in earlier]
     say("rules", 0, len(unique))
     rules: dict[str, RuleDecision] = {}
@@ -442,14 +549,14 @@ def process(
         batch = s.get(m.Batch, info.batch_id)
         if batch is not None and batch.state != "done":
             batch.state = "done"
-        stored.update(repo.decision_bodies(s, sorted(earlier)))
-        disclosures.update(repo.disclosure_payloads(s, sorted(earlier)))
+        stored.update(repo.decision_bodies(s, info.agency, sorted(earlier)))
+        disclosures.update(repo.disclosure_payloads(s, info.agency, sorted(earlier)))
         for r in checked.requests:
             if r.request_id in earlier:
                 log.append(
                     "duplicate_request",
                     r.request_id,
-                    {"batch_id": info.batch_id, "code": "R-DUPLICATE"},
+                    {"batch_id": info.batch_id, "agency": info.agency, "code": "R-DUPLICATE"},
                 )
     key = ws.agency_key()
     with ws.transaction() as (s, _):
@@ -581,7 +688,7 @@ def rule_line(d: RuleDecision) -> dict[str, Any]:
 
 
 def check_batch(ws: Workspace, folder: Path, today: date | None = None) -> list[dict[str, Any]]:
-    """The rules alone over a batch: nothing is stored, matched or disclosed."""
-    checked = intake(ws, folder)
+    """The rules alone over a batch: nothing is stored, matched or disclosed, nor logged."""
+    checked = intake(ws, folder, log_refusal=False)
     ctx, hist = _rule_context(ws, checked, today or datetime.now(UTC).date())
     return [rule_line(d) for d in _rules(ws, checked.requests, ctx, hist)]

@@ -58,7 +58,7 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
                 Request(**{c: str(r.payload.get(c, "")) for c in REQUEST_COLUMNS}, row=r.row)
                 for r in rows
             ]
-            decisions = repo.stored_decisions(s, [r.request_id for r in rows])
+            decisions = repo.stored_decisions(s, batch.agency_code, [r.request_id for r in rows])
             received = _received(batch.received_at)
             reasons, cases, officers = repo.history(
                 s, batch.agency_code, rb.history_days, batch_id, at=received

@@ -51,16 +51,21 @@ def pending(ws: Workspace) -> list[Pending]:
 
 
 def decide_review(
-    ws: Workspace, request_id: str, *, approve: bool, note: str, user: str
+    ws: Workspace,
+    request_id: str,
+    *,
+    approve: bool,
+    note: str,
+    user: str,
+    agency: str | None = None,
 ) -> dict[str, Any]:
-    """Approve or refuse one pending request; returns its new decision body."""
+    """Approve or refuse one pending request of ``agency`` (needed only when several
+    agencies used the id); returns its new decision body."""
     if not note.strip():
         raise UsageError("a review needs a note saying why")
     with ws.transaction() as (s, log):
         log.user = user  # every entry of this review names the reviewer
-        d = s.get(m.Decision, request_id)
-        if d is None:
-            raise StoreError(f"no decision for request `{request_id}`")
+        d = repo.find_decision(s, request_id, agency)
         if d.status != "PENDING_REVIEW":
             raise StoreError(f"request `{request_id}` is not pending review (it is {d.status})")
         batch = s.get(m.Batch, d.batch_id)
@@ -76,7 +81,7 @@ def decide_review(
             log.append(
                 "review",
                 request_id,
-                {"action": "approve", "refused": "two-person rule"},
+                {"action": "approve", "agency": d.agency_code, "refused": "two-person rule"},
                 outcome="failure",
                 user=user,
             )
@@ -98,11 +103,12 @@ def _apply(
     user: str,
 ) -> dict[str, Any]:
     """Record one review action and its new decision (and disclosure) in the transaction."""
-    from taxgate.pipeline import log_decision, record_disclosure
+    from taxgate.audit.content import REQUEST_COLUMNS, REVIEW_COLUMNS
+    from taxgate.pipeline import decision_values, log_decision, record_disclosure
     from taxgate.taxpayer_rows import taxpayer_rows
 
     request_id = d.request_id
-    req = s.get(m.RequestRow, request_id)
+    req = s.get(m.RequestRow, (d.agency_code, request_id))
     assert req is not None
     body = dict(d.body)
     response = None
@@ -130,24 +136,28 @@ def _apply(
     else:
         body["status"] = "WITHHELD"
     body["review"] = {"action": "approve" if approve else "refuse", "user": user, "note": note}
+    review: dict[str, Any] = {
+        "agency_code": d.agency_code,
+        "request_id": request_id,
+        "action": "approve" if approve else "refuse",
+        "user": user,
+        "note": note,
+        "at": repo.now_iso(),
+    }
     ridx = log.append(
         "review",
         request_id,
-        {"action": "approve" if approve else "refuse", "note_chars": len(note)},
+        {
+            "agency": d.agency_code,
+            "action": review["action"],
+            "note_chars": len(note),
+            "content": {"review": log.content(review, REVIEW_COLUMNS)},
+        },
     )
-    s.add(
-        m.Review(
-            request_id=request_id,
-            action="approve" if approve else "refuse",
-            user=user,
-            note=note,
-            audit_index=ridx,
-            at=repo.now_iso(),
-        )
-    )
-    body["audit_index"] = log_decision(
-        log, body, d.batch_id, batch.agency_code, d.matched_tin, {"review_index": ridx}
-    )
+    s.add(m.Review(**review, audit_index=ridx))
+    row = decision_values(body, d.batch_id, d.agency_code, d.matched_tin, d.decided_at)
+    request = {c: getattr(req, c) for c in REQUEST_COLUMNS}
+    body["audit_index"] = log_decision(log, row, request, {"review_index": ridx})
     d.body, d.status, d.audit_index = body, body["status"], body["audit_index"]
     if response is not None:
         record_disclosure(s, log, body, response, d.batch_id, batch.agency_code, d.matched_tin)

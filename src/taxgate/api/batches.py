@@ -63,6 +63,7 @@ def submit(ws: Workspace, who: Principal, manifest: bytes, requests: bytes) -> S
     info = checked.info
     if who.role == "agency" and who.agency != info.agency:
         raise ApiError(403, f"this token submits for agency `{who.agency}` only")
+    pipeline.refuse_reused_ids(ws, checked, user=who.name)  # 409 naming the rows
     existing = _existing(ws, info.batch_id)
     if existing is not None:
         _same_or_conflict(existing, info.requests_sha256, info.batch_id)

@@ -13,23 +13,38 @@ from typing import Any
 from taxgate.api.auth import Principal
 from taxgate.api.batches import view_decision
 from taxgate.api.errors import ApiError
+from taxgate.errors import StoreError, UsageError
 from taxgate.storage import models as m
+from taxgate.storage import repo
 from taxgate.workspace import Workspace
 
 SEES_REQUEST = frozenset({"officer", "reviewer"})
 
 
-def _load(ws: Workspace, who: Principal, request_id: str) -> tuple[m.Decision, m.RequestRow]:
-    with ws.store.session() as s:
-        d = s.get(m.Decision, request_id)
-        req = s.get(m.RequestRow, request_id)
-    if d is None or req is None or not who.may_see_agency(req.agency_code):
+def _load(
+    ws: Workspace, who: Principal, request_id: str, agency: str | None = None
+) -> tuple[m.Decision, m.RequestRow]:
+    """The decision and request; an agency user reaches its own agency's ids only (another
+    agency's id is another request), staff name the agency when several used the id."""
+    if who.role == "agency":
+        agency = who.agency
+    try:
+        with ws.store.session() as s:
+            d = repo.find_decision(s, request_id, agency)
+            req = s.get(m.RequestRow, (d.agency_code, d.request_id))
+    except StoreError:
+        raise ApiError(404, f"no decision for request `{request_id}`") from None
+    except UsageError as e:
+        raise ApiError(409, str(e)) from None
+    if req is None or not who.may_see_agency(req.agency_code):
         raise ApiError(404, f"no decision for request `{request_id}`")
     return d, req
 
 
-def decision(ws: Workspace, who: Principal, request_id: str) -> dict[str, Any]:
-    d, req = _load(ws, who, request_id)
+def decision(
+    ws: Workspace, who: Principal, request_id: str, agency: str | None = None
+) -> dict[str, Any]:
+    d, req = _load(ws, who, request_id, agency)
     out = view_decision(dict(d.body), who)
     out["batch_id"] = d.batch_id
     if who.role in SEES_REQUEST:
@@ -37,9 +52,11 @@ def decision(ws: Workspace, who: Principal, request_id: str) -> dict[str, Any]:
     return out
 
 
-def why(ws: Workspace, who: Principal, request_id: str) -> dict[str, Any]:
+def why(
+    ws: Workspace, who: Principal, request_id: str, agency: str | None = None
+) -> dict[str, Any]:
     """Why a request was decided as it was: every rule checked, the match, the reasons."""
-    d, req = _load(ws, who, request_id)
+    d, req = _load(ws, who, request_id, agency)
     body = dict(d.body)
     match = dict(body.get("match") or {})
     out: dict[str, Any] = {

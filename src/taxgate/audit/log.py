@@ -19,13 +19,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from taxgate.audit.checkpoint import sign_checkpoint, verify_checkpoint
+from taxgate.audit.content import digests, salt_digest
 from taxgate.audit.entry import AuditEntry, Outcome, decode_entry, encode_entry, salted_hash
 from taxgate.audit.proof import verify_consistency
 from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
 from taxgate.errors import AuditError
 from taxgate.storage import models as m
-from taxgate.storage.repo import now_iso, salt
+from taxgate.storage.repo import get_setting, now_iso, salt
 
 HEAD_KEY = "audit_size"
 _PENDING = "taxgate.audit.pending"
@@ -99,10 +100,21 @@ class AuditLog:
             info[_SIZE] = int(value) if value is not None else 0
         return int(info[_SIZE])
 
-    def hash_value(self, value: str) -> str:
+    def salt(self) -> bytes:
+        """The store's secret salt; made (and its digest logged) the first time it is needed."""
         if self._salt is None:
+            fresh = get_setting(self.s, "audit_salt") is None
             self._salt = salt(self.s)
-        return salted_hash(self._salt, value)
+            if fresh:
+                self.append("salt_created", "audit_salt", {"sha256": salt_digest(self._salt)})
+        return self._salt
+
+    def hash_value(self, value: str) -> str:
+        return salted_hash(self.salt(), value)
+
+    def content(self, row: Mapping[str, Any], columns: tuple[str, ...]) -> dict[str, str]:
+        """The digests of ``row``'s fields that an entry commits to (:mod:`.content`)."""
+        return digests(self.salt(), row, columns)
 
     def append(
         self,
@@ -205,7 +217,7 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     flush_pending(s)
     problems: list[str] = []
     hashes = bytearray()
-    latest_decision: dict[str, tuple[int, str]] = {}
+    latest_decision: dict[tuple[str, str], tuple[int, str]] = {}
     entries: dict[int, tuple[str, str]] = {}
     expected = 0
     for idx, event_type, object_id, data, stored_hash in s.execute(
@@ -231,7 +243,8 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
             if entry.event_type != event_type or entry.object[:200] != object_id:
                 problems.append(f"entry {idx}: its columns disagree with its signed bytes")
             if entry.event_type == "decision":
-                latest_decision[entry.object] = (idx, str(entry.details.get("status")))
+                key = (str(entry.details.get("agency")), entry.object)
+                latest_decision[key] = (idx, str(entry.details.get("status")))
             entries[idx] = (entry.event_type, entry.object)
         hashes += h
         expected += 1
@@ -255,19 +268,21 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
             continue
         previous = (head.size, head.root)
         signed_size = max(signed_size, head.size)
-    for rid, status, idx in s.execute(
-        select(m.Decision.request_id, m.Decision.status, m.Decision.audit_index)
+    for agency, rid, status, idx in s.execute(
+        select(
+            m.Decision.agency_code, m.Decision.request_id, m.Decision.status, m.Decision.audit_index
+        )
     ):
         if entries.get(idx) != ("decision", rid[:200]):
             problems.append(f"decision for request `{rid}`: no decision entry at index {idx}")
-        elif latest_decision.get(rid, (idx, status)) != (idx, status):
+        elif latest_decision.get((agency, rid), (idx, status)) != (idx, status):
             problems.append(
                 f"decision for request `{rid}`: differs from its latest logged decision"
             )
-    decided = {rid for (rid,) in s.execute(select(m.Decision.request_id))}
-    for rid in latest_decision:
-        if rid not in decided:
-            problems.append(f"entry {latest_decision[rid][0]}: logs a decision with no stored row")
+    decided = {(a, r) for a, r in s.execute(select(m.Decision.agency_code, m.Decision.request_id))}
+    for key in latest_decision:
+        if key not in decided:
+            problems.append(f"entry {latest_decision[key][0]}: logs a decision with no stored row")
     disclosed: set[int] = set()
     for rid, idx in s.execute(select(m.Disclosure.request_id, m.Disclosure.audit_index)):
         disclosed.add(idx)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -59,17 +60,21 @@ class Batch(Base):
 
 
 class RequestRow(Base):
-    """A request as received. Its values are kept for re-audit; never logged."""
+    """A request as received. Its values are kept for re-audit; never logged.
+
+    A request id belongs to its agency: the key is (agency, request id), so another
+    agency's id is another request.
+    """
 
     __tablename__ = "requests"
     __table_args__ = (
         Index("ix_requests_agency_received", "agency_code", "received_at"),
         Index("ix_requests_case", "agency_code", "case_key"),
     )
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.batch_id"), index=True)
     row: Mapped[int] = mapped_column(Integer)
-    agency_code: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason_key: Mapped[str] = mapped_column(Text, default="")
@@ -79,7 +84,13 @@ class RequestRow(Base):
 
 class Decision(Base):
     __tablename__ = "decisions"
-    request_id: Mapped[str] = mapped_column(ForeignKey("requests.request_id"), primary_key=True)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_code", "request_id"], ["requests.agency_code", "requests.request_id"]
+        ),
+    )
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     batch_id: Mapped[str] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     rulebook_version: Mapped[str] = mapped_column(String(100))
@@ -94,10 +105,14 @@ class Disclosure(Base):
     """What went out for one request: the accounting of 6103(p)(3)(A)."""
 
     __tablename__ = "disclosures"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = mapped_column(
-        ForeignKey("requests.request_id"), unique=True, index=True
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_code", "request_id"], ["requests.agency_code", "requests.request_id"]
+        ),
+        UniqueConstraint("agency_code", "request_id"),
     )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(200), index=True)
     batch_id: Mapped[str] = mapped_column(String(200), index=True)
     agency_code: Mapped[str] = mapped_column(String(64))
     tin: Mapped[str] = mapped_column(String(20), index=True)
@@ -109,8 +124,14 @@ class Disclosure(Base):
 
 class Review(Base):
     __tablename__ = "reviews"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["agency_code", "request_id"], ["requests.agency_code", "requests.request_id"]
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = mapped_column(ForeignKey("requests.request_id"), index=True)
+    agency_code: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(200), index=True)
     action: Mapped[str] = mapped_column(String(20))  # approve|refuse
     user: Mapped[str] = mapped_column(String(200))
     note: Mapped[str] = mapped_column(Text)

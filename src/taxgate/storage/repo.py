@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from taxgate.errors import StoreError, UsageError
 from taxgate.intake.signing import RegisteredKey, key_id, public_from_raw_b64, raw_public
 from taxgate.storage import models as m
 
@@ -103,47 +104,96 @@ def _in_chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[i : i + 900]
 
 
-def stored_decisions(s: Session, request_ids: Iterable[str]) -> dict[str, m.Decision]:
+def stored_decisions(s: Session, agency: str, request_ids: Iterable[str]) -> dict[str, m.Decision]:
+    """The agency's decisions for ``request_ids``, by request id."""
     out: dict[str, m.Decision] = {}
     for part in _in_chunks(list(request_ids)):
-        for d in s.scalars(select(m.Decision).where(m.Decision.request_id.in_(part))):
+        for d in s.scalars(
+            select(m.Decision).where(
+                m.Decision.agency_code == agency, m.Decision.request_id.in_(part)
+            )
+        ):
             out[d.request_id] = d
     return out
 
 
-def decided_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
-    """Which of ``request_ids`` already have a decision."""
-    return _present(s, m.Decision.request_id, request_ids)
+def decided_ids(s: Session, agency: str, request_ids: Sequence[str]) -> set[str]:
+    """Which of the agency's ``request_ids`` already have a decision."""
+    return _present(s, m.Decision, agency, request_ids)
 
 
-def decision_bodies(s: Session, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored ``decisions.jsonl`` line of each decided request (columns, not objects)."""
-    return _by_id(s, m.Decision.request_id, m.Decision.body, request_ids)
+def decision_bodies(
+    s: Session, agency: str, request_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored ``decisions.jsonl`` line of each of the agency's decided requests."""
+    return _by_id(s, m.Decision, m.Decision.body, agency, request_ids)
 
 
-def disclosure_payloads(s: Session, request_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The response line that went out for each disclosed request (columns, not objects)."""
-    return _by_id(s, m.Disclosure.request_id, m.Disclosure.payload, request_ids)
+def disclosure_payloads(
+    s: Session, agency: str, request_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The response line that went out for each of the agency's disclosed requests."""
+    return _by_id(s, m.Disclosure, m.Disclosure.payload, agency, request_ids)
 
 
-def stored_request_ids(s: Session, request_ids: Sequence[str]) -> set[str]:
-    return _present(s, m.RequestRow.request_id, request_ids)
+def stored_requests(
+    s: Session, agency: str, request_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The agency's stored requests among ``request_ids``: request id -> payload as received."""
+    return _by_id(s, m.RequestRow, m.RequestRow.payload, agency, request_ids)
 
 
-def _present(s: Session, key: Any, ids: Sequence[str]) -> set[str]:
-    """Which of ``ids`` appear in the ``key`` column."""
+def _present(s: Session, table: Any, agency: str, ids: Sequence[str]) -> set[str]:
+    """Which of the agency's ``ids`` have a row in ``table``."""
     out: set[str] = set()
     for part in _in_chunks(ids):
-        out.update(s.scalars(select(key).where(key.in_(part))))
+        out.update(
+            s.scalars(
+                select(table.request_id).where(
+                    table.agency_code == agency, table.request_id.in_(part)
+                )
+            )
+        )
     return out
 
 
-def _by_id(s: Session, key: Any, value: Any, ids: Sequence[str]) -> dict[str, Any]:
-    """``key`` -> ``value`` for the rows whose ``key`` is one of ``ids``."""
+def _by_id(s: Session, table: Any, value: Any, agency: str, ids: Sequence[str]) -> dict[str, Any]:
+    """request id -> ``value`` for the agency's rows of ``table`` among ``ids``."""
     out: dict[str, Any] = {}
     for part in _in_chunks(ids):
-        out.update((k, v) for k, v in s.execute(select(key, value).where(key.in_(part))))
+        out.update(
+            (k, v)
+            for k, v in s.execute(
+                select(table.request_id, value).where(
+                    table.agency_code == agency, table.request_id.in_(part)
+                )
+            )
+        )
     return out
+
+
+def find_decision(s: Session, request_id: str, agency: str | None = None) -> m.Decision:
+    """The decision for ``request_id`` of ``agency``; without an agency, the one agency that
+    used the id.
+
+    Raises:
+        StoreError: no such decision.
+        UsageError: several agencies used the id and none was named.
+    """
+    if agency is not None:
+        d = s.get(m.Decision, (agency, request_id))
+        if d is None:
+            raise StoreError(f"no decision for request `{request_id}` of agency `{agency}`")
+        return d
+    found = list(s.scalars(select(m.Decision).where(m.Decision.request_id == request_id)))
+    if not found:
+        raise StoreError(f"no decision for request `{request_id}`")
+    if len(found) > 1:
+        agencies = ", ".join(sorted(d.agency_code for d in found))
+        raise UsageError(
+            f"request id `{request_id}` is used by several agencies ({agencies}): name one"
+        )
+    return found[0]
 
 
 def history(
@@ -181,10 +231,14 @@ def batch_request_rows(s: Session, batch_id: str) -> list[m.RequestRow]:
     )
 
 
-def disclosures_for(s: Session, request_ids: Sequence[str]) -> dict[str, m.Disclosure]:
+def disclosures_for(s: Session, agency: str, request_ids: Sequence[str]) -> dict[str, m.Disclosure]:
     out: dict[str, m.Disclosure] = {}
     for part in _in_chunks(request_ids):
-        for d in s.scalars(select(m.Disclosure).where(m.Disclosure.request_id.in_(part))):
+        for d in s.scalars(
+            select(m.Disclosure).where(
+                m.Disclosure.agency_code == agency, m.Disclosure.request_id.in_(part)
+            )
+        ):
             out[d.request_id] = d
     return out
 

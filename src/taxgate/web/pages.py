@@ -93,8 +93,8 @@ def batch_page(batch_id: str, who: Who, ws: Ws) -> HTMLResponse:
 
 
 @route(router, "GET", "/decisions/{request_id}", [OFFICER, REVIEWER, AUDITOR])
-def why_page(request_id: str, who: Who, ws: Ws) -> HTMLResponse:
-    return page("why.html", who, why=decision_svc.why(ws, who, request_id))
+def why_page(request_id: str, who: Who, ws: Ws, agency: str | None = None) -> HTMLResponse:
+    return page("why.html", who, why=decision_svc.why(ws, who, request_id, agency))
 
 
 @route(router, "GET", "/review", [OFFICER, REVIEWER])
@@ -109,6 +109,7 @@ def review_submit(
     ws: Ws,
     action: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
+    agency: str | None = None,
 ) -> Response:
     """Approve or refuse one pending request, then show its decision."""
     problem, code = None, 200
@@ -116,14 +117,24 @@ def review_submit(
         problem, code = "choose approve or refuse", 422
     else:
         try:
-            decide_review(ws, request_id, approve=action == "approve", note=note, user=who.name)
+            decide_review(
+                ws,
+                request_id,
+                approve=action == "approve",
+                note=note,
+                user=who.name,
+                agency=agency,
+            )
         except UsageError as e:
             problem, code = str(e), 422
         except StoreError as e:  # not pending, or the two-person rule
             problem, code = str(e), 409
     if problem is not None:
         return page("review.html", who, code=code, pending=pending(ws), error=problem)
-    return RedirectResponse(f"/web/decisions/{quote(request_id, safe='')}", status_code=303)
+    target = f"/web/decisions/{quote(request_id, safe='')}"
+    if agency:
+        target += f"?agency={quote(agency, safe='')}"
+    return RedirectResponse(target, status_code=303)
 
 
 @route(router, "GET", "/audit", [OFFICER, REVIEWER, AUDITOR, ADMIN])

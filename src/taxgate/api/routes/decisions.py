@@ -13,8 +13,9 @@ from taxgate.api.auth import Principal, authenticate
 from taxgate.api.common import AGENCY, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
 from taxgate.api.errors import ApiError
 from taxgate.api.routing import route
+from taxgate.errors import StoreError, UsageError
 from taxgate.review import decide_review, pending
-from taxgate.storage import models as m
+from taxgate.storage import repo
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses=ERRORS)
@@ -23,15 +24,16 @@ Ws = Annotated[Workspace, Depends(workspace)]
 
 
 @route(router, "GET", "/decisions/{request_id}", [AGENCY, OFFICER, REVIEWER, AUDITOR])
-def get_decision(request_id: str, who: Who, ws: Ws) -> dict[str, Any]:
-    """One decision (an agency sees its own requests' status and reasons only)."""
-    return svc.decision(ws, who, request_id)
+def get_decision(request_id: str, who: Who, ws: Ws, agency: str | None = None) -> dict[str, Any]:
+    """One decision (an agency sees its own requests' status and reasons only). Staff name
+    the ``agency`` when several agencies used the id."""
+    return svc.decision(ws, who, request_id, agency)
 
 
 @route(router, "GET", "/decisions/{request_id}/why", [OFFICER, REVIEWER, AUDITOR])
-def get_why(request_id: str, who: Who, ws: Ws) -> dict[str, Any]:
+def get_why(request_id: str, who: Who, ws: Ws, agency: str | None = None) -> dict[str, Any]:
     """Why: the rules trace, the match evidence and the reasons with their citations."""
-    return svc.why(ws, who, request_id)
+    return svc.why(ws, who, request_id, agency)
 
 
 @route(router, "GET", "/review", [OFFICER, REVIEWER], tags=["review"])
@@ -49,13 +51,25 @@ class ReviewAction(BaseModel):
 
 
 @route(router, "POST", "/review/{request_id}", [REVIEWER], tags=["review"])
-def review_decide(request_id: str, body: ReviewAction, who: Who, ws: Ws) -> dict[str, Any]:
-    """Approve or refuse a pending request. Two people: not who submitted or processed it."""
-    with ws.store.session() as s:
-        if s.get(m.Decision, request_id) is None:
-            raise ApiError(404, f"no decision for request `{request_id}`")
+def review_decide(
+    request_id: str, body: ReviewAction, who: Who, ws: Ws, agency: str | None = None
+) -> dict[str, Any]:
+    """Approve or refuse a pending request. Two people: not who submitted or processed it.
+    Name the ``agency`` when several agencies used the id."""
+    try:
+        with ws.store.session() as s:
+            repo.find_decision(s, request_id, agency)
+    except StoreError:
+        raise ApiError(404, f"no decision for request `{request_id}`") from None
+    except UsageError as e:
+        raise ApiError(409, str(e)) from None
     decided = decide_review(
-        ws, request_id, approve=body.action == "approve", note=body.note, user=who.name
+        ws,
+        request_id,
+        approve=body.action == "approve",
+        note=body.note,
+        user=who.name,
+        agency=agency,
     )
     return {
         "request_id": request_id,
