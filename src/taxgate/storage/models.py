@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -144,6 +145,21 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class PrivacySpend(Base):
+    """What one public transparency release spent of its year's privacy budget."""
+
+    __tablename__ = "privacy_spend"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    epsilon: Mapped[float] = mapped_column(Float)
+    mechanism: Mapped[str] = mapped_column(String(60))
+    scale: Mapped[float] = mapped_column(Float)
+    output_sha256: Mapped[str] = mapped_column(String(64))
+    released_by: Mapped[str] = mapped_column(String(200))
+    released_at: Mapped[str] = mapped_column(String(40))
+    audit_index: Mapped[int] = mapped_column(Integer)
 
 
 from taxgate.storage import service_models as _service_models  # noqa: E402,F401
