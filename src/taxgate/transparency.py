@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from taxgate.config import PACKAGE_DATA
 from taxgate.errors import BudgetError, ConfigError, UsageError
-from taxgate.model import STATUSES
 from taxgate.reports.dp import Bands, check_epsilon
 from taxgate.reports.transparency import (
     TransparencyReport,
@@ -32,8 +31,9 @@ from taxgate.reports.transparency import (
     render_html,
     render_json,
 )
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.storage.repo import now_iso
+from taxgate.types import STATUSES
 from taxgate.workspace import Workspace
 
 CONFIG_FILE = "transparency.yaml"

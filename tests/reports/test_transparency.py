@@ -21,7 +21,7 @@ from tests.conftest import World, taxgate
 from taxgate.config import PACKAGE_DATA
 from taxgate.errors import BudgetError, ConfigError, UsageError
 from taxgate.reports.dp import Bands, check_epsilon, release_counts
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.transparency import load_config, release, spends, spent, year_counts
 from taxgate.workspace import Workspace
 
