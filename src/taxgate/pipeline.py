@@ -22,14 +22,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from taxgate.audit import content
-from taxgate.audit.log import AuditLog, checkpoint_now
 from taxgate.config import chunk_size
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
 from taxgate.intake.batch import parse_manifest, read_raw, read_requests
 from taxgate.intake.signing import verify_manifest
-from taxgate.model import BatchInfo, MatchResult, Reason, Request, RuleDecision
+from taxgate.records.lookup import TaxpayerRows
 from taxgate.reports.aggregate import aggregate
 from taxgate.reports.html import render_html
 from taxgate.rules.evaluate import (
@@ -40,9 +39,10 @@ from taxgate.rules.evaluate import (
     officer_key,
     reason_key,
 )
-from taxgate.storage import models as m
 from taxgate.storage import repo
-from taxgate.taxpayer_rows import TaxpayerRows
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
+from taxgate.types import BatchInfo, MatchResult, Reason, Request, RuleDecision
 from taxgate.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -549,8 +549,12 @@ def process(
         batch = s.get(m.Batch, info.batch_id)
         if batch is not None and batch.state != "done":
             batch.state = "done"
-        stored.update(repo.decision_bodies(s, info.agency, sorted(earlier)))
-        disclosures.update(repo.disclosure_payloads(s, info.agency, sorted(earlier)))
+        # what was answered before is answered again only as the log committed to it
+        old = repo.stored_decisions(s, info.agency, sorted(earlier))
+        sent = repo.disclosures_for(s, info.agency, sorted(earlier))
+        require_committed(s, decisions=list(old.values()), disclosures=list(sent.values()))
+        stored.update((k, dict(d.body)) for k, d in old.items())
+        disclosures.update((k, dict(x.payload)) for k, x in sent.items())
         for r in checked.requests:
             if r.request_id in earlier:
                 log.append(
@@ -609,7 +613,7 @@ def train(
     ws: Workspace, *, engine: str = "duckdb", seed: int = 42, progress: Progress | None = None
 ) -> str:
     """Train the matching model on the loaded records, save it, log the change; its version."""
-    from taxgate.matching.model import train_model
+    from taxgate.matching.splink_model import train_model
 
     if not ws.paths.records.exists():
         raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taxgate.audit.log import AuditLog
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.errors import StoreError, UsageError
-from taxgate.storage import models as m
 from taxgate.storage import repo
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import AuditLog, require_committed
 from taxgate.workspace import Workspace
 
 
@@ -66,6 +66,7 @@ def decide_review(
     with ws.transaction() as (s, log):
         log.user = user  # every entry of this review names the reviewer
         d = repo.find_decision(s, request_id, agency)
+        require_committed(s, decisions=[d])  # approve only what the log says was decided
         if d.status != "PENDING_REVIEW":
             raise StoreError(f"request `{request_id}` is not pending review (it is {d.status})")
         batch = s.get(m.Batch, d.batch_id)
@@ -105,7 +106,7 @@ def _apply(
     """Record one review action and its new decision (and disclosure) in the transaction."""
     from taxgate.audit.content import REQUEST_COLUMNS, REVIEW_COLUMNS
     from taxgate.pipeline import decision_values, log_decision, record_disclosure
-    from taxgate.taxpayer_rows import taxpayer_rows
+    from taxgate.records.lookup import taxpayer_rows
 
     request_id = d.request_id
     req = s.get(m.RequestRow, (d.agency_code, request_id))

@@ -115,7 +115,7 @@ def read_rows(batch: Path) -> list[dict[str, str]]:
 
 
 def csv_bytes(rows: Sequence[dict[str, str]], header: Sequence[str] | None = None) -> bytes:
-    from taxgate.model import REQUEST_COLUMNS
+    from taxgate.types import REQUEST_COLUMNS
 
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(header or REQUEST_COLUMNS), lineterminator="\n")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from taxgate.audit.log import verify_log
 from taxgate.errors import InputError
+from taxgate.storage.audit_log import verify_log
 from tests.integrity.conftest import AGENCY_B, Site, read_rows
 
 STRANGER = {

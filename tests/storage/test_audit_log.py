@@ -12,8 +12,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from taxgate.audit.checkpoint import verifier_key
+from taxgate.audit.content import BATCH_COLUMNS
 from taxgate.audit.export import build_export, verify_export
-from taxgate.audit.log import (
+from taxgate.audit.rfc9162 import leaf_hash
+from taxgate.errors import AuditError
+from taxgate.pipeline import commit_decisions
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import (
     KEY_NAME,
     ORIGIN,
     all_entries,
@@ -21,11 +26,7 @@ from taxgate.audit.log import (
     checkpoint_texts,
     verify_log,
 )
-from taxgate.audit.rfc9162 import leaf_hash
-from taxgate.errors import AuditError
-from taxgate.model import BatchInfo, Official
-from taxgate.pipeline import commit_decisions
-from taxgate.storage import models as m
+from taxgate.types import BatchInfo, Official
 from taxgate.workspace import Workspace
 
 BATCH = BatchInfo(
@@ -51,20 +52,24 @@ def body(rid: str, status: str, fields: list[str]) -> dict[str, Any]:
 def ws(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     monkeypatch.setenv("TAXGATE_DATABASE_URL", store_url)
     w = Workspace.open(tmp_path / "w", user="tester")
-    with w.transaction() as (s, _):
-        s.add(
-            m.Batch(
-                batch_id="B-1",
-                agency_code="DHS",
-                official_name="Avery Quinn",
-                official_title="Director",
-                submitted_at="x",
-                requests_sha256="ab",
-                received_at="x",
-                request_count=6,
-            )
-        )
+    with w.transaction() as (s, log):
+        batch = {
+            "batch_id": "B-1",
+            "agency_code": "DHS",
+            "official_name": "Avery Quinn",
+            "official_title": "Director",
+            "submitted_at": "x",
+            "requests_sha256": "ab",
+            "received_at": "x",
+            "request_count": 6,
+            "submitted_by": "",
+            "processed_by": "",
+        }
+        s.add(m.Batch(**batch))
         s.flush()
+        log.append(
+            "batch_received", "B-1", {"content": {"batch": log.content(batch, BATCH_COLUMNS)}}
+        )
         for i in range(6):
             s.add(
                 m.RequestRow(

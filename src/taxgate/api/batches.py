@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from taxgate import pipeline
 from taxgate.api.auth import Principal
 from taxgate.api.errors import ApiError
-from taxgate.audit.log import AuditLog
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
 from taxgate.errors import InputError
-from taxgate.storage import models as m
 from taxgate.storage import repo
-from taxgate.storage.service_models import Job
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import AuditLog, require_committed
+from taxgate.storage.tables import Job
 from taxgate.workspace import Workspace
 
 
@@ -233,9 +233,11 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
     with ws.store.session() as s:
         rows = s.scalars(
             select(m.Disclosure)
-            .where(m.Disclosure.batch_id == batch_id)
+            .where(m.Disclosure.batch_id == batch_id, m.Disclosure.agency_code == st["agency"])
             .order_by(m.Disclosure.request_id)
         ).all()
+        # signed only as the log committed to it: to this agency, with this content
+        require_committed(s, disclosures=list(rows))
         lines = [dict(d.payload) for d in rows]
     key = ws.agency_key()
     manifest = signed_manifest(
@@ -269,12 +271,15 @@ AGENCY_DECISION_KEYS = (
 def decisions(ws: Workspace, who: Principal, batch_id: str) -> list[dict[str, Any]]:
     """The batch's decisions; an agency sees statuses and reasons, staff the whole body."""
     with ws.store.session() as s:
-        bodies = s.scalars(
-            select(m.Decision.body)
+        rows = s.scalars(
+            select(m.Decision)
             .where(m.Decision.batch_id == batch_id)
-            .order_by(m.Decision.request_id)
+            .order_by(m.Decision.agency_code, m.Decision.request_id)
         ).all()
-    return [view_decision(dict(b), who) for b in bodies]
+        if who.role == "agency":
+            rows = [d for d in rows if d.agency_code == who.agency]
+            require_committed(s, decisions=list(rows))
+    return [view_decision(dict(d.body), who) for d in rows]
 
 
 def view_decision(body: dict[str, Any], who: Principal) -> dict[str, Any]:

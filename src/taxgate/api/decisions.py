@@ -14,8 +14,8 @@ from taxgate.api.auth import Principal
 from taxgate.api.batches import view_decision
 from taxgate.api.errors import ApiError
 from taxgate.errors import StoreError, UsageError
-from taxgate.storage import models as m
 from taxgate.storage import repo
+from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
 SEES_REQUEST = frozenset({"officer", "reviewer"})

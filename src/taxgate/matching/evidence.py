@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .model import BLOCKING_RULES
+from .splink_model import BLOCKING_RULES
 
 
 @dataclass(frozen=True, slots=True)

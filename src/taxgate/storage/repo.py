@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from taxgate.errors import StoreError, UsageError
 from taxgate.intake.signing import RegisteredKey, key_id, public_from_raw_b64, raw_public
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 
 
 def now_iso() -> str:

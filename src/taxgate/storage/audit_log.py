@@ -19,13 +19,22 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from taxgate.audit.checkpoint import sign_checkpoint, verify_checkpoint
-from taxgate.audit.content import digests, salt_digest
+from taxgate.audit.content import (
+    BATCH_COLUMNS,
+    DECISION_COLUMNS,
+    DISCLOSURE_COLUMNS,
+    REQUEST_COLUMNS,
+    REVIEW_COLUMNS,
+    differences,
+    digests,
+    salt_digest,
+)
 from taxgate.audit.entry import AuditEntry, Outcome, decode_entry, encode_entry, salted_hash
 from taxgate.audit.proof import verify_consistency
 from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
 from taxgate.errors import AuditError
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.storage.repo import get_setting, now_iso, salt
 
 HEAD_KEY = "audit_size"
@@ -99,6 +108,14 @@ class AuditLog:
                 value = conn.execute(q).scalar()
             info[_SIZE] = int(value) if value is not None else 0
         return int(info[_SIZE])
+
+    def lock(self) -> None:
+        """Take the log's write lock now; it is held until the transaction ends.
+
+        A caller that reads before it appends (a budget check, say) takes it first, so no
+        other writer can slip in between its read and its append.
+        """
+        self._next_index()
 
     def salt(self) -> bytes:
         """The store's secret salt; made (and its digest logged) the first time it is needed."""
@@ -219,6 +236,9 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     hashes = bytearray()
     latest_decision: dict[tuple[str, str], tuple[int, str]] = {}
     entries: dict[int, tuple[str, str]] = {}
+    committed: dict[int, Mapping[str, Any]] = {}  # entries that commit to rows' content
+    batches: dict[str, int] = {}  # batch id -> its latest accepted batch_received entry
+    salt_entries: list[tuple[int, str]] = []
     expected = 0
     for idx, event_type, object_id, data, stored_hash in s.execute(
         select(
@@ -245,6 +265,12 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
             if entry.event_type == "decision":
                 key = (str(entry.details.get("agency")), entry.object)
                 latest_decision[key] = (idx, str(entry.details.get("status")))
+            if entry.event_type in _COMMITTING:
+                committed[idx] = entry.details
+            if entry.event_type == "batch_received" and entry.outcome == "success":
+                batches[entry.object] = idx
+            if entry.event_type == "salt_created":
+                salt_entries.append((idx, str(entry.details.get("sha256"))))
             entries[idx] = (entry.event_type, entry.object)
         hashes += h
         expected += 1
@@ -294,11 +320,209 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     for rid, idx in s.execute(select(m.Review.request_id, m.Review.audit_index)):
         if entries.get(idx) != ("review", rid[:200]):
             problems.append(f"review of request `{rid}`: no review entry at index {idx}")
+    problems.extend(_content_problems(s, committed, batches, salt_entries))
     if problems:
         raise AuditError(
             f"the audit log does not verify ({len(problems)} problems): " + "; ".join(problems[:50])
         )
     return VerifyReport(size, tree.root().hex(), len(cps), size - signed_size)
+
+
+_COMMITTING = frozenset({"decision", "disclosure", "review", "batch_received"})
+
+
+def _row(obj: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {c: getattr(obj, c) for c in columns}
+
+
+def _compare(
+    problems: list[str],
+    what: str,
+    idx: int,
+    details: Mapping[str, Any] | None,
+    part: str,
+    now: Mapping[str, str],
+) -> None:
+    """Name each field of a row that no longer agrees with what entry ``idx`` committed to."""
+    content = details.get("content") if details is not None else None
+    old = content.get(part) if isinstance(content, Mapping) else None
+    if not isinstance(old, Mapping):
+        problems.append(f"{what}: entry {idx} commits to no content")
+        return
+    for name in differences(old, now):
+        problems.append(f"{what}: field `{name}` differs from what entry {idx} committed to")
+
+
+def _content_problems(
+    s: Session,
+    committed: Mapping[int, Mapping[str, Any]],
+    batches: Mapping[str, int],
+    salt_entries: Sequence[tuple[int, str]],
+) -> list[str]:
+    """Recompute the digests of every stored row the log covers and compare them with the
+    entries (:mod:`taxgate.audit.content`): each difference names the row and the field."""
+    problems: list[str] = []
+    value = get_setting(s, "audit_salt")
+    if value is None:
+        if committed:
+            problems.append("salt: missing from the store, the log's content cannot be checked")
+        return problems
+    key = bytes.fromhex(value)
+    if not salt_entries:
+        problems.append("salt: the log never committed to it")
+    elif salt_entries[-1][1] != salt_digest(key):
+        problems.append(f"salt: differs from what entry {salt_entries[-1][0]} committed to")
+    requests = {(r.agency_code, r.request_id): r for r in s.scalars(select(m.RequestRow))}
+    for d in s.scalars(select(m.Decision)):
+        what = f"decisions row (agency `{d.agency_code}`, request `{d.request_id}`)"
+        details = committed.get(d.audit_index)
+        if details is not None and details.get("agency") != d.agency_code:
+            problems.append(f"{what}: field `agency_code` differs from entry {d.audit_index}")
+        _compare(
+            problems,
+            what,
+            d.audit_index,
+            details,
+            "decision",
+            digests(key, _row(d, DECISION_COLUMNS), DECISION_COLUMNS),
+        )
+        if isinstance(d.body, Mapping) and d.body.get("audit_index") != d.audit_index:
+            problems.append(f"{what}: field `body.audit_index` differs from its entry's index")
+        req = requests.get((d.agency_code, d.request_id))
+        if req is None:
+            problems.append(f"{what}: its request row is missing")
+            continue
+        _compare(
+            problems,
+            f"requests row (agency `{d.agency_code}`, request `{d.request_id}`)",
+            d.audit_index,
+            details,
+            "request",
+            digests(key, _row(req, REQUEST_COLUMNS), REQUEST_COLUMNS),
+        )
+    for x in s.scalars(select(m.Disclosure)):
+        what = f"disclosures row (agency `{x.agency_code}`, request `{x.request_id}`)"
+        _compare(
+            problems,
+            what,
+            x.audit_index,
+            committed.get(x.audit_index),
+            "disclosure",
+            digests(key, _row(x, DISCLOSURE_COLUMNS), DISCLOSURE_COLUMNS),
+        )
+    for v in s.scalars(select(m.Review)):
+        what = f"reviews row {v.id} (agency `{v.agency_code}`, request `{v.request_id}`)"
+        _compare(
+            problems,
+            what,
+            v.audit_index,
+            committed.get(v.audit_index),
+            "review",
+            digests(key, _row(v, REVIEW_COLUMNS), REVIEW_COLUMNS),
+        )
+    for b in s.scalars(select(m.Batch)):
+        what = f"batches row `{b.batch_id}`"
+        if b.batch_id not in batches:
+            problems.append(f"{what}: no entry records its receipt")
+            continue
+        idx = batches[b.batch_id]
+        _compare(
+            problems,
+            what,
+            idx,
+            committed.get(idx),
+            "batch",
+            digests(key, _row(b, BATCH_COLUMNS), BATCH_COLUMNS),
+        )
+    return problems
+
+
+def _entries_at(s: Session, indexes: Sequence[int]) -> dict[int, AuditEntry]:
+    out: dict[int, AuditEntry] = {}
+    wanted = sorted(set(indexes))
+    for i in range(0, len(wanted), 900):
+        q = select(m.AuditEntry.idx, m.AuditEntry.entry).where(
+            m.AuditEntry.idx.in_(wanted[i : i + 900])
+        )
+        for idx, data in s.execute(q):
+            try:
+                out[idx] = decode_entry(bytes(data))
+            except AuditError:
+                continue
+    return out
+
+
+def require_committed(
+    s: Session,
+    *,
+    decisions: Sequence[m.Decision] = (),
+    disclosures: Sequence[m.Disclosure] = (),
+) -> None:
+    """Refuse rows whose content is not what the log committed to, before anything is
+    answered or signed from them: a decision (and the request it decided), a disclosure.
+
+    Raises:
+        AuditError: naming each row and field that differs.
+    """
+    flush_pending(s)
+    if not decisions and not disclosures:
+        return
+    value = get_setting(s, "audit_salt")
+    if value is None:
+        raise AuditError("the store has no salt: its rows cannot be checked against the log")
+    key = bytes.fromhex(value)
+    entries = _entries_at(
+        s, [d.audit_index for d in decisions] + [x.audit_index for x in disclosures]
+    )
+    problems: list[str] = []
+    for d in decisions:
+        what = f"decisions row (agency `{d.agency_code}`, request `{d.request_id}`)"
+        entry = entries.get(d.audit_index)
+        if entry is None or (entry.event_type, entry.object) != ("decision", d.request_id[:200]):
+            problems.append(f"{what}: no decision entry at index {d.audit_index}")
+            continue
+        _compare(
+            problems,
+            what,
+            d.audit_index,
+            entry.details,
+            "decision",
+            digests(key, _row(d, DECISION_COLUMNS), DECISION_COLUMNS),
+        )
+        req = s.get(m.RequestRow, (d.agency_code, d.request_id))
+        if req is None:
+            problems.append(f"{what}: its request row is missing")
+            continue
+        _compare(
+            problems,
+            f"requests row (agency `{d.agency_code}`, request `{d.request_id}`)",
+            d.audit_index,
+            entry.details,
+            "request",
+            digests(key, _row(req, REQUEST_COLUMNS), REQUEST_COLUMNS),
+        )
+    for x in disclosures:
+        what = f"disclosures row (agency `{x.agency_code}`, request `{x.request_id}`)"
+        entry = entries.get(x.audit_index)
+        if entry is None or (entry.event_type, entry.object) != (
+            "disclosure",
+            x.request_id[:200],
+        ):
+            problems.append(f"{what}: no disclosure entry at index {x.audit_index}")
+            continue
+        _compare(
+            problems,
+            what,
+            x.audit_index,
+            entry.details,
+            "disclosure",
+            digests(key, _row(x, DISCLOSURE_COLUMNS), DISCLOSURE_COLUMNS),
+        )
+    if problems:
+        raise AuditError(
+            f"the store no longer agrees with the audit log ({len(problems)} problems): "
+            + "; ".join(problems[:20])
+        )
 
 
 def latest_checkpoint(s: Session) -> str | None:

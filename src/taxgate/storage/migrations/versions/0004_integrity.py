@@ -4,8 +4,8 @@ Requests, decisions, disclosures and reviews are keyed by (agency, request id): 
 agency's id is another request. The four tables are rebuilt (renamed aside, created anew,
 copied, the old ones dropped), which works the same on SQLite and PostgreSQL.
 
-Revision ID: 0003_integrity
-Revises: 0002
+Revision ID: 0004_integrity
+Revises: 0003_reports
 Create Date: 2026-12-03 17:40:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_integrity"
-down_revision = "0002"
+revision = "0004_integrity"
+down_revision = "0003_reports"
 branch_labels = None
 depends_on = None
 
