@@ -38,8 +38,8 @@ app.add_typer(records_app, name="records")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(audit_app, name="audit")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, markup=False)  # input (ids, file names) is never markup
+err = Console(stderr=True, soft_wrap=True, markup=False)
 
 Workdir = Annotated[
     Path | None,
@@ -355,6 +355,14 @@ def audit_verify(
     key: Annotated[
         str | None, typer.Option("--key", help="The tax agency's verifier key (for --export).")
     ] = None,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            "--since",
+            help="An earlier `audit export` (or checkpoint) an overseer kept: fail unless "
+            "today's log extends it (a rollback or a fork is caught).",
+        ),
+    ] = None,
     workdir: Workdir = None,
 ) -> None:
     """Rebuild the log and check it against every checkpoint and every stored row."""
@@ -372,10 +380,21 @@ def audit_verify(
         return
     from taxgate.storage.audit_log import verify_log
 
+    earlier = None
+    if since is not None:
+        try:
+            earlier = since.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise InputError("not a readable audit export or checkpoint", file=str(since)) from None
     ws = _ws(workdir)
     pub = ws.agency_key().public_key()
     with ws.transaction() as (s, _):
         report = verify_log(s, pub)
+        if earlier is not None and since is not None:
+            from taxgate.storage.audit_log import verify_since
+
+            seen = verify_since(s, pub, earlier)
+            out.print(f"the log extends the {seen:,} entries of `{since.name}` (consistency proof)")
     out.print(
         f"audit log verified: {report.size:,} entries, {report.checkpoints} checkpoints, "
         f"root {report.root}, {report.unsigned_tail} entries after the latest checkpoint"

@@ -10,8 +10,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
+from taxgate.audit.content import REQUEST_COLUMNS
 from taxgate.disclosure.response import verify_lines
 from taxgate.errors import InputError
+from taxgate.pipeline import decision_values, log_decision
 from taxgate.storage import tables as m
 from taxgate.storage.tables import Job
 from tests.api.service import Service
@@ -108,7 +110,7 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
     svc = sqlite_service
     batch_id = svc.submit("a1").json()["batch_id"]
     svc.worker().run_until_idle()
-    with svc.ws.store.session() as s:
+    with svc.ws.transaction() as (s, log):
         rejected = s.scalars(
             select(m.Decision).where(
                 m.Decision.batch_id == batch_id, m.Decision.status == "REJECTED"
@@ -116,8 +118,14 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
         ).all()
         assert len(rejected) >= 2
         not_pending, held = rejected[0].request_id, rejected[1]
-        held.status = "PENDING_REVIEW"  # a request a rule sent to a person
-        held.body = {**held.body, "status": "PENDING_REVIEW"}
+        # a request a rule sent to a person: decided (and logged) as pending review
+        body = {**held.body, "status": "PENDING_REVIEW"}
+        row = decision_values(body, held.batch_id, held.agency_code, "", held.decided_at)
+        req = s.get(m.RequestRow, (held.agency_code, held.request_id))
+        assert req is not None
+        idx = log_decision(log, row, {c: getattr(req, c) for c in REQUEST_COLUMNS})
+        body["audit_index"] = idx
+        held.status, held.body, held.audit_index = "PENDING_REVIEW", body, idx
         rid = held.request_id
     c = svc.client
     queue = c.get("/v1/review", headers=svc.h("reviewer")).json()
@@ -125,7 +133,7 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
     act = {"action": "approve", "note": "checked the case file"}
     assert c.post("/v1/review/nope", json=act, headers=svc.h("reviewer")).status_code == 404
     r = c.post(f"/v1/review/{not_pending}", json=act, headers=svc.h("reviewer"))
-    assert r.status_code == 409 and "not pending" in r.json()["error"]["message"]
+    assert r.status_code == 409 and "not pending" in r.json()["error"]["message"], r.text
     # the service processed the batch: a reviewer with its name may not approve (two people)
     made = c.post(
         "/v1/users", json={"name": "taxgate-service", "role": "reviewer"}, headers=svc.h("admin")

@@ -77,6 +77,68 @@ def verify_export(doc: Mapping[str, Any], verifier: str | None = None) -> Export
     return ExportReport(tree.size, tree.root().hex(), len(texts))
 
 
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What an overseer saw earlier: a tree size and its root (from an export or a
+    checkpoint the overseer kept)."""
+
+    size: int
+    root: bytes
+    source: str
+
+
+def seen_in(text: str, verifier: str) -> Seen:
+    """The tree head an overseer kept: an earlier export (its entries' tree, every
+    checkpoint in it verified) or one signed checkpoint.
+
+    Args:
+        text: the file's text.
+        verifier: the tax agency's verifier key string.
+
+    Raises:
+        AuditError: the file is neither, or does not verify.
+    """
+    import json
+
+    key = parse_verifier_key(verifier)
+    if text.lstrip().startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise AuditError("not an audit export nor a checkpoint") from None
+        if not isinstance(doc, dict):
+            raise AuditError("not an audit export nor a checkpoint")
+        report = verify_export(doc, verifier)
+        return Seen(report.size, bytes.fromhex(report.root), "export")
+    head = verify_checkpoint(text, key.public_key, key.key_name)
+    return Seen(head.size, head.root, "checkpoint")
+
+
+def check_extends(seen: Seen, tree: MerkleTree) -> list[bytes]:
+    """Prove that ``tree`` extends what the overseer saw; the consistency proof.
+
+    Raises:
+        AuditError: a rollback (today's log is shorter than what was seen) or a fork
+            (today's log does not hold the entries that were seen).
+    """
+    if tree.size < seen.size:
+        raise AuditError(
+            f"rollback: the log holds {tree.size} entries, the overseer's {seen.source} "
+            f"saw {seen.size}"
+        )
+    proof = tree.consistency_proof(seen.size, tree.size)
+    try:
+        verify_consistency(seen.size, tree.size, proof, seen.root, tree.root())
+        if seen.size == 0 and seen.root != tree.root(0):
+            raise AuditError("the empty tree's root differs")
+    except AuditError as e:
+        raise AuditError(
+            f"fork: the log's first {seen.size} entries are not the ones the overseer's "
+            f"{seen.source} saw ({e})"
+        ) from None
+    return proof
+
+
 def inclusion(
     entries_hashes: bytes, index: int, checkpoint_size: int, checkpoint_root: bytes
 ) -> dict[str, Any]:

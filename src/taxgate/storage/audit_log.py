@@ -525,6 +525,21 @@ def require_committed(
         )
 
 
+def verify_since(s: Session, public_key: Ed25519PublicKey, earlier: str) -> int:
+    """Prove that today's log extends what an overseer kept (an earlier ``audit export`` or
+    a checkpoint, as text); the size the overseer saw.
+
+    Raises:
+        AuditError: a rollback or a fork, or the file does not verify.
+    """
+    from taxgate.audit.checkpoint import verifier_key
+    from taxgate.audit.export import check_extends, seen_in
+
+    seen = seen_in(earlier, verifier_key(KEY_NAME, public_key))
+    check_extends(seen, MerkleTree(leaf_hashes(s)))
+    return seen.size
+
+
 def latest_checkpoint(s: Session) -> str | None:
     flush_pending(s)
     row = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
