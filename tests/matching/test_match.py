@@ -9,8 +9,8 @@ from world import request_for
 
 from conftest import Trained
 from taxgate.matching import Thresholds, load_model, match_requests, train_model
-from taxgate.matching.model import BLOCKING_RULES
-from taxgate.model import MatchResult, Request
+from taxgate.matching.splink_model import BLOCKING_RULES
+from taxgate.types import MatchResult, Request
 
 T = Thresholds()
 

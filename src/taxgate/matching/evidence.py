@@ -12,7 +12,7 @@ from typing import Any
 
 from taxgate.rules.identity import ELEMENTS
 
-from .model import BLOCKING_RULES
+from .splink_model import BLOCKING_RULES
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 The flow: standardise (DuckDB) -> block and score with the trained Splink model (DuckDB
 or Spark, same settings, same code) -> guards and aggregation by taxpayer (DuckDB SQL)
--> :func:`.decide.decide` per request -> :class:`taxgate.model.MatchResult` with evidence.
+-> :func:`.decide.decide` per request -> :class:`taxgate.types.MatchResult` with evidence.
 
 A result is a function of (request, records, model) only: term frequencies come from the
 record versions (never from the requests), blocking has no caps or sampling, and ties
@@ -22,26 +22,26 @@ from typing import Any
 
 import duckdb
 
-from taxgate.model import MatchResult, Request
 from taxgate.rules.identity import ADDRESS_ELEMENTS, ELEMENTS, IdentityPolicy
+from taxgate.types import MatchResult, Request
 
-from .decide import ADDRESS, AMBIGUOUS, NONE, REVIEW, Decision, TaxpayerScore, Thresholds, decide
+from .decide import ADDRESS, NONE, REVIEW, Decision, TaxpayerScore, Thresholds, decide
 from .elements import level_columns_sql, status_sql
 from .engines import memory_budget, open_engine
 from .evidence import Levels, evidence_for
-from .model import (
-    ADDRESS_COMPARISONS,
-    BLOCKING_RULES,
-    load_model,
-    register_term_frequencies,
-    settings_for,
-)
 from .prepare import register_helpers
 from .records import (
     prepare_records,
     prepare_requests,
     requests_table,
     term_frequency_tables,
+)
+from .splink_model import (
+    ADDRESS_COMPARISONS,
+    BLOCKING_RULES,
+    load_model,
+    register_term_frequencies,
+    settings_for,
 )
 
 Progress = Callable[[str, float], None]

@@ -24,7 +24,7 @@ from taxgate.audit.proof import verify_consistency
 from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
 from taxgate.errors import AuditError
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.storage.repo import now_iso, salt
 
 HEAD_KEY = "audit_size"
