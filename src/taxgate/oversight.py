@@ -59,6 +59,21 @@ def _events(s: Session, event_type: str, period: Period) -> list[dict[str, Any]]
     return out
 
 
+def checkpoint_signed_at(text: str) -> str:
+    """The checkpoint's ``time`` line as a UTC timestamp, or "" when it has none."""
+    from datetime import UTC, datetime
+
+    from taxgate.audit.checkpoint import parse_checkpoint
+
+    try:
+        moment = parse_checkpoint(text).time
+    except (AuditError, ValueError):
+        return ""
+    if moment is None:
+        return ""
+    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+
+
 def _verification(ws: Workspace, s: Session) -> Verification:
     try:
         pub = ws.agency_key().public_key()
@@ -168,7 +183,11 @@ def oversight_data(
         meta,
         title="taxgate oversight report",
         generated_at=repo.now_iso(),
-        audit={"tree_size": verification.size, "checkpoint": verification.checkpoint},
+        audit={
+            "tree_size": verification.size,
+            "checkpoint": verification.checkpoint,
+            "checkpoint_signed_at": checkpoint_signed_at(verification.checkpoint),
+        },
     )
     thresholds = thresholds_of(ws)
     extras = OversightExtras(

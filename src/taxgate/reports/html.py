@@ -27,6 +27,7 @@ AUDIT_LABELS: Mapping[str, str] = {
     "tree_size": "Tree size",
     "root_hash": "Root hash",
     "checkpoint": "Signed checkpoint",
+    "checkpoint_signed_at": "Checkpoint signed at (UTC)",
 }
 # codes that withhold a field while the rest of the request may go: not refusals
 FIELD_CODES = frozenset({"D-TRI", "D-NOT-REQUESTED"})
