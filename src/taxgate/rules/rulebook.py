@@ -24,6 +24,7 @@ import yaml
 
 from taxgate.config import PACKAGE_DATA
 from taxgate.errors import ConfigError
+from taxgate.rules.authority import AUTHORITIES, authority_problem
 
 DEFAULT_RULEBOOK = PACKAGE_DATA / "rulebook.yaml"
 
@@ -57,7 +58,10 @@ _INT_THRESHOLDS: tuple[str, ...] = (
 )
 _FLOAT_THRESHOLDS: tuple[str, ...] = ("boilerplate_jaccard",)
 _MATCHING: tuple[str, ...] = ("match_threshold", "review_threshold", "ambiguity_threshold")
-_TOP_KEYS = frozenset({"version", "thresholds", "matching", "rules", "citations", "description"})
+_TOP_KEYS = frozenset(
+    {"version", "thresholds", "matching", "rules", "citations", "description", "requesters"}
+)
+_REQUESTER_KEYS = frozenset({"authorities", "justice_agencies"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ class Rulebook:
     matching: MatchingThresholds
     citations: Mapping[str, str]
     source: str = ""
+    authorities: frozenset[str] = frozenset(AUTHORITIES)
+    justice_agencies: frozenset[str] = frozenset()
 
     def switch(self, code: str) -> str:
         """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
@@ -101,6 +107,13 @@ class Rulebook:
     def citation(self, code: str) -> str:
         """The citation of ``code`` (empty when the rulebook has none)."""
         return self.citations.get(code, "")
+
+    def requester_problem(self, authority: str, agency: str) -> str | None:
+        """Why an official holding ``authority`` may not request for ``agency`` (R-REQUESTER);
+        ``None`` when they may."""
+        return authority_problem(
+            authority, agency, allowed=self.authorities, justice_agencies=self.justice_agencies
+        )
 
 
 def _switch_value(raw: Any) -> str | None:
@@ -194,6 +207,34 @@ def _rules(
     return enabled, citations
 
 
+def _requesters(
+    section: Mapping[str, Any], problems: list[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """``requesters.authorities`` (a subset of the statute's list) and
+    ``requesters.justice_agencies`` (agency codes of the Department of Justice)."""
+    problems.extend(f"unknown key `requesters.{k}`" for k in section if k not in _REQUESTER_KEYS)
+    allowed: set[str] = set()
+    raw = section.get("authorities")
+    if not isinstance(raw, list) or not raw:
+        problems.append("`requesters.authorities` must be a non-empty list")
+    else:
+        for a in raw:
+            if a not in AUTHORITIES:
+                problems.append(
+                    f"`requesters.authorities`: `{a}` is not an authority 26 U.S.C. "
+                    "6103(i)(2)(A) lists (one of " + ", ".join(AUTHORITIES) + ")"
+                )
+            else:
+                allowed.add(a)
+    justice: set[str] = set()
+    raw = section.get("justice_agencies")
+    if not isinstance(raw, list) or not all(isinstance(c, str) and c.strip() for c in raw):
+        problems.append("`requesters.justice_agencies` must be a list of agency codes")
+    else:
+        justice = {c.strip().upper() for c in raw}
+    return frozenset(allowed), frozenset(justice)
+
+
 def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     """Validate an authoring document and compile it.
 
@@ -217,6 +258,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     thresholds = _thresholds(_mapping(doc, "thresholds", problems), problems)
     matching = _matching(_mapping(doc, "matching", problems), problems)
     enabled, citations = _rules(_mapping(doc, "rules", problems), problems)
+    authorities, justice = _requesters(_mapping(doc, "requesters", problems), problems)
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
         text = other.get(code)
@@ -233,6 +275,8 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         matching=matching,
         citations=MappingProxyType(citations),
         source=source,
+        authorities=authorities,
+        justice_agencies=justice,
         **thresholds,
     )
 
