@@ -123,7 +123,7 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
     import pyarrow.parquet as pq
 
     from taxgate.matching import Thresholds, match_requests
-    from taxgate.model import Request
+    from taxgate.types import Request
 
     model = work / "model" / "model.json"
     fields = [f for f in Request.__slots__ if f != "row"]

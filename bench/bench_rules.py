@@ -107,8 +107,8 @@ def _child(src: Path, n: int) -> dict[str, float]:
     import yaml
 
     from taxgate.config import PACKAGE_DATA
-    from taxgate.model import REQUEST_COLUMNS, Request
     from taxgate.rules import BatchContext, evaluate_stream, load_rulebook, load_statutes
+    from taxgate.types import REQUEST_COLUMNS, Request
 
     fields = frozenset(yaml.safe_load((PACKAGE_DATA / "fields.yaml").read_text())["fields"])
     ctx = BatchContext("BENCH", True, TODAY, fields, "agency-head")
@@ -171,7 +171,7 @@ def _usaddress_rate(src: Path, sample: int) -> tuple[float, int]:
 
 
 def _write_local(path: Path, n: int) -> None:
-    from taxgate.model import REQUEST_COLUMNS
+    from taxgate.types import REQUEST_COLUMNS
 
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(REQUEST_COLUMNS))

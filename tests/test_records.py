@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from taxgate.errors import InputError
-from taxgate.model import RECORD_COLUMNS
-from taxgate.records import load_records
+from taxgate.records.load import load_records
+from taxgate.types import RECORD_COLUMNS
 
 GOOD = {
     "tin": "900000001",

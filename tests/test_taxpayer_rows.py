@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from taxgate.taxpayer_rows import TaxpayerRows, taxpayer_rows
+from taxgate.records.lookup import TaxpayerRows, taxpayer_rows
 
 
 def _records(path: Path) -> Path:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
 

@@ -125,7 +125,7 @@ def synth_batch(
 @records_app.command("load")
 def records_load(file: Path, workdir: Workdir = None) -> None:
     """Load (or replace) the taxpayer records from a CSV or Parquet file."""
-    from taxgate.records import load_records
+    from taxgate.records.load import load_records
 
     ws = _ws(workdir)
     t0 = time.perf_counter()
@@ -373,7 +373,7 @@ def model_train(
 @audit_app.command("checkpoint")
 def audit_checkpoint(workdir: Workdir = None) -> None:
     """Sign and store the current tree head."""
-    from taxgate.audit.log import checkpoint_now
+    from taxgate.storage.audit_log import checkpoint_now
 
     ws = _ws(workdir)
     key = ws.agency_key()
@@ -405,7 +405,7 @@ def audit_verify(
             f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, root {rep.root}"
         )
         return
-    from taxgate.audit.log import verify_log
+    from taxgate.storage.audit_log import verify_log
 
     ws = _ws(workdir)
     pub = ws.agency_key().public_key()
@@ -420,9 +420,9 @@ def audit_verify(
 @audit_app.command("prove")
 def audit_prove(index: int, workdir: Workdir = None) -> None:
     """Print an inclusion proof for entry INDEX against the latest checkpoint."""
-    from taxgate.audit import log as audit_log
     from taxgate.audit.checkpoint import parse_checkpoint
     from taxgate.audit.export import inclusion
+    from taxgate.storage import audit_log
 
     ws = _ws(workdir)
     ws.agency_key()
@@ -443,8 +443,8 @@ def audit_consistency(old_size: int, new_size: int, workdir: Workdir = None) -> 
     """Print a consistency proof between two tree sizes (e.g. two checkpoints)."""
     import base64
 
-    from taxgate.audit import log as audit_log
     from taxgate.audit.tree import MerkleTree
+    from taxgate.storage import audit_log
 
     ws = _ws(workdir)
     with ws.transaction() as (s, _):
@@ -465,9 +465,9 @@ def audit_consistency(old_size: int, new_size: int, workdir: Workdir = None) -> 
 @audit_app.command("export")
 def audit_export(file: Path, workdir: Workdir = None) -> None:
     """Write the log's entries and checkpoints for an overseer."""
-    from taxgate.audit import log as audit_log
     from taxgate.audit.checkpoint import verifier_key
     from taxgate.audit.export import build_export
+    from taxgate.storage import audit_log
 
     ws = _ws(workdir)
     pub = ws.agency_key().public_key()
@@ -596,6 +596,34 @@ def report(
 
     n = write_report(_ws(workdir), out_file)
     out.print(f"wrote {out_file} ({n:,} decisions)")
+
+
+@app.command()
+def transparency(
+    year: Annotated[int, typer.Option(help="The calendar year (UTC) to report on.")],
+    epsilon: Annotated[
+        float, typer.Option(help="Privacy loss this release spends of the year's budget.")
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="FILE.html, or FILE.json for the machine-readable form.")
+    ],
+    workdir: Workdir = None,
+    config: Config = None,
+) -> None:
+    """The public transparency report: yearly counts released with differential privacy.
+
+    Refused (nothing written, nothing spent) when the release would overspend the year's
+    privacy budget (transparency.yaml; default epsilon 1.0 per calendar year).
+    """
+    from taxgate.transparency import release
+
+    rep = release(_ws(workdir, config), year, epsilon, out_file)
+    r = rep.release
+    out.print(
+        f"wrote {out_file}: {rep.year} counts, {r.mechanism} noise, epsilon {r.epsilon:g}, "
+        f"95% of counts within ±{r.accuracy:.1f}; budget {rep.year_budget:g}, "
+        f"{rep.remaining:g} left for {rep.year}"
+    )
 
 
 @app.command("verify-response")

@@ -17,7 +17,7 @@ from rich.table import Table
 from taxgate import pipeline
 from taxgate.intake.batch import read_raw
 from taxgate.intake.signing import generate_key, load_private_key, load_public_key, sign_manifest
-from taxgate.records import load_records
+from taxgate.records.load import load_records
 from taxgate.storage import repo
 from taxgate.synth.batch import write_batch
 from taxgate.synth.records import write_records

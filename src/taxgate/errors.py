@@ -8,7 +8,8 @@
     ├── InputError            an input refused as a whole (exit 1); names file, row, column
     │   └── SignatureError    a batch fails R-SIGNATURE: unsigned, unknown key, or changed
     ├── StoreError            the store cannot do what was asked (no records, wrong state)
-    │   └── ConflictError     the same id with other content (HTTP 409)
+    │   ├── ConflictError     the same id with other content (HTTP 409)
+    │   └── BudgetError       a release would overspend the year's privacy budget
     └── AuditError            the audit log, a checkpoint or an export does not verify
         └── ProofError        an inclusion or consistency proof fails (audit/proof.py:
                               RootMismatchError, ProofLengthError, BadIndexError,
@@ -71,6 +72,10 @@ class StoreError(TaxgateError):
 
 class ConflictError(StoreError):
     http_status = 409
+
+
+class BudgetError(StoreError):
+    """A differentially private release would overspend its year's privacy budget."""
 
 
 class AuditError(TaxgateError):

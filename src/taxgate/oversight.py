@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from taxgate.audit.log import latest_checkpoint, log_size
 from taxgate.reports.aggregate import ReportData, aggregate
 from taxgate.reports.html import render_html
-from taxgate.storage import models as m
 from taxgate.storage import repo
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import latest_checkpoint, log_size
 from taxgate.workspace import Workspace
 
 

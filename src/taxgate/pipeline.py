@@ -21,14 +21,13 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from taxgate.audit.log import AuditLog, checkpoint_now
 from taxgate.config import chunk_size
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
 from taxgate.intake.batch import parse_manifest, read_raw, read_requests
 from taxgate.intake.signing import verify_manifest
-from taxgate.model import BatchInfo, MatchResult, Reason, Request, RuleDecision
+from taxgate.records.lookup import TaxpayerRows
 from taxgate.reports.aggregate import aggregate
 from taxgate.reports.html import render_html
 from taxgate.rules.evaluate import (
@@ -39,9 +38,10 @@ from taxgate.rules.evaluate import (
     officer_key,
     reason_key,
 )
-from taxgate.storage import models as m
 from taxgate.storage import repo
-from taxgate.taxpayer_rows import TaxpayerRows
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import AuditLog, checkpoint_now
+from taxgate.types import BatchInfo, MatchResult, Reason, Request, RuleDecision
 from taxgate.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
@@ -491,6 +491,7 @@ def _match(
         match_threshold=mt.match_threshold,
         ambiguity_threshold=mt.ambiguity_threshold,
         review_threshold=mt.review_threshold,
+        policy=ws.rulebook.identity,
     )
     return match_requests(
         accepted,
@@ -506,7 +507,7 @@ def train(
     ws: Workspace, *, engine: str = "duckdb", seed: int = 42, progress: Progress | None = None
 ) -> str:
     """Train the matching model on the loaded records, save it, log the change; its version."""
-    from taxgate.matching.model import train_model
+    from taxgate.matching.splink_model import train_model
 
     if not ws.paths.records.exists():
         raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from taxgate.model import REQUEST_COLUMNS, Request
 from taxgate.rules.evaluate import BatchContext, History, evaluate_batch
 from taxgate.rules.rulebook import load_rulebook
-from taxgate.storage import models as m
 from taxgate.storage import repo
+from taxgate.storage import tables as m
+from taxgate.types import REQUEST_COLUMNS, Request
 from taxgate.workspace import Workspace
 
 

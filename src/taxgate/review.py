@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taxgate.audit.log import AuditLog
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.errors import StoreError, UsageError
-from taxgate.storage import models as m
 from taxgate.storage import repo
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import AuditLog
 from taxgate.workspace import Workspace
 
 
@@ -99,7 +99,7 @@ def _apply(
 ) -> dict[str, Any]:
     """Record one review action and its new decision (and disclosure) in the transaction."""
     from taxgate.pipeline import log_decision, record_disclosure
-    from taxgate.taxpayer_rows import taxpayer_rows
+    from taxgate.records.lookup import taxpayer_rows
 
     request_id = d.request_id
     req = s.get(m.RequestRow, request_id)

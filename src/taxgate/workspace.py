@@ -14,12 +14,12 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
-from taxgate.audit.log import AuditLog
 from taxgate.config import Paths, config_dir, resolve_workdir
 from taxgate.disclosure.fields import Catalogue, load_catalogue
 from taxgate.intake.signing import generate_key, load_private_key
 from taxgate.rules.rulebook import Rulebook, load_rulebook
 from taxgate.rules.statutes import StatuteCatalog, load_statutes
+from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.db import Store
 
 AGENCY_KEY_NAME = "taxgate-tax-agency"

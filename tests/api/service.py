@@ -22,9 +22,9 @@ from taxgate.api import create_app
 from taxgate.api.auth import add_user
 from taxgate.api.settings import ServiceSettings
 from taxgate.api.worker import Worker
-from taxgate.audit.log import AuditLog
 from taxgate.intake.signing import generate_key, load_private_key, load_public_key, sign_manifest
 from taxgate.storage import repo
+from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.db import Store
 from taxgate.workspace import Workspace
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from taxgate.disclosure.response import verify_lines
 from taxgate.errors import InputError
-from taxgate.storage import models as m
-from taxgate.storage.service_models import Job
+from taxgate.storage import tables as m
+from taxgate.storage.tables import Job
 from tests.api.service import Service
 
 

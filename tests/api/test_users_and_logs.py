@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from taxgate.audit.entry import decode_entry
-from taxgate.storage import models as m
-from taxgate.storage.service_models import User
+from taxgate.storage import tables as m
+from taxgate.storage.tables import User
 from tests.api.service import Service
 
 

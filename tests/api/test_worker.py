@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from taxgate.api.worker import Worker
-from taxgate.audit.log import verify_log
-from taxgate.storage import models as m
-from taxgate.storage.service_models import Job
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import verify_log
+from taxgate.storage.tables import Job
 from tests.api.service import Service
 
 

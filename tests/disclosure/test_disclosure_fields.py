@@ -9,7 +9,7 @@ import yaml
 
 from taxgate.disclosure.fields import CATEGORIES, COLUMN_SOURCES, load_catalogue
 from taxgate.errors import ConfigError
-from taxgate.model import RECORD_COLUMNS
+from taxgate.types import RECORD_COLUMNS
 
 SHIPPED = load_catalogue()
 

@@ -8,7 +8,7 @@ import pytest
 
 from taxgate.disclosure.fields import load_catalogue
 from taxgate.disclosure.plan import D_NOT_REQUESTED, D_TRI, Plan, plan_disclosure
-from taxgate.model import RECORD_COLUMNS, STATUSES
+from taxgate.types import RECORD_COLUMNS, STATUSES
 
 CATALOGUE = load_catalogue()
 ADDRESS = ("address_line1", "address_line2", "city", "state", "zip")

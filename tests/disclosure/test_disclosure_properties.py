@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from taxgate.disclosure.fields import CATEGORIES, Catalogue, FieldSpec
 from taxgate.disclosure.plan import D_NOT_REQUESTED, D_TRI, plan_disclosure
-from taxgate.model import STATUSES
+from taxgate.types import STATUSES
 
 YEARS = st.integers(min_value=2018, max_value=2023)
 COLUMN_NAMES = st.sampled_from([f"c{i}" for i in range(12)])

@@ -11,7 +11,7 @@ import pytest
 
 from taxgate.errors import InputError
 from taxgate.intake.batch import MAX_FIELD_CHARS, parse_manifest, read_raw, read_requests
-from taxgate.model import REQUEST_COLUMNS
+from taxgate.types import REQUEST_COLUMNS
 
 ROW = {
     "request_id": "R-1",

@@ -15,8 +15,8 @@ from world import Person, request_for
 
 from conftest import Trained
 from taxgate.matching import Thresholds, match_requests
-from taxgate.matching.model import settings, tf_columns
-from taxgate.model import MatchResult, Request
+from taxgate.matching.splink_model import settings, tf_columns
+from taxgate.types import MatchResult, Request
 
 Req = tuple[Request, tuple[int, ...]]
 

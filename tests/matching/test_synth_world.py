@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from taxgate.matching import Thresholds, match_requests, train_model
-from taxgate.model import MatchResult, Request
 from taxgate.rules.periods import parse_periods
 from taxgate.synth import write_batch, write_records
+from taxgate.types import MatchResult, Request
 
 TODAY = date(2026, 3, 1)
 

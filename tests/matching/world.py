@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from taxgate.model import RECORD_COLUMNS, Request
+from taxgate.types import RECORD_COLUMNS, Request
 
 FIRST_M = ["James", "John", "Robert", "Michael", "William", "David", "Jose", "Juan", "Luis",
            "Carlos", "Wei", "Ahmed", "Ivan", "Thomas", "Charles", "Daniel", "Francisco",

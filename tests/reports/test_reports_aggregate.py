@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from taxgate.model import STATUSES
 from taxgate.reports.aggregate import OTHER_FIELD, UNKNOWN, aggregate
+from taxgate.types import STATUSES
 
 
 def decision(

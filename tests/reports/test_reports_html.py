@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from taxgate.model import STATUSES
 from taxgate.reports.aggregate import aggregate
 from taxgate.reports.charts import bar_chart, histogram, nice_scale
 from taxgate.reports.codes import CODE_EXPLANATIONS
 from taxgate.reports.html import render_html
+from taxgate.types import STATUSES
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "source"}
 HOSTILE = "<script>alert(1)</script>"

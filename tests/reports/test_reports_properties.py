@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taxgate.model import STATUSES
 from taxgate.reports.aggregate import aggregate
 from taxgate.reports.html import render_html
+from taxgate.types import STATUSES
 
 CODES = st.sampled_from(["R-ADDRESS", "R-NAME", "M-NONE", "M-AMBIGUOUS", "D-TRI", "X-NEW"])
 AGENCIES = st.sampled_from(["DHS", "DOJ", "TREAS"])

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from taxgate.model import Request
 from taxgate.rules import BatchContext, History, Rulebook, StatuteCatalog, evaluate_batch
 from taxgate.rules.evaluate import reason_key
+from taxgate.types import Request
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
 

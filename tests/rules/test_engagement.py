@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from taxgate.model import Request
 from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_batch
 from taxgate.rules.evaluate import case_key, officer_key
+from taxgate.types import Request
 
 
 def _request(i: int, officer: str, case: str) -> Request:

@@ -7,8 +7,8 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxgate.model import Request
 from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_batch
+from taxgate.types import Request
 
 REQUIRED = (
     "case_number", "officer", "first_name", "last_name", "address_line1", "city", "state",

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taxgate.model import Request
 from taxgate.rules import BatchContext, History, Rulebook, StatuteCatalog, evaluate_batch, neardup
 from taxgate.rules.neardup import ShingleTable, group_keys, jaccard, shingles
 from taxgate.rules.reasons import boilerplate_keys, reason_key
+from taxgate.types import Request
 
 VOCAB = "the subject wired cash to a courier at port near border twice weekly ledger".split()
 

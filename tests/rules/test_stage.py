@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from taxgate.model import Request
 from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_stream
 from taxgate.rules import stage as stage_module
+from taxgate.types import Request
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.json"))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from taxgate.model import REQUEST_COLUMNS, Request
 from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_batch
+from taxgate.types import REQUEST_COLUMNS, Request
 
 batch_mod = pytest.importorskip("taxgate.synth.batch", exc_type=ImportError)
 records_mod = pytest.importorskip("taxgate.synth.records", exc_type=ImportError)

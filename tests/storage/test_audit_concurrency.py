@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from taxgate.audit.log import log_size, verify_log
+from taxgate.storage.audit_log import log_size, verify_log
 from taxgate.workspace import Workspace
 
 WRITERS = 3

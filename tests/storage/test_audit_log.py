@@ -13,7 +13,11 @@ from sqlalchemy.orm import Session
 
 from taxgate.audit.checkpoint import verifier_key
 from taxgate.audit.export import build_export, verify_export
-from taxgate.audit.log import (
+from taxgate.audit.rfc9162 import leaf_hash
+from taxgate.errors import AuditError
+from taxgate.pipeline import commit_decisions
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import (
     KEY_NAME,
     ORIGIN,
     all_entries,
@@ -21,11 +25,7 @@ from taxgate.audit.log import (
     checkpoint_texts,
     verify_log,
 )
-from taxgate.audit.rfc9162 import leaf_hash
-from taxgate.errors import AuditError
-from taxgate.model import BatchInfo, Official
-from taxgate.pipeline import commit_decisions
-from taxgate.storage import models as m
+from taxgate.types import BatchInfo, Official
 from taxgate.workspace import Workspace
 
 BATCH = BatchInfo(

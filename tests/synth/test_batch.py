@@ -16,12 +16,12 @@ import yaml
 
 import taxgate
 from taxgate.errors import UsageError
-from taxgate.model import REQUEST_COLUMNS, Request
 from taxgate.rules import BatchContext, evaluate_batch, load_rulebook, load_statutes
 from taxgate.synth import write_batch
 from taxgate.synth.batch import TRUTH_COLUMNS, plan
 from taxgate.synth.defects import GROUP_DEFECTS, SINGLE_DEFECTS
 from taxgate.synth.names import strip_accents
+from taxgate.types import REQUEST_COLUMNS, Request
 
 from .conftest import TODAY
 

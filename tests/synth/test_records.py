@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from taxgate.errors import UsageError
-from taxgate.model import RECORD_COLUMNS
 from taxgate.synth import write_records
 from taxgate.synth.geo import zip_fits_state
+from taxgate.types import RECORD_COLUMNS
 
 
 def _digest(path: Path) -> str:

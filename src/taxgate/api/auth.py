@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from taxgate.api.errors import ApiError
-from taxgate.audit.log import AuditLog
 from taxgate.errors import UsageError
 from taxgate.storage import repo
-from taxgate.storage.service_models import ROLES, User
+from taxgate.storage.audit_log import AuditLog
+from taxgate.storage.tables import ROLES, User
 
 TOKEN_PREFIX = "tg_"
 COOKIE = "taxgate_token"

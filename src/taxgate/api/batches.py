@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from taxgate import pipeline
 from taxgate.api.auth import Principal
 from taxgate.api.errors import ApiError
-from taxgate.audit.log import AuditLog
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
 from taxgate.errors import InputError
-from taxgate.storage import models as m
 from taxgate.storage import repo
-from taxgate.storage.service_models import Job
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import AuditLog
+from taxgate.storage.tables import Job
 from taxgate.workspace import Workspace
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from taxgate.api.auth import Principal
 from taxgate.api.batches import view_decision
 from taxgate.api.errors import ApiError
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
 SEES_REQUEST = frozenset({"officer", "reviewer"})

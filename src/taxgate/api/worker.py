@@ -27,7 +27,7 @@ from taxgate.api.batches import materialise
 from taxgate.api.settings import ServiceSettings
 from taxgate.errors import TaxgateError
 from taxgate.storage import repo
-from taxgate.storage.service_models import Job
+from taxgate.storage.tables import Job
 from taxgate.workspace import Workspace
 
 log = logging.getLogger("taxgate.worker")

@@ -9,5 +9,5 @@ Pure modules, no database (an overseer can use them alone):
 * :mod:`~taxgate.audit.checkpoint` C2SP signed-note checkpoints (Ed25519)
 * :mod:`~taxgate.audit.entry` versioned, canonical entries with masked personal values
 
-:mod:`~taxgate.audit.log` keeps the log in the store on top of these.
+:mod:`taxgate.storage.audit_log` keeps the log in the store on top of these.
 """

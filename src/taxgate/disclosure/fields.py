@@ -27,7 +27,7 @@ import yaml
 
 from taxgate.config import config_dir
 from taxgate.errors import ConfigError
-from taxgate.model import RECORD_COLUMNS
+from taxgate.types import RECORD_COLUMNS
 
 Category = Literal["identity", "taxpayer_return_info", "other_return_info"]
 CATEGORIES: tuple[Category, ...] = ("identity", "taxpayer_return_info", "other_return_info")

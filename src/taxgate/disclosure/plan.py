@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from taxgate.disclosure.fields import Catalogue, FieldSpec
-from taxgate.model import Reason, WithheldField
+from taxgate.types import Reason, WithheldField
 
 DISCLOSED = "DISCLOSED"
 D_TRI = "D-TRI"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from taxgate.errors import InputError
-from taxgate.model import REQUEST_COLUMNS, BatchInfo, Official, Request
+from taxgate.types import REQUEST_COLUMNS, BatchInfo, Official, Request
 
 MAX_FIELD_CHARS = 4000
 #: Control characters a field may not hold (tab, newline and carriage return are allowed).

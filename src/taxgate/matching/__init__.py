@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from .decide import Thresholds
 from .match import match_requests
-from .model import ModelInfo, load_model, train_model
+from .splink_model import ModelInfo, load_model, train_model
 
 __all__ = ["ModelInfo", "Thresholds", "load_model", "match_requests", "train_model"]

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from taxgate.errors import InputError
-from taxgate.model import Request
+from taxgate.types import Request
 
 from .prepare import records_versions_sql, register_helpers, requests_std_sql, standardise_sql
 from .standardise import nickname_table

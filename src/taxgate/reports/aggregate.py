@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from taxgate.model import STATUSES
+from taxgate.types import STATUSES
 
 UNKNOWN = "(unknown)"
 OTHER_FIELD = "(other)"

@@ -37,6 +37,16 @@ JUSTICE_ONLY: tuple[str, ...] = (
 #: The whole vocabulary, in the statute's order.
 AUTHORITIES: tuple[str, ...] = ANY_AGENCY + JUSTICE_ONLY
 
+#: Agency codes of the Department of Justice and its components, for a rulebook without a
+#: ``requesters.justice_agencies`` list (the shipped rulebook lists them itself).
+JUSTICE_AGENCIES: frozenset[str] = frozenset(
+    {
+        "DOJ", "DOJ-OIG", "FBI", "DOJ-FBI", "DEA", "DOJ-DEA", "ATF", "DOJ-ATF", "USMS",
+        "DOJ-USMS", "EOUSA", "USAO", "DOJ-USAO", "DOJ-CRM", "DOJ-OCDETF", "OCDETF", "BOP",
+        "DOJ-BOP",
+    }
+)  # fmt: skip
+
 #: What each authority is, in the statute's words.
 TITLES: dict[str, str] = {
     "agency-head": "the head of a Federal agency",

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
-from taxgate.model import Request
 from taxgate.rules.address import ZIP3, address_problems
 from taxgate.rules.names import dob_problem, full_name_problem, name_problem, officer_problem
 from taxgate.rules.periods import parse_periods
 from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.statutes import StatuteCatalog
+from taxgate.types import Request
 
 _HAS_DIGIT = re.compile(r"\d")
 DERIVED_FIELDS: frozenset[str] = frozenset({"last_known_address"})

@@ -21,7 +21,6 @@ from datetime import date
 from itertools import count
 from types import MappingProxyType
 
-from taxgate.model import Outcome, Reason, Request, RuleCheck, RuleDecision
 from taxgate.rules.checks import RequestJudge, case_key
 from taxgate.rules.names import officer_key
 from taxgate.rules.neardup import ShingleTable
@@ -34,6 +33,7 @@ from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.shingles import select_sets
 from taxgate.rules.stage import Stage, default_workers, judged
 from taxgate.rules.statutes import StatuteCatalog
+from taxgate.types import Outcome, Reason, Request, RuleCheck, RuleDecision
 
 _EMPTY_MAP: Mapping[str, int] = MappingProxyType({})
 _EMPTY_SETS: Mapping[str, frozenset[str]] = MappingProxyType({})
@@ -138,7 +138,7 @@ def evaluate_batch(
         history: the agency's earlier requests within ``rulebook.history_days``.
 
     Returns:
-        One :class:`~taxgate.model.RuleDecision` per request, in order.
+        One :class:`~taxgate.types.RuleDecision` per request, in order.
     """
     return evaluate_stream(requests, ctx, rulebook, statutes, history)
 

@@ -9,7 +9,7 @@ rulebook's threshold, count together.
 Near-duplicate grouping is exact and near-linear (:mod:`taxgate.rules.neardup`).
 
 Example:
-    >>> from taxgate.model import Request
+    >>> from taxgate.types import Request
     >>> reason_key(Request("r1", first_name="Ana", last_name="Ruiz", reason="Ana Ruiz, 3 wires"))
     '<p> # wires'
 """
@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from taxgate.model import Request
 from taxgate.rules.neardup import ShingleTable, group_keys
+from taxgate.types import Request
 
 _P = "<p>"
 _P_PAIR = "<p> <p>"

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -24,7 +24,14 @@ import yaml
 
 from taxgate.config import PACKAGE_DATA
 from taxgate.errors import ConfigError
-from taxgate.rules.authority import AUTHORITIES, authority_problem
+from taxgate.rules.authority import AUTHORITIES, JUSTICE_AGENCIES, authority_problem
+from taxgate.rules.identity import (
+    DEFAULT_ELEMENTS,
+    IdentityPolicy,
+    check_match_threshold,
+    compile_identity,
+    default_policy,
+)
 
 DEFAULT_RULEBOOK = PACKAGE_DATA / "rulebook.yaml"
 
@@ -59,7 +66,16 @@ _INT_THRESHOLDS: tuple[str, ...] = (
 _FLOAT_THRESHOLDS: tuple[str, ...] = ("boilerplate_jaccard",)
 _MATCHING: tuple[str, ...] = ("match_threshold", "review_threshold", "ambiguity_threshold")
 _TOP_KEYS = frozenset(
-    {"version", "thresholds", "matching", "rules", "citations", "description", "requesters"}
+    {
+        "version",
+        "thresholds",
+        "matching",
+        "identity",
+        "rules",
+        "citations",
+        "description",
+        "requesters",
+    }
 )
 _REQUESTER_KEYS = frozenset({"authorities", "justice_agencies"})
 
@@ -97,8 +113,10 @@ class Rulebook:
     matching: MatchingThresholds
     citations: Mapping[str, str]
     source: str = ""
+    #: per identity element, the agreement levels that may disclose (``identity`` section)
+    identity: IdentityPolicy = field(default_factory=default_policy)
     authorities: frozenset[str] = frozenset(AUTHORITIES)
-    justice_agencies: frozenset[str] = frozenset()
+    justice_agencies: frozenset[str] = JUSTICE_AGENCIES
 
     def switch(self, code: str) -> str:
         """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
@@ -114,6 +132,16 @@ class Rulebook:
         return authority_problem(
             authority, agency, allowed=self.authorities, justice_agencies=self.justice_agencies
         )
+
+
+#: A rulebook without a ``requesters`` section gets the statute's list and the shipped
+#: Justice agencies.
+_SHIPPED_REQUESTERS: Mapping[str, Any] = {
+    "authorities": list(AUTHORITIES),
+    "justice_agencies": sorted(JUSTICE_AGENCIES),
+}
+#: A rulebook without an ``identity`` section gets the shipped element policy.
+_SHIPPED_IDENTITY: Mapping[str, Any] = {"precision_target": 0.999, "elements": DEFAULT_ELEMENTS}
 
 
 def _switch_value(raw: Any) -> str | None:
@@ -257,8 +285,14 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     problems.extend(f"unknown key `{k}`" for k in doc if k not in _TOP_KEYS)
     thresholds = _thresholds(_mapping(doc, "thresholds", problems), problems)
     matching = _matching(_mapping(doc, "matching", problems), problems)
+    identity = compile_identity(doc.get("identity", _SHIPPED_IDENTITY), problems)
+    if matching is not None:
+        check_match_threshold(identity, matching.match_threshold, problems)
     enabled, citations = _rules(_mapping(doc, "rules", problems), problems)
-    authorities, justice = _requesters(_mapping(doc, "requesters", problems), problems)
+    authorities, justice = _requesters(
+        _mapping(doc, "requesters", problems) if "requesters" in doc else _SHIPPED_REQUESTERS,
+        problems,
+    )
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
         text = other.get(code)
@@ -275,6 +309,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         matching=matching,
         citations=MappingProxyType(citations),
         source=source,
+        identity=identity,
         authorities=authorities,
         justice_agencies=justice,
         **thresholds,

@@ -24,12 +24,12 @@ from itertools import islice
 from multiprocessing.pool import AsyncResult
 from operator import attrgetter
 
-from taxgate.model import Request
 from taxgate.rules.checks import RequestJudge, case_key
 from taxgate.rules.names import officer_key
 from taxgate.rules.reasons import reason_key, word_count
 from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.shingles import ShingleSets, shingle_sets
+from taxgate.types import Request
 
 #: request_id, failures (code -> messages) or None, years, fields, case key, officer key,
 #: reason key ("" when not counted).

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from taxgate.intake.signing import RegisteredKey, key_id, public_from_raw_b64, raw_public
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 
 
 def now_iso() -> str:

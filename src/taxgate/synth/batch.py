@@ -26,10 +26,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from taxgate.errors import UsageError
-from taxgate.model import REQUEST_COLUMNS
 from taxgate.synth import defects, people, periods, sample
 from taxgate.synth.part import Part, concat
 from taxgate.synth.reasons import VALID_STATUTES, ReasonMaker, case_number, officer_name
+from taxgate.types import REQUEST_COLUMNS
 
 MIN_REQUESTS = 60
 ENGAGEMENT_OFFICER_FROM = 4000  # plant the officer behind 210 cases only from this size up

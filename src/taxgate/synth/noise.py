@@ -1,6 +1,6 @@
 """Realistic noise on a valid request, and the planted defects (pure string edits).
 
-A request is a ``dict`` keyed by ``taxgate.model.REQUEST_COLUMNS``. Each noise
+A request is a ``dict`` keyed by ``taxgate.types.REQUEST_COLUMNS``. Each noise
 function edits it in place and returns whether it applied; the tags are
 recorded in the ground truth.
 """

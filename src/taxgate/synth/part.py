@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from taxgate.model import REQUEST_COLUMNS
 from taxgate.synth.noise import RowOf
+from taxgate.types import REQUEST_COLUMNS
 
 
 @dataclass

@@ -34,7 +34,7 @@ def write_records(
 ) -> RecordsStats:
     """Generate a synthetic world of ``taxpayers`` people and write one row per filed year.
 
-    Columns are exactly ``taxgate.model.RECORD_COLUMNS``; tax years 2020-2024. The same
+    Columns are exactly ``taxgate.types.RECORD_COLUMNS``; tax years 2020-2024. The same
     seed gives byte-identical files; memory stays bounded (one chunk at a time).
 
     Args:

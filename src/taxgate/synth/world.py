@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from taxgate.model import RECORD_COLUMNS
 from taxgate.synth import geo
 from taxgate.synth.names import COMMON_NAMES, FIRST, LAST, MIDDLE, MIDDLE_SHARE, POPULATIONS
+from taxgate.types import RECORD_COLUMNS
 
 YEARS: tuple[int, ...] = (2020, 2021, 2022, 2023, 2024)
 TIN_BASE = 900_000_000  # synthetic TINs: 9 digits, always starting with 9

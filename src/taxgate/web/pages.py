@@ -20,10 +20,10 @@ from taxgate.api import decisions as decision_svc
 from taxgate.api.auth import COOKIE, PUBLIC, Principal, authenticate
 from taxgate.api.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, workspace
 from taxgate.api.routing import route
-from taxgate.audit import log as audit_log
 from taxgate.audit.checkpoint import parse_checkpoint
 from taxgate.errors import StoreError, UsageError
 from taxgate.review import decide_review, pending
+from taxgate.storage import audit_log
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/web", include_in_schema=False)

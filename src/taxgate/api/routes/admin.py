@@ -15,9 +15,9 @@ from taxgate.api.auth import PUBLIC, Principal, authenticate
 from taxgate.api.common import ADMIN, AUDITOR, ERRORS, EVERYONE, OFFICER, workspace
 from taxgate.api.errors import ApiError
 from taxgate.api.routing import route
-from taxgate.audit.log import AuditLog
 from taxgate.oversight import report_data
-from taxgate.storage.service_models import User
+from taxgate.storage.audit_log import AuditLog
+from taxgate.storage.tables import User
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/v1", responses=ERRORS)

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, Path, Query
 from taxgate.api.common import ADMIN, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
 from taxgate.api.errors import ApiError
 from taxgate.api.routing import route
-from taxgate.audit import log as audit_log
 from taxgate.audit.checkpoint import parse_checkpoint, verifier_key
 from taxgate.audit.export import build_export, inclusion
 from taxgate.audit.tree import MerkleTree
 from taxgate.errors import AuditError
+from taxgate.storage import audit_log
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERRORS)

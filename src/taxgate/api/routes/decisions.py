@@ -14,7 +14,7 @@ from taxgate.api.common import AGENCY, AUDITOR, ERRORS, OFFICER, REVIEWER, works
 from taxgate.api.errors import ApiError
 from taxgate.api.routing import route
 from taxgate.review import decide_review, pending
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses=ERRORS)

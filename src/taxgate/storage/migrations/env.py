@@ -5,9 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from taxgate.storage.models import Base
+from taxgate.storage import tables
+from taxgate.storage.base import Base
 
 config = context.config
+assert tables.Decision.__table__ is not None  # importing tables registers them on Base
 target_metadata = Base.metadata
 
 

@@ -1,7 +1,7 @@
 """law: officials' statutory authority, agencies as Federal, holdbacks, safeguard status
 
 Revision ID: 0003_law
-Revises: 0002
+Revises: 0003_reports
 Create Date: 2026-12-03 17:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_law"
-down_revision = "0002"
+down_revision = "0003_reports"
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from taxgate.errors import InputError
-from taxgate.model import RECORD_COLUMNS
+from taxgate.types import RECORD_COLUMNS
 
 NUMERIC = ("adjusted_gross_income", "dependents", "wages", "balance_due")
 

@@ -24,7 +24,7 @@ from taxgate.audit.proof import verify_consistency
 from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
 from taxgate.errors import AuditError
-from taxgate.storage import models as m
+from taxgate.storage import tables as m
 from taxgate.storage.repo import now_iso, salt
 
 HEAD_KEY = "audit_size"
@@ -98,6 +98,14 @@ class AuditLog:
                 value = conn.execute(q).scalar()
             info[_SIZE] = int(value) if value is not None else 0
         return int(info[_SIZE])
+
+    def lock(self) -> None:
+        """Take the log's write lock now; it is held until the transaction ends.
+
+        A caller that reads before it appends (a budget check, say) takes it first, so no
+        other writer can slip in between its read and its append.
+        """
+        self._next_index()
 
     def hash_value(self, value: str) -> str:
         if self._salt is None:
