@@ -183,24 +183,54 @@ def agencies_add(
     official: Annotated[str, typer.Option(help="The authorized official's name.")],
     title: Annotated[str, typer.Option(help="The official's title.")],
     public_key: Annotated[Path, typer.Option(help="The official's KEY.pub.")],
+    authority: Annotated[
+        str,
+        typer.Option(
+            help="The official's authority under 6103(i)(2)(A): "
+            "agency-head | inspector-general | attorney-general | deputy-attorney-general | "
+            "associate-attorney-general | assistant-attorney-general | fbi-director | "
+            "dea-administrator | us-attorney | special-prosecutor | strike-force-attorney."
+        ),
+    ],
     workdir: Workdir = None,
+    config: Config = None,
 ) -> None:
-    """Register an official authorized to request for an agency (creates the agency if new)."""
+    """Register an official authorized to request for an agency (creates the agency if new).
+
+    Only an official the statute lists may be registered; the rulebook says which
+    authorities may request, and the Justice-only ones only for a Justice agency.
+    """
     from taxgate.intake.signing import load_public_key
+    from taxgate.rules.authority import AUTHORITIES
     from taxgate.storage import repo
 
-    if not code.strip() or len(code) > 64:
+    code = code.strip()
+    if not code or len(code) > 64:
         raise UsageError("an agency code must have 1 to 64 characters")
+    authority = authority.strip()
+    if authority not in AUTHORITIES:
+        raise UsageError(
+            f"`--authority {authority}` is not an authority 26 U.S.C. 6103(i)(2)(A) lists; "
+            "one of: " + ", ".join(AUTHORITIES)
+        )
     key = load_public_key(public_key)
-    ws = _ws(workdir)
+    ws = _ws(workdir, config)
+    problem = ws.rulebook.requester_problem(authority, code)
+    if problem is not None:
+        raise UsageError(f"official not registered: {problem} (R-REQUESTER)")
     with ws.transaction() as (s, log):
-        created, row = repo.add_official(s, code.strip(), official.strip(), title.strip(), key)
+        created, row = repo.add_official(s, code, official.strip(), title.strip(), key, authority)
         if created:
-            log.append("agency_registered", code)
+            log.append("agency_registered", code, {"kind": "federal"})
         log.append(
             "key_registered",
             code,
-            {"official_id": row.id, "key_id": row.key_id, "title": title},
+            {
+                "official_id": row.id,
+                "key_id": row.key_id,
+                "title": title,
+                "authority": authority,
+            },
         )
     out.print(
         f"{'created agency' if created else 'agency'} {code}: "
@@ -232,11 +262,16 @@ def agencies_list(workdir: Workdir = None) -> None:
     from taxgate.storage import repo
 
     ws = _ws(workdir)
-    table = Table("agency", "official", "title", "key", "active")
+    table = Table("agency", "official", "title", "authority", "key", "active")
     with ws.transaction() as (s, _):
         for o in repo.list_officials(s):
             table.add_row(
-                o.agency_code, o.name, o.title, o.key_id[:16], "yes" if o.active else "no"
+                o.agency_code,
+                o.name,
+                o.title,
+                o.authority or "(none)",
+                o.key_id[:16],
+                "yes" if o.active else "no",
             )
     out.print(table)
 
