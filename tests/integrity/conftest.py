@@ -143,9 +143,8 @@ def site(
     ws = s.ws()
     for code, key in ((s.agency_a, small_world.key), (AGENCY_B, small_world.root / "b.key")):
         with ws.transaction() as (sess, _):
-            repo.add_official(
-                sess, code, off["name"], off["title"], load_public_key(Path(f"{key}.pub"))
-            )
+            pub = load_public_key(Path(f"{key}.pub"))
+            repo.add_official(sess, code, off["name"], off["title"], pub, "agency-head")
     return s
 
 

@@ -75,6 +75,7 @@ BATCH_COLUMNS = (
     "agency_code",
     "official_name",
     "official_title",
+    "official_authority",
     "submitted_at",
     "requests_sha256",
     "received_at",

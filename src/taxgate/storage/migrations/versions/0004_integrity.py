@@ -5,7 +5,7 @@ agency's id is another request. The four tables are rebuilt (renamed aside, crea
 copied, the old ones dropped), which works the same on SQLite and PostgreSQL.
 
 Revision ID: 0004_integrity
-Revises: 0003_reports
+Revises: 0003_law
 Create Date: 2026-12-03 17:40:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_integrity"
-down_revision = "0003_reports"
+down_revision = "0003_law"
 branch_labels = None
 depends_on = None
 
