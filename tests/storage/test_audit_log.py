@@ -58,6 +58,7 @@ def ws(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
             "agency_code": "DHS",
             "official_name": "Avery Quinn",
             "official_title": "Director",
+            "official_authority": "",
             "submitted_at": "x",
             "requests_sha256": "ab",
             "received_at": "x",

@@ -126,7 +126,7 @@ def test_officer_logs_in_and_reads_batch_why_and_review_queue(
             counts = page.locator("#counts tbody tr").count()
             assert counts == len({d["status"] for d in decisions})
             page.click(f"text={rejected['request_id']}")
-            page.wait_for_url(f"**/web/decisions/{rejected['request_id']}")
+            page.wait_for_url(f"**/web/decisions/{rejected['request_id']}?agency=*")
             assert "REJECTED" in page.locator("h1").inner_text()
             codes = [r["code"] for r in rejected["reasons"]]
             reasons_text = page.locator("#reasons").inner_text()
@@ -187,7 +187,7 @@ def test_reviewer_refuses_and_approves_from_the_queue_page(
             assert page.url == f"{base}/web/review"
             row.locator("textarea[name=note]").fill("the statute cited does not fit the facts")
             row.locator("button[value=refuse]").click()
-            page.wait_for_url(f"**/web/decisions/{refused}")
+            page.wait_for_url(f"**/web/decisions/{refused}?agency=*")
             assert "WITHHELD" in page.locator("h1").inner_text()
 
             page.goto(f"{base}/web/review")
@@ -196,7 +196,7 @@ def test_reviewer_refuses_and_approves_from_the_queue_page(
             row = page.locator("#pending tbody tr", has_text=approved)
             row.locator("textarea[name=note]").fill("checked against the case file")
             row.locator("button[value=approve]").click()
-            page.wait_for_url(f"**/web/decisions/{approved}")
+            page.wait_for_url(f"**/web/decisions/{approved}?agency=*")
             assert "PENDING_REVIEW" not in page.locator("h1").inner_text()
         finally:
             browser.close()
