@@ -158,7 +158,8 @@ class MatchResult:
     """Cross-verification of one accepted request against the taxpayer records.
 
     ``verdict`` is ``MATCH``, ``M-AMBIGUOUS``, ``M-ADDRESS``, ``M-NONE`` or
-    ``REVIEW`` (probability between the ambiguity and match thresholds).
+    ``REVIEW`` (probability between the ambiguity and match thresholds). ``tin`` is the
+    candidate taxpayer on MATCH and REVIEW, ``runner_up`` the second-best taxpayer then.
     """
 
     request_id: str
@@ -169,3 +170,4 @@ class MatchResult:
     second_probability: float = 0.0
     evidence: dict[str, object] = field(default_factory=dict)
     model_version: str = ""
+    runner_up: str | None = None

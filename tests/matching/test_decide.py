@@ -39,10 +39,13 @@ def test_verdicts(best: TaxpayerScore, second: TaxpayerScore | None, verdict: st
     assert decide(best, second, T).verdict == verdict
 
 
-def test_only_match_names_a_taxpayer() -> None:
+def test_only_match_and_review_name_a_taxpayer() -> None:
     assert decide(s(0.9999, 0.9999, tin="91"), None, T).tin == "91"
-    for best in (s(0.995, 0.995), s(0.9999, None, 0.9999), s(0.1, None)):
+    held = decide(s(0.995, 0.995, tin="92"), None, T)
+    assert (held.verdict, held.tin) == (REVIEW, "92")  # the taxpayer a reviewer would approve
+    for best in (s(0.9999, None, 0.9999), s(0.1, None)):
         assert decide(best, None, T).tin is None
+    assert decide(s(0.9999, 0.9999), s(0.6, 0.6, tin="8"), T).tin is None  # ambiguous
 
 
 def test_no_candidate_is_none() -> None:

@@ -49,6 +49,9 @@ class TaxpayerScore:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """A verdict; ``tin`` names the candidate taxpayer on MATCH and on REVIEW (the one a
+    reviewer would approve), and is ``None`` whenever nothing may be disclosed."""
+
     verdict: str
     tin: str | None
     probability: float
@@ -63,6 +66,8 @@ def decide(best: TaxpayerScore | None, second: TaxpayerScore | None, th: Thresho
     'MATCH'
     >>> decide(TaxpayerScore("1", 0.9999, None, 0.9995), None, t).verdict
     'M-ADDRESS'
+    >>> decide(TaxpayerScore("1", 0.995, 0.995, 0.99), None, t)[:2]  # held for a reviewer
+    ('REVIEW', '1')
     """
     if best is None:
         return Decision(NONE, None, 0.0, "no candidate taxpayer")
@@ -74,7 +79,7 @@ def decide(best: TaxpayerScore | None, second: TaxpayerScore | None, th: Thresho
     if p is not None and p >= th.match_threshold:
         return Decision(MATCH, best.tin, p, "unique taxpayer, address used in requested years")
     if p is not None and p >= th.review_threshold:
-        return Decision(REVIEW, None, p, "between review and match thresholds")
+        return Decision(REVIEW, best.tin, p, "between review and match thresholds")
     strong = max(best.identity_probability, best.probability) >= th.review_threshold
     if p is None and strong:
         return Decision(

@@ -328,6 +328,7 @@ def _results(
                 probability=d.probability,
                 candidates=int(top[0][8]),
                 second_probability=float(top[1][3]) if len(top) > 1 else 0.0,
+                runner_up=str(top[1][2]) if len(top) > 1 and d.tin else None,
                 evidence=ev,
                 model_version=version,
             )
