@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from taxgate.errors import InputError, TaxgateError, UsageError
+from taxgate.errors import InputError, TaxgateError, UsageError, exit_code
 from taxgate.workspace import Workspace
 
 app = typer.Typer(
@@ -465,14 +465,24 @@ def review_list(workdir: Workdir = None) -> None:
     if not out.is_terminal:  # piped: one tab-separated line per request
         for p in rows:
             prob = "" if p.probability is None else f"{p.probability:.6f}"
-            print("\t".join([p.request_id, p.batch_id, p.agency, prob, ",".join(p.codes)]))
+            fields = [p.request_id, p.batch_id, p.agency, prob, ",".join(p.codes)]
+            print("\t".join([*fields, p.candidate, p.runner_up]))
         return
     table = Table(
-        "request", "batch", "agency", "match probability", "codes", title="Pending review"
+        "request",
+        "batch",
+        "agency",
+        "match probability",
+        "codes",
+        "candidate",
+        "runner-up",
+        title="Pending review",
     )
     for p in rows:
         prob = "" if p.probability is None else f"{p.probability:.4f}"
-        table.add_row(p.request_id, p.batch_id, p.agency, prob, ", ".join(p.codes))
+        table.add_row(
+            p.request_id, p.batch_id, p.agency, prob, ", ".join(p.codes), p.candidate, p.runner_up
+        )
     out.print(table)
     out.print(f"{len(rows):,} pending")
 
@@ -696,7 +706,7 @@ def main() -> None:
         app()
     except TaxgateError as e:
         err.print(f"error: {e}", markup=False, highlight=False)
-        sys.exit(e.exit_code)
+        sys.exit(exit_code(e))
     except Exception as e:
         if os.environ.get("TAXGATE_DEBUG"):
             raise

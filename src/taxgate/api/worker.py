@@ -117,7 +117,7 @@ class Worker:
                 folder = materialise(Path(tmp) / "batch", manifest, requests)
                 outcome = pipeline.process(self.ws, folder, None, progress=progress)
         except TaxgateError as e:  # the input or the store refused: retrying will not help
-            return self._finish(batch_id, "failed", error=str(e).split(": ", 1)[-1][:500])
+            return self._finish(batch_id, "failed", error=e.reason[:500])
         except Exception as e:
             log.error("batch %s: attempt %d failed: %s", batch_id, attempts, type(e).__name__)
             state = "failed" if attempts >= self.settings.max_attempts else "queued"

@@ -151,7 +151,8 @@ def plan_disclosure(
         ...                        "DISCLOSED", rows, load_catalogue())
         >>> dict(plan.disclosed), [w.code for w in plan.withheld]
         ({'last_name': 'Example', 'wages': {'2022': 10}}, ['D-TRI'])
-        >>> dict(plan_disclosure(["last_name"], [2022], "DISCLOSED", [], load_catalogue()).disclosed)
+        >>> none = plan_disclosure(["last_name"], [2022], "DISCLOSED", [], load_catalogue())
+        >>> dict(none.disclosed)
         {}
     """
     if status != DISCLOSED:

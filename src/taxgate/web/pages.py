@@ -21,7 +21,7 @@ from taxgate.api.auth import COOKIE, PUBLIC, Principal, authenticate
 from taxgate.api.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, workspace
 from taxgate.api.routing import route
 from taxgate.audit.checkpoint import parse_checkpoint
-from taxgate.errors import StoreError, UsageError
+from taxgate.errors import TaxgateError, UsageError, http_status
 from taxgate.review import decide_review, pending
 from taxgate.storage import audit_log
 from taxgate.workspace import Workspace
@@ -119,8 +119,8 @@ def review_submit(
             decide_review(ws, request_id, approve=action == "approve", note=note, user=who.name)
         except UsageError as e:
             problem, code = str(e), 422
-        except StoreError as e:  # not pending, or the two-person rule
-            problem, code = str(e), 409
+        except TaxgateError as e:  # not found, not pending, no candidate, two-person rule
+            problem, code = str(e), http_status(e)
     if problem is not None:
         return page("review.html", who, code=code, pending=pending(ws), error=problem)
     return RedirectResponse(f"/web/decisions/{quote(request_id, safe='')}", status_code=303)
