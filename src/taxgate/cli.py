@@ -573,6 +573,34 @@ def report(
     out.print(f"wrote {out_file} ({n:,} decisions)")
 
 
+@app.command()
+def transparency(
+    year: Annotated[int, typer.Option(help="The calendar year (UTC) to report on.")],
+    epsilon: Annotated[
+        float, typer.Option(help="Privacy loss this release spends of the year's budget.")
+    ],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="FILE.html, or FILE.json for the machine-readable form.")
+    ],
+    workdir: Workdir = None,
+    config: Config = None,
+) -> None:
+    """The public transparency report: yearly counts released with differential privacy.
+
+    Refused (nothing written, nothing spent) when the release would overspend the year's
+    privacy budget (transparency.yaml; default epsilon 1.0 per calendar year).
+    """
+    from taxgate.transparency import release
+
+    rep = release(_ws(workdir, config), year, epsilon, out_file)
+    r = rep.release
+    out.print(
+        f"wrote {out_file}: {rep.year} counts, {r.mechanism} noise, epsilon {r.epsilon:g}, "
+        f"95% of counts within ±{r.accuracy:.1f}; budget {rep.year_budget:g}, "
+        f"{rep.remaining:g} left for {rep.year}"
+    )
+
+
 @app.command("verify-response")
 def verify_response_cmd(
     folder: Path,

@@ -11,7 +11,8 @@
     ├── NotFoundError         no such batch, request, user, entry          exit 1   HTTP 404
     ├── ForbiddenError        this user or role may not do this            exit 1   HTTP 403
     ├── StoreError            the store cannot do what was asked           exit 1   HTTP 409
-    │   └── ConflictError     the same id with other content, wrong state  exit 1   HTTP 409
+    │   ├── ConflictError     the same id with other content, wrong state  exit 1   HTTP 409
+    │   └── BudgetError       a release would overspend the privacy budget exit 1   HTTP 409
     └── AuditError            the log, a checkpoint or an export does not  exit 1   HTTP 400
         └── ProofError        verify; a proof fails (audit/proof.py)
 
@@ -91,6 +92,10 @@ class StoreError(TaxgateError):
 
 class ConflictError(StoreError):
     """The same id with other content, or an object in the wrong state for the action."""
+
+
+class BudgetError(StoreError):
+    """A differentially private release would overspend its year's privacy budget."""
 
 
 class AuditError(TaxgateError):

@@ -99,6 +99,14 @@ class AuditLog:
             info[_SIZE] = int(value) if value is not None else 0
         return int(info[_SIZE])
 
+    def lock(self) -> None:
+        """Take the log's write lock now; it is held until the transaction ends.
+
+        A caller that reads before it appends (a budget check, say) takes it first, so no
+        other writer can slip in between its read and its append.
+        """
+        self._next_index()
+
     def hash_value(self, value: str) -> str:
         if self._salt is None:
             self._salt = salt(self.s)

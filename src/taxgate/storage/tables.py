@@ -196,3 +196,18 @@ class Job(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     updated_at: Mapped[str] = mapped_column(String(40))
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class PrivacySpend(Base):
+    """What one public transparency release spent of its year's privacy budget."""
+
+    __tablename__ = "privacy_spend"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    epsilon: Mapped[float] = mapped_column(Float)
+    mechanism: Mapped[str] = mapped_column(String(60))
+    scale: Mapped[float] = mapped_column(Float)
+    output_sha256: Mapped[str] = mapped_column(String(64))
+    released_by: Mapped[str] = mapped_column(String(200))
+    released_at: Mapped[str] = mapped_column(String(40))
+    audit_index: Mapped[int] = mapped_column(Integer)

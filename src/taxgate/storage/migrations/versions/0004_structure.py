@@ -1,7 +1,7 @@
 """structure: a decision held for review keeps the runner-up taxpayer beside its candidate
 
 Revision ID: 0003_structure
-Revises: 0002
+Revises: 0003_reports
 Create Date: 2026-12-03 18:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_structure"
-down_revision = "0002"
+down_revision = "0003_reports"
 branch_labels = None
 depends_on = None
 

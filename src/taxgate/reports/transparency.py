@@ -1,0 +1,187 @@
+"""The public transparency report: yearly counts released with differential privacy.
+
+Pure: true counts in (:class:`YearCounts`), a :class:`TransparencyReport` out, rendered
+as JSON or one self-contained HTML page. No store, clock or file here.
+
+What is counted, for one calendar year (UTC):
+
+- per registered agency: ``requests`` received, ``disclosures`` made, and ``taxpayers``
+  (distinct taxpayers disclosed about);
+- per final status (outcome): requests received that year with that status.
+
+The privacy unit is one request. Adding or removing one request moves its agency's
+``requests`` by one, its agency's ``disclosures`` and ``taxpayers`` by at most one each,
+and one outcome count by one: the L1 sensitivity of the whole vector is
+:data:`SENSITIVITY`. The set of rows (registered agencies, the six statuses) does not
+depend on the requests, so the row labels reveal nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from taxgate.reports.dp import Bands, Release, release_counts
+
+SENSITIVITY = 4
+AGENCY_MEASURES = ("requests", "disclosures", "taxpayers")
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class YearCounts:
+    """The true counts of one year, before any noise.
+
+    Attributes:
+        year: the calendar year.
+        agencies: agency code -> {"requests", "disclosures", "taxpayers"}; every registered
+            agency, zero rows included.
+        outcomes: final status -> requests received that year with it; every status.
+    """
+
+    year: int
+    agencies: Mapping[str, Mapping[str, int]]
+    outcomes: Mapping[str, int]
+
+    def vector(self) -> list[int]:
+        """The counts in one fixed order: agencies (sorted) by measure, then outcomes."""
+        out = [int(self.agencies[a][k]) for a in sorted(self.agencies) for k in AGENCY_MEASURES]
+        return out + [int(self.outcomes[s]) for s in self.outcomes]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One released count: the noisy value and what a reader is shown."""
+
+    noisy: int
+    shown: str
+    band: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransparencyReport:
+    """A released report: noisy cells only, never the true counts."""
+
+    year: int
+    generated_at: str
+    release: Release
+    agencies: Mapping[str, Mapping[str, Cell]]
+    outcomes: Mapping[str, Cell]
+    bands: Bands
+    year_budget: float
+    spent_before: float
+
+    @property
+    def spent_after(self) -> float:
+        return self.spent_before + self.release.epsilon
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.year_budget - self.spent_after)
+
+
+def _cell(noisy: int, bands: Bands) -> Cell:
+    return Cell(noisy=noisy, shown=bands.show(noisy), band=bands.band(noisy))
+
+
+def build_report(
+    counts: YearCounts,
+    *,
+    epsilon: float,
+    bands: Bands,
+    generated_at: str,
+    year_budget: float,
+    spent_before: float,
+) -> TransparencyReport:
+    """Release ``counts`` with ``epsilon``-differential privacy and lay out the cells.
+
+    The caller has checked the budget; this only spends it.
+    """
+    release = release_counts(counts.vector(), sensitivity=SENSITIVITY, epsilon=epsilon)
+    values = iter(release.noisy)
+    agencies = {
+        a: {k: _cell(next(values), bands) for k in AGENCY_MEASURES} for a in sorted(counts.agencies)
+    }
+    outcomes = {s: _cell(next(values), bands) for s in counts.outcomes}
+    return TransparencyReport(
+        year=counts.year,
+        generated_at=generated_at,
+        release=release,
+        agencies=agencies,
+        outcomes=outcomes,
+        bands=bands,
+        year_budget=year_budget,
+        spent_before=spent_before,
+    )
+
+
+def _cell_json(cell: Cell) -> dict[str, Any]:
+    return {"noisy": cell.noisy, "shown": cell.shown, "band": cell.band}
+
+
+def render_json(report: TransparencyReport) -> str:
+    """The machine-readable report: mechanism, epsilon, accuracy and the noisy counts."""
+    r = report.release
+    doc = {
+        "report": "taxgate transparency report",
+        "year": report.year,
+        "generated_at": report.generated_at,
+        "mechanism": r.mechanism,
+        "epsilon": r.epsilon,
+        "scale": r.scale,
+        "sensitivity": r.sensitivity,
+        "privacy_unit": "one request",
+        "accuracy_95": r.accuracy,
+        "bands": {"below": report.bands.below, "width": report.bands.width},
+        "budget": {
+            "year": report.year_budget,
+            "spent_before": report.spent_before,
+            "spent_after": report.spent_after,
+            "remaining": report.remaining,
+        },
+        "agencies": [
+            {"agency": a, **{k: _cell_json(c) for k, c in cells.items()}}
+            for a, cells in report.agencies.items()
+        ],
+        "outcomes": {s: _cell_json(c) for s, c in report.outcomes.items()},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+OUTCOME_LABELS: Mapping[str, str] = {
+    "REJECTED": "refused by the rules",
+    "NO_MATCH": "no taxpayer matched",
+    "AMBIGUOUS": "several taxpayers could match",
+    "PENDING_REVIEW": "waiting for a reviewer",
+    "WITHHELD": "a reviewer refused",
+    "DISCLOSED": "information disclosed",
+}
+
+
+def render_html(report: TransparencyReport) -> str:
+    """The public page: the mechanism, epsilon and accuracy stated before the numbers."""
+    template = _environment().get_template("transparency.html")
+    return template.render(
+        report=report,
+        release=report.release,
+        measures=AGENCY_MEASURES,
+        outcome_labels=OUTCOME_LABELS,
+    )
