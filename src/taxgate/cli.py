@@ -21,6 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from taxgate.errors import InputError, TaxgateError, UsageError, exit_code
+from taxgate.settings import load_settings
 from taxgate.workspace import Workspace
 
 app = typer.Typer(
@@ -720,6 +721,13 @@ def worker_command(workdir: Workdir = None, config: Config = None) -> None:
         ws.close()
 
 
+def _debug() -> bool:
+    try:
+        return load_settings().debug
+    except TaxgateError:
+        return False
+
+
 def main() -> None:
     """Run the command line; errors are printed without personal data.
 
@@ -727,7 +735,6 @@ def main() -> None:
     value from the input, so only its type and where it was raised are printed (set
     ``TAXGATE_DEBUG=1`` to see the whole traceback on synthetic data).
     """
-    import os
     import traceback
 
     try:
@@ -736,7 +743,7 @@ def main() -> None:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(exit_code(e))
     except Exception as e:
-        if os.environ.get("TAXGATE_DEBUG"):
+        if _debug():
             raise
         frame = traceback.extract_tb(e.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"

@@ -1,19 +1,10 @@
-"""The service's knobs, read once from the environment (``TAXGATE_SERVICE_*``)."""
+"""The service's knobs, from ``TAXGATE_SERVICE_*`` (read by :mod:`taxgate.settings`)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-
-def _number(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        return default
+from taxgate.settings import load_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +35,17 @@ class ServiceSettings:
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
-        """Defaults, overridden by ``TAXGATE_SERVICE_<FIELD>`` variables where set."""
-        d = cls()
-        p = "TAXGATE_SERVICE_"
+        """Defaults, overridden by ``TAXGATE_SERVICE_<FIELD>`` variables where set (read by
+        :mod:`taxgate.settings`; a bad value is an error naming the variable)."""
+        s = load_settings()
         return cls(
-            max_body_bytes=int(_number(p + "MAX_BODY_BYTES", d.max_body_bytes)),
-            max_requests_bytes=int(_number(p + "MAX_REQUESTS_BYTES", d.max_requests_bytes)),
-            rate_per_minute=_number(p + "RATE_PER_MINUTE", d.rate_per_minute),
-            rate_burst=_number(p + "RATE_BURST", d.rate_burst),
-            worker=os.environ.get(p + "WORKER", "1") not in ("0", "false", "no"),
-            poll_seconds=_number(p + "POLL_SECONDS", d.poll_seconds),
-            heartbeat_seconds=_number(p + "HEARTBEAT_SECONDS", d.heartbeat_seconds),
-            stale_seconds=_number(p + "STALE_SECONDS", d.stale_seconds),
-            max_attempts=int(_number(p + "MAX_ATTEMPTS", d.max_attempts)),
+            max_body_bytes=s.service_max_body_bytes,
+            max_requests_bytes=s.service_max_requests_bytes,
+            rate_per_minute=s.service_rate_per_minute,
+            rate_burst=s.service_rate_burst,
+            worker=s.service_worker,
+            poll_seconds=s.service_poll_seconds,
+            heartbeat_seconds=s.service_heartbeat_seconds,
+            stale_seconds=s.service_stale_seconds,
+            max_attempts=s.service_max_attempts,
         )

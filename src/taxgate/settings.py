@@ -1,0 +1,76 @@
+"""Every environment variable taxgate reads, in one place, checked.
+
+==================================  =========================================  ============
+variable                            what                                        default
+==================================  =========================================  ============
+``TAXGATE_HOME``                    the work folder when ``--workdir`` is not   ``./taxgate-data``
+                                    given
+``TAXGATE_DATABASE_URL``            the store (PostgreSQL by URL)               SQLite in the
+                                                                                work folder
+``TAXGATE_CHUNK_SIZE``              requests decided per transaction (>= 1)     2000
+``TAXGATE_DEBUG``                   show whole tracebacks of internal errors    off
+``TAXGATE_SERVICE_<KNOB>``          the service's limits and timings, see       see below
+                                    :class:`Settings`
+==================================  =========================================  ============
+
+A value that does not parse is an error naming the variable (never a silent default):
+
+    >>> import os
+    >>> os.environ["TAXGATE_CHUNK_SIZE"] = "abc"
+    >>> try:
+    ...     load_settings()
+    ... except ConfigError as e:
+    ...     print(e.problems[0].split(",")[0])
+    `TAXGATE_CHUNK_SIZE`: input should be a valid integer
+    >>> os.environ["TAXGATE_CHUNK_SIZE"] = "500"
+    >>> load_settings().chunk_size
+    500
+    >>> del os.environ["TAXGATE_CHUNK_SIZE"]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from taxgate.errors import ConfigError
+
+PREFIX = "TAXGATE_"
+
+
+class Settings(BaseSettings):
+    """taxgate's environment. Read it with :func:`load_settings` (each call reads anew)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, extra="ignore", env_ignore_empty=True, frozen=True
+    )
+
+    home: Path | None = None
+    database_url: str | None = None
+    chunk_size: int = Field(default=2000, ge=1)
+    debug: bool = False
+    # the service (``taxgate serve`` and ``taxgate worker``)
+    service_max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    service_max_requests_bytes: int = Field(default=60 * 1024 * 1024, ge=1)
+    service_rate_per_minute: float = Field(default=600.0, gt=0)
+    service_rate_burst: float = Field(default=120.0, gt=0)
+    service_worker: bool = True
+    service_poll_seconds: float = Field(default=0.5, gt=0)
+    service_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    service_stale_seconds: float = Field(default=60.0, gt=0)
+    service_max_attempts: int = Field(default=3, ge=1)
+
+
+def load_settings() -> Settings:
+    """The environment as settings; a bad value is a :class:`ConfigError` naming its
+    variable (not its value)."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        problems = [
+            f"`{PREFIX}{str(err['loc'][0]).upper()}`: {str(err['msg']).lower()}"
+            for err in e.errors()
+        ]
+        raise ConfigError(problems, "environment") from None
