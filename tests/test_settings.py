@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from taxgate.api.settings import ServiceSettings
 from taxgate.config import Paths, chunk_size, resolve_workdir
 from taxgate.errors import ConfigError
-from taxgate.settings import load_settings
+from taxgate.settings import ServiceSettings, load_settings
 from tests.conftest import taxgate
 
 

@@ -167,24 +167,15 @@ def agencies_add(
 ) -> None:
     """Register an official authorized to request for an agency (creates the agency if new)."""
     from taxgate.intake.signing import load_public_key
-    from taxgate.storage import repo
+    from taxgate.services.officials import register_official
 
     if not code.strip() or len(code) > 64:
         raise UsageError("an agency code must have 1 to 64 characters")
     key = load_public_key(public_key)
-    ws = _ws(workdir)
-    with ws.transaction() as (s, log):
-        created, row = repo.add_official(s, code.strip(), official.strip(), title.strip(), key)
-        if created:
-            log.append("agency_registered", code)
-        log.append(
-            "key_registered",
-            code,
-            {"official_id": row.id, "key_id": row.key_id, "title": title},
-        )
+    got = register_official(_ws(workdir), code, official, title, key)
     out.print(
-        f"{'created agency' if created else 'agency'} {code}: "
-        f"official registered, key {row.key_id[:16]}"
+        f"{'created agency' if got.agency_created else 'agency'} {code}: "
+        f"official registered, key {got.key_id[:16]}"
     )
 
 
@@ -460,7 +451,7 @@ app.add_typer(review_app, name="review")
 @review_app.command("list")
 def review_list(workdir: Workdir = None) -> None:
     """Requests waiting for a human decision."""
-    from taxgate.review import pending
+    from taxgate.services.review import pending
 
     rows = pending(_ws(workdir))
     if not out.is_terminal:  # piped: one tab-separated line per request
@@ -498,7 +489,7 @@ def review_decide(
     workdir: Workdir = None,
 ) -> None:
     """Approve or refuse a pending request (two people: not the submitter or processor)."""
-    from taxgate.review import decide_review
+    from taxgate.services.review import decide_review
 
     if approve == refuse:
         raise UsageError("say exactly one of `--approve` or `--refuse`")
@@ -514,7 +505,7 @@ def disclosures(
     workdir: Workdir = None,
 ) -> None:
     """The record of disclosures (6103(p)(3)(A)), as JSON lines."""
-    from taxgate.accounting import accounting
+    from taxgate.services.accounting import accounting
 
     if (tin is None) == (request is None):
         raise UsageError("say exactly one of `--tin` or `--request`")
@@ -534,7 +525,7 @@ def reaudit(
     """Judge every past disclosure again under another rulebook."""
     from dataclasses import asdict
 
-    from taxgate.reaudit import reaudit as run
+    from taxgate.services.reaudit import reaudit as run
 
     result = run(_ws(workdir, config), rulebook)
     table = Table(
@@ -568,7 +559,7 @@ def report(
     workdir: Workdir = None,
 ) -> None:
     """The oversight report over everything processed."""
-    from taxgate.oversight import write_report
+    from taxgate.services.oversight import write_report
 
     n = write_report(_ws(workdir), out_file)
     out.print(f"wrote {out_file} ({n:,} decisions)")
@@ -656,7 +647,7 @@ def users_add(
     workdir: Workdir = None,
 ) -> None:
     """Add a user; prints its token once (only its hash is stored)."""
-    from taxgate.api.auth import add_user
+    from taxgate.services.users import add_user
 
     ws = _ws(workdir)
     with ws.transaction() as (s, log):
@@ -685,8 +676,8 @@ def serve(
 
     import uvicorn
 
-    from taxgate.api import create_app
-    from taxgate.api.settings import ServiceSettings
+    from taxgate.server import create_app
+    from taxgate.settings import ServiceSettings
 
     ws = _ws(workdir, config, user="taxgate-service", origin="api")
     ws.store  # noqa: B018  (open and migrate the store before listening)
@@ -705,8 +696,8 @@ def worker_command(workdir: Workdir = None, config: Config = None) -> None:
     """
     import signal
 
-    from taxgate.api.settings import ServiceSettings
-    from taxgate.api.worker import Worker
+    from taxgate.services.worker import Worker
+    from taxgate.settings import ServiceSettings
 
     ws = _ws(workdir, config, user="taxgate-service", origin="api")
     ws.store  # noqa: B018  (open and migrate the store before claiming)

@@ -15,14 +15,15 @@ import jinja2
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from taxgate.api import batches as batch_svc
-from taxgate.api import decisions as decision_svc
-from taxgate.api.auth import COOKIE, PUBLIC, Principal, authenticate
-from taxgate.api.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, workspace
-from taxgate.api.routing import route
 from taxgate.audit.checkpoint import parse_checkpoint
 from taxgate.errors import TaxgateError, UsageError, http_status
-from taxgate.review import decide_review, pending
+from taxgate.http.auth import COOKIE, PUBLIC, authenticate, login
+from taxgate.http.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, workspace
+from taxgate.http.routing import route
+from taxgate.services import batches as batch_svc
+from taxgate.services import decisions as decision_svc
+from taxgate.services.review import decide_review, pending
+from taxgate.services.users import Principal
 from taxgate.storage import audit_log
 from taxgate.workspace import Workspace
 
@@ -54,8 +55,6 @@ def login_form() -> HTMLResponse:
 
 @route(router, "POST", "/login", PUBLIC)
 def login_submit(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
-    from taxgate.api.routes.admin import login
-
     who = login(request, token.strip(), "web")
     if who is None:
         return page("login.html", None, code=401, failed=True)

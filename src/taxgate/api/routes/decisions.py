@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from taxgate.api import decisions as svc
-from taxgate.api.auth import Principal, authenticate
-from taxgate.api.common import AGENCY, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
-from taxgate.api.routing import route
-from taxgate.review import decide_review, pending
+from taxgate.http.auth import authenticate
+from taxgate.http.common import AGENCY, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
+from taxgate.http.routing import route
+from taxgate.services import decisions as svc
+from taxgate.services.review import decide_review, pending
+from taxgate.services.users import Principal
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses=ERRORS)

@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from taxgate import pipeline
-from taxgate.api.batches import materialise
-from taxgate.api.settings import ServiceSettings
 from taxgate.errors import TaxgateError
+from taxgate.services.batches import materialise
+from taxgate.settings import ServiceSettings
 from taxgate.storage import repo
 from taxgate.storage.tables import Job
 from taxgate.workspace import Workspace
