@@ -353,6 +353,7 @@ def _match(
         match_threshold=mt.match_threshold,
         ambiguity_threshold=mt.ambiguity_threshold,
         review_threshold=mt.review_threshold,
+        policy=ws.rulebook.identity,
     )
     return match_requests(
         accepted,

@@ -6,8 +6,11 @@ can sit in a decision record without copying anyone's name or address into it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from taxgate.rules.identity import ELEMENTS
 
 from .splink_model import BLOCKING_RULES
 
@@ -39,10 +42,14 @@ _ENTRIES: dict[tuple[str, int, float, float | None], dict[str, object]] = {}
 _MAX_ENTRIES = 1_000_000
 
 
-def evidence_for(pair: dict[str, Any], levels: Levels, agg: tuple[Any, ...]) -> dict[str, object]:
-    """Evidence for one candidate taxpayer from its deciding scored pair.
+def evidence_for(pair: dict[str, Any], levels: Levels, agg: Mapping[str, Any]) -> dict[str, object]:
+    """Evidence for one candidate taxpayer from its shown scored pair.
 
-    ``agg`` is the aggregated row (request, rank, tin, p_all, p_ok, p_id, ...).
+    ``agg`` is the candidate's aggregated row (``tin``, ``p_all`` and, for competing
+    candidates, ``p_ok``, ``p_rev``, ``p_id``). Besides Splink's comparison levels and
+    weights, ``elements`` gives each identity element's agreement level, ``vetoes`` the
+    elements whose level the rulebook refuses and ``discrepancies`` those it sends to a
+    reviewer.
     """
     comparisons: dict[str, object] = {}
     for name, by_gamma in levels.labels.items():
@@ -64,13 +71,18 @@ def evidence_for(pair: dict[str, Any], levels: Levels, agg: tuple[Any, ...]) -> 
         comparisons[name] = entry
     key = pair.get("match_key")
     rule = BLOCKING_RULES[int(key)][0] if key is not None else None
+    p_ok, p_rev = agg.get("p_ok"), agg.get("p_rev")
     return {
-        "tin": agg[2],
-        "probability": float(agg[3]),
-        "address_probability": None if agg[4] is None else float(agg[4]),
-        "identity_probability": float(agg[5]),
-        "address_in_requested_years": agg[4] is not None,
+        "tin": agg["tin"],
+        "probability": float(agg["p_all"]),
+        "address_probability": None if p_ok is None else float(p_ok),
+        "review_probability": None if p_rev is None else float(p_rev),
+        "identity_probability": None if agg.get("p_id") is None else float(agg["p_id"]),
+        "address_in_requested_years": p_rev is not None,
         "match_weight": None if not pair else round(float(pair["match_weight"]), 4),
         "blocking_rule": rule,
+        "elements": {e: pair[f"lv_{e}"] for e in ELEMENTS if pair.get(f"lv_{e}") is not None},
+        "vetoes": list(pair.get("vetoes") or []),
+        "discrepancies": list(pair.get("discrepancies") or []),
         "comparisons": comparisons,
     }

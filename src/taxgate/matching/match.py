@@ -22,9 +22,11 @@ from typing import Any
 
 import duckdb
 
+from taxgate.rules.identity import ADDRESS_ELEMENTS, ELEMENTS, IdentityPolicy
 from taxgate.types import MatchResult, Request
 
-from .decide import Decision, TaxpayerScore, Thresholds, decide
+from .decide import ADDRESS, NONE, REVIEW, Decision, TaxpayerScore, Thresholds, decide
+from .elements import level_columns_sql, status_sql
 from .engines import memory_budget, open_engine
 from .evidence import Levels, evidence_for
 from .prepare import register_helpers
@@ -98,12 +100,11 @@ def match_requests(
         con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp'}'")
         con.execute(f"SET memory_limit = '{memory_budget(0.1)}'")
         register_helpers(con)
-        tf_first = term_frequency_tables(versions, ("first_name",))["first_name"]
-        rows = _top_two(con, predictions, tf_first, thresholds.ambiguity_threshold)
+        rows = _top_two(con, predictions, versions, thresholds)
         clock.lap("aggregate")
         if stats is not None and blocked is not None:
             stats.update(_counts(con, blocked, versions, stats.get("pairs_out")))
-        results = _results(con, predictions, rows, requests, thresholds, levels, info.version)
+        results = _results(con, rows, requests, thresholds, levels, info.version)
         clock.lap("decide")
         con.close()
         if eng.spark is None:
@@ -151,122 +152,118 @@ def _predict(
     return out
 
 
-def first_name_ok_sql(tf_first_name: str) -> str:
-    """SQL: the pair's first names agree well enough to disclose that taxpayer.
+def _pairs_sql(predictions: Path, first_names: str, last_names: str, policy: IdentityPolicy) -> str:
+    """Scored pairs with each element's level, the rulebook's verdict on them, and flags.
 
-    Names are folded (case, accents, punctuation, spaces) before this, so accent and
-    case noise is already exact agreement. Principles, one per agreement kind:
-
-    - exact agreement agrees; so does a nickname: between two single given names any
-      shared canonical form (Bill/William), and otherwise only when the request's whole
-      first name is a nickname of the record's whole name or of one of its given names
-      (Lupe -> María Guadalupe, Majo -> María José, Pepe Luis -> José Luis) without being
-      one of those given names itself (``tg_nick`` is the nickname table);
-    - a partial agreement, where either name has several given names and they share
-      only one (María / María José, José Luis / José, Ji-ho / Eun-ji), is no evidence of
-      who unless the date of birth agrees exactly: families reuse given names. Such a
-      pair never discloses, but its taxpayer still competes (when in doubt, refuse);
-    - a close spelling agrees without the date of birth only when it has the shape of a
-      typo: one edit (Damerau) between two single given names of at least four letters
-      that keeps the first letter and either keeps the last or swaps the last two
-      (Vladimri), and the request's spelling is no taxpayer's first name
-      (``tf_first_name`` is the records' first-name lookup). Pairs
-      like Dragan/Dragana or Daniel/Daniela differ in the ending that marks gender, and
-      Hương/Hùng are two real names: different names, not typos, so such a pair is
-      dropped like a disagreeing first name (:func:`_pairs_sql`). A typo that happens to
-      spell another real name is refused too; with an exact date of birth any close
-      spelling agrees;
-    - first names that disagree outright never agree, whatever else does (twins).
-    """
-    typo = f"""(first_parts_l = 1 AND first_parts_r = 1
-        AND least(length(first_name_l), length(first_name_r)) >= 4
-        AND damerau_levenshtein(first_name_l, first_name_r) = 1
-        AND left(first_name_l, 1) = left(first_name_r, 1)
-        AND (right(first_name_l, 1) = right(first_name_r, 1)
-             OR list_sort(string_split(first_name_l, '')) =
-                list_sort(string_split(first_name_r, '')))
-        AND first_name_l NOT IN (SELECT first_name FROM {tf_first_name}))"""
-    nickname = """(gamma_first_name = 2 AND ((first_parts_l = 1 AND first_parts_r = 1)
-        OR (NOT list_contains(first_forms_r, first_name_l)
-            AND list_has_any(coalesce((SELECT canon FROM tg_nick WHERE name = first_name_l),
-                                      []::VARCHAR[]), first_forms_r))))"""
-    return f"""(gamma_first_name = -1 OR first_name_l = first_name_r
-      OR (gamma_first_name > 0 AND coalesce(dob_l = dob_r, false))
-      OR {nickname}
-      OR (gamma_first_name = 1 AND {typo}))"""
-
-
-def _pairs_sql(predictions: Path, tf_first_name: Path) -> str:
-    """Scored pairs with guards, address-in-period and identity-only probability.
-
-    Guards drop a pair whose dates of birth differ by more than one edit, whose name
-    suffixes differ (Jr/Sr), or whose first names disagree outright or are a close
-    spelling of two single names that is not a typo (:func:`first_name_ok_sql`): surname,
-    address and even date of birth are shared within families (twins), so they cannot
-    make a different first name the same person. ``first_ok`` marks the pairs whose first
-    names agree well enough to disclose; the others (partial agreements) only compete.
+    ``vetoes`` and ``discrepancies`` list the elements whose level the rulebook's
+    ``identity`` policy refuses outright or sends to review (:mod:`.elements`);
+    ``person_veto`` is set when a vetoing element describes the person (another surname,
+    another first name, a date of birth more than a typo away, Jr against Sr): such a pair
+    is someone else and does not even compete. ``auto_ok`` marks a pair that may disclose
+    automatically (no veto, no discrepancy, an address used in a requested year),
+    ``review_ok`` one that a reviewer may approve.
     """
     address_mw = " + ".join(f"coalesce(mw_{c}, 0)" for c in (*ADDRESS_COMPARISONS, "tin"))
     identity_w = f"(match_weight - ({address_mw}))"
     src = _parquet(predictions)
-    first_ok = first_name_ok_sql(f"read_parquet('{tf_first_name}')")
+    address = "[" + ", ".join(f"'{e}'" for e in ADDRESS_ELEMENTS) + "]"
     return f"""
+    WITH lv AS (
+      SELECT *, {level_columns_sql(first_names, last_names)} FROM {src}
+    ), st AS (
+      SELECT *, {status_sql(policy)} FROM lv
+    )
     SELECT *,
-      (dob_l IS NULL OR dob_r IS NULL OR levenshtein(dob_l, dob_r) <= 1)
-      AND (suffix_l IS NULL OR suffix_r IS NULL OR suffix_l = suffix_r)
-      AND gamma_first_name <> 0
-      AND ({first_ok} OR gamma_first_name <> 1
-           OR coalesce(greatest(first_parts_l, first_parts_r) > 1, true)) AS guard_ok,
-      {first_ok} AS first_ok,
-      (house_number_l = house_number_r AND zip5_l = zip5_r
-        AND (street_name_l = street_name_r
-             OR jaro_winkler_similarity(street_name_l, street_name_r) >= 0.9)
-        AND NOT coalesce(unit_l <> unit_r, false)) AS address_ok,
+      list_has_any(vetoes, {address}) AS address_veto,
       len(list_intersect(years_l, years_r)) > 0 AS in_period,
+      len(vetoes) = 0 AND len(discrepancies) = 0
+        AND len(list_intersect(years_l, years_r)) > 0 AS auto_ok,
+      len(vetoes) = 0 AND len(list_intersect(years_l, years_r)) > 0 AS review_ok,
       1.0 / (1.0 + pow(2.0, -{identity_w})) AS identity_probability
-    FROM {src}
+    FROM st
     """
+
+
+#: Columns of the aggregated candidate rows (:func:`_top_two`), in order.
+TOP_COLUMNS: tuple[str, ...] = (
+    "request_id", "rk", "tin", "p_all", "p_ok", "p_rev", "p_id", "n_cand", "shown_pair",
+    "discrepancies",
+)  # fmt: skip
 
 
 def _top_two(
-    con: duckdb.DuckDBPyConnection, predictions: Path, tf_first_name: Path, ambiguity: float
-) -> list[tuple[Any, ...]]:
-    """The two best competing taxpayers per request (rank, scores, pairs to show).
+    con: duckdb.DuckDBPyConnection, predictions: Path, versions: Path, th: Thresholds
+) -> list[dict[str, Any]]:
+    """The two best competing taxpayers per request (rank, scores, the pair to show).
 
-    A request names a person at an address. When some taxpayer who used that address
-    (any year) reaches the ambiguity threshold, only taxpayers who used it compete: a
-    namesake, even with the same date of birth, who never lived there is someone else.
-    Otherwise every candidate competes, as before.
+    A pair whose person elements are vetoed is someone else and does not compete. When
+    some taxpayer who used the request's address (any year) reaches the ambiguity
+    threshold, only taxpayers who used it compete: a namesake, even with the same date of
+    birth, who never lived there is someone else. Otherwise every candidate competes.
     """
-    con.execute(f"CREATE TEMP TABLE tg_pairs AS {_pairs_sql(predictions, tf_first_name)}")
+    tf = term_frequency_tables(versions, ("first_name", "last_name"))
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW tg_first_names AS SELECT first_name AS v"
+        f" FROM read_parquet('{tf['first_name']}')"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW tg_last_names AS SELECT last_name AS v"
+        f" FROM read_parquet('{tf['last_name']}')"
+    )
+    pairs = _pairs_sql(predictions, "tg_first_names", "tg_last_names", th.policy)
+    con.execute(f"CREATE TEMP TABLE tg_pairs AS {pairs}")
     # ties between equally scored versions break on the version id, so the pair whose
     # evidence is shown never depends on scan order or on the other requests
-    sql = """
+    key = "(match_probability, unique_id_r)"
+    sql = f"""
     WITH t AS (
       SELECT unique_id_l AS request_id, tin_r AS tin,
         max(match_probability) AS p_all,
-        max(match_probability) FILTER (WHERE address_ok AND in_period AND first_ok) AS p_ok,
+        max(match_probability) FILTER (WHERE auto_ok) AS p_ok,
+        max(match_probability) FILTER (WHERE review_ok) AS p_rev,
         max(identity_probability) AS p_id,
-        bool_or(address_ok) AS addr_any,
-        arg_max(unique_id_r, (match_probability, unique_id_r)) AS best_pair,
-        arg_max(unique_id_r, (match_probability, unique_id_r))
-          FILTER (WHERE address_ok AND in_period AND first_ok) AS ok_pair
-      FROM tg_pairs WHERE guard_ok GROUP BY ALL
+        bool_or(NOT address_veto) AS addr_any,
+        arg_max(unique_id_r, {key}) AS best_pair,
+        arg_max(unique_id_r, {key}) FILTER (WHERE auto_ok) AS ok_pair,
+        arg_max(unique_id_r, {key}) FILTER (WHERE review_ok) AS rev_pair,
+        arg_max(discrepancies, {key}) FILTER (WHERE review_ok) AS rev_discrepancies
+      FROM tg_pairs WHERE NOT person_veto GROUP BY ALL
     ), c AS (
       SELECT *, count(*) FILTER (WHERE p_all >= 0.01) OVER (PARTITION BY request_id) AS n_cand,
-        coalesce(bool_or(addr_any AND p_all >= ?) OVER (PARTITION BY request_id), false)
+        coalesce(bool_or(addr_any AND p_all >= $amb) OVER (PARTITION BY request_id), false)
           AS someone_here
       FROM t
     ), r AS (
       SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY p_all DESC, tin) AS rk
       FROM c WHERE addr_any OR NOT someone_here
     )
-    SELECT request_id, rk, tin, p_all, p_ok, p_id, best_pair, ok_pair, n_cand,
-      CASE WHEN rk = 1 AND ok_pair IS NOT NULL THEN ok_pair ELSE best_pair END AS shown_pair
+    SELECT request_id, rk, tin, p_all, p_ok, p_rev, p_id, n_cand,
+      CASE WHEN rk = 1 AND p_ok >= $match THEN ok_pair
+           WHEN rk = 1 AND rev_pair IS NOT NULL THEN rev_pair ELSE best_pair END AS shown_pair,
+      CASE WHEN rk = 1 AND p_ok >= $match THEN []::VARCHAR[]
+           ELSE coalesce(rev_discrepancies, []::VARCHAR[]) END AS discrepancies
     FROM r WHERE rk <= 2
     """
-    con.execute(f"CREATE TEMP TABLE tg_top AS {sql}", [ambiguity])
-    return con.execute("SELECT * FROM tg_top ORDER BY request_id, rk").fetchall()
+    con.execute(
+        f"CREATE TEMP TABLE tg_top AS {sql}",
+        {"amb": th.ambiguity_threshold, "match": th.match_threshold},
+    )
+    # the best pair that was vetoed as someone else, when it outscored every candidate:
+    # the evidence says which element refused it
+    con.execute(
+        f"""
+      CREATE TEMP TABLE tg_vetoed AS
+      SELECT v.* FROM (
+        SELECT unique_id_l AS request_id, arg_max(unique_id_r, {key}) AS shown_pair,
+          arg_max(tin_r, {key}) AS tin, max(match_probability) AS p_all
+        FROM tg_pairs WHERE person_veto GROUP BY ALL
+      ) v LEFT JOIN tg_top t ON t.request_id = v.request_id AND t.rk = 1
+      WHERE v.p_all >= $amb AND (t.p_all IS NULL OR v.p_all > t.p_all)""",
+        {"amb": th.ambiguity_threshold},
+    )
+    cols = ", ".join(TOP_COLUMNS)
+    cur = con.execute(f"SELECT {cols} FROM tg_top ORDER BY request_id, rk")
+    return [dict(zip(TOP_COLUMNS, row, strict=True)) for row in cur.fetchall()]
 
 
 def _counts(
@@ -293,42 +290,56 @@ def _parquet(path: Path) -> str:
 
 def _results(
     con: duckdb.DuckDBPyConnection,
-    predictions: Path,
-    rows: list[tuple[Any, ...]],
+    rows: list[dict[str, Any]],
     requests: Sequence[tuple[Request, tuple[int, ...]]],
     th: Thresholds,
     levels: Levels,
     version: str,
 ) -> list[MatchResult]:
-    by_request: dict[str, list[tuple[Any, ...]]] = {}
+    by_request: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        by_request.setdefault(str(row[0]), []).append(row)
-    decided: dict[str, tuple[Decision, list[tuple[Any, ...]]]] = {}
-    for rid, top in by_request.items():
-        scores = [TaxpayerScore(str(r[2]), float(r[3]), _opt(r[4]), float(r[5])) for r in top]
-        d = decide(scores[0], scores[1] if len(scores) > 1 else None, th)
-        decided[rid] = (d, top)
+        by_request.setdefault(str(row["request_id"]), []).append(row)
     pairs = _evidence_rows(con, levels)
+    vetoed: dict[str, dict[str, Any]] = {
+        str(r[0]): {"tin": str(r[1]), "p_all": float(r[2]), "shown_pair": str(r[3])}
+        for r in con.execute("SELECT request_id, tin, p_all, shown_pair FROM tg_vetoed").fetchall()
+    }
     out = []
     for req, _years in requests:
         rid = req.request_id
-        if rid not in decided:
-            d = decide(None, None, th)
-            out.append(MatchResult(rid, d.verdict, evidence={"why": d.why}, model_version=version))
-            continue
-        d, top = decided[rid]
+        top = by_request.get(rid, [])
+        scores = [
+            TaxpayerScore(
+                str(r["tin"]),
+                float(r["p_all"]),
+                _opt(r["p_ok"]),
+                float(r["p_id"]),
+                _opt(r["p_rev"]),
+                tuple(r["discrepancies"] or ()),
+            )
+            for r in top
+        ]
+        d = decide(scores[0] if scores else None, scores[1] if len(scores) > 1 else None, th)
         ev: dict[str, object] = {"why": d.why}
         for label, r in zip(("best", "second"), top, strict=False):
-            ev[label] = evidence_for(pairs.pop((rid, str(r[9])), {}), levels, r)
+            ev[label] = evidence_for(pairs.get((rid, str(r["shown_pair"])), {}), levels, r)
+        if rid in vetoed:
+            v = vetoed[rid]
+            ev["vetoed"] = evidence_for(pairs.get((rid, v["shown_pair"]), {}), levels, v)
+        ev["elements"], ev["vetoed_by"], ev["discrepancies"] = _element_summary(ev, d)
+        if d.verdict == REVIEW:
+            ev["candidate"] = {"tin": d.tin, "probability": d.probability}
+        if len(scores) > 1:
+            ev["runner_up"] = {"tin": scores[1].tin, "probability": scores[1].probability}
         out.append(
             MatchResult(
                 request_id=rid,
                 verdict=d.verdict,
                 tin=d.tin,
                 probability=d.probability,
-                candidates=int(top[0][8]),
-                second_probability=float(top[1][3]) if len(top) > 1 else 0.0,
-                runner_up=str(top[1][2]) if len(top) > 1 and d.tin else None,
+                candidates=int(top[0]["n_cand"]) if top else 0,
+                second_probability=scores[1].probability if len(scores) > 1 else 0.0,
+                runner_up=scores[1].tin if len(scores) > 1 and d.tin else None,
                 evidence=ev,
                 model_version=version,
             )
@@ -336,17 +347,37 @@ def _results(
     return out
 
 
+def _element_summary(
+    ev: dict[str, object], d: Decision
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """Each element's level, the vetoing elements and the discrepancies of the decision.
+
+    They are read from the candidate the decision is about (``best``), or from the vetoed
+    pair when that one outscored every candidate (so the evidence says who refused it).
+    """
+    shown = ev.get("best")
+    vetoed = ev.get("vetoed")
+    if isinstance(vetoed, dict) and d.verdict in (NONE, ADDRESS):
+        shown = vetoed
+    if not isinstance(shown, dict):
+        return {}, [], []
+    elements = dict(shown.get("elements", {}))
+    return elements, list(shown.get("vetoes", [])), list(d.discrepancies)
+
+
 def _evidence_rows(
     con: duckdb.DuckDBPyConnection, levels: Levels
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """The scored pairs shown as evidence (one per top-two taxpayer), by (request, version)."""
-    cols = ["unique_id_l", "unique_id_r", "match_weight", "match_key"]
+    """The scored pairs shown as evidence (top-two taxpayers, vetoed), by (request, version)."""
+    cols = ["unique_id_l", "unique_id_r", "match_weight", "match_key", "vetoes", "discrepancies"]
+    cols += [f"lv_{e}" for e in ELEMENTS]
     have = {str(r[0]) for r in con.execute("DESCRIBE tg_pairs").fetchall()}
     for name in levels.labels:
         cols += [c for c in (f"gamma_{name}", f"mw_{name}", f"mw_tf_adj_{name}") if c in have]
     cur = con.execute(
-        f"SELECT {', '.join('p.' + c for c in cols)} FROM tg_pairs p JOIN tg_top t"
-        " ON p.unique_id_l = t.request_id AND p.unique_id_r = t.shown_pair"
+        f"SELECT {', '.join('p.' + c for c in cols)} FROM tg_pairs p JOIN ("
+        " SELECT request_id, shown_pair FROM tg_top UNION SELECT request_id, shown_pair"
+        " FROM tg_vetoed) t ON p.unique_id_l = t.request_id AND p.unique_id_r = t.shown_pair"
     )
     return {(str(v[0]), str(v[1])): dict(zip(cols, v, strict=True)) for v in cur.fetchall()}
 

@@ -38,6 +38,7 @@ STD_COLUMNS: tuple[str, ...] = (
     "last_name",
     "last_parts",
     "last_code",
+    "last_full",
     "suffix",
     "dob",
     "house_number",
@@ -71,9 +72,14 @@ def fold_sql(expr: str) -> str:
     return f"trim(regexp_replace({no_apos}, '[^a-z0-9]+', ' ', 'g'))"
 
 
+#: "P.O. Box", "P O Box", "Post Office Box", "POBox" -> "PO BOX" (before tokenising).
+_PO_BOX = r"^\s*(P\s*\.?\s*O\s*\.?|POST\s+OFFICE)\s*BOX\b"
+
+
 def _tokens_sql(expr: str) -> str:
     up = f"replace(upper(strip_accents(coalesce({expr}, ''))), '#', ' # ')"
-    cleaned = f"regexp_replace({up}, '[^A-Z0-9# ]+', ' ', 'g')"
+    po = f"regexp_replace({up}, '{_PO_BOX}', 'PO BOX ')"
+    cleaned = f"regexp_replace({po}, '[^A-Z0-9# ]+', ' ', 'g')"
     return f"list_filter(string_split({cleaned}, ' '), lambda t: t <> '')"
 
 
@@ -136,6 +142,7 @@ WITH a AS (
     replace({fold_sql("middle_name")}, ' ', '') AS middle_name,
     list_filter(string_split({last_folded}, ' '),
                 lambda t: t <> '' AND NOT list_contains({particles}, t)) AS last_parts,
+    NULLIF({last_folded}, '') AS last_full,
     {_map_sql(NAME_SUFFIXES)}[upper(replace({fold_sql("suffix")}, ' ', ''))] AS suffix,
     strftime({dob}, '%Y-%m-%d') AS dob,
     {_tokens_sql("address_line1")} AS toks,
@@ -162,7 +169,8 @@ WITH a AS (
 ), d AS (
   SELECT *,
     CASE WHEN ui IS NULL THEN rest ELSE rest[1:ui - 1] END AS st,
-    CASE WHEN ui IS NULL THEN NULL ELSE array_to_string(rest[ui + 1:], '') END AS unit1
+    CASE WHEN ui IS NULL THEN NULL
+         ELSE array_to_string(list_filter(rest[ui + 1:], lambda t: t <> '#'), '') END AS unit1
   FROM c
 ), e AS (
   SELECT *,
@@ -191,6 +199,7 @@ SELECT src_id, tin, tax_year, years,
   NULLIF(array_to_string(last_parts, ' '), '') AS last_name,
   CASE WHEN len(last_parts) > 0 THEN last_parts END AS last_parts,
   CASE WHEN len(last_parts) > 0 THEN tg_soundex(last_parts[1]) END AS last_code,
+  last_full,
   suffix, dob,
   house_number,
   directional_ AS directional,
@@ -198,7 +207,8 @@ SELECT src_id, tin, tax_year, years,
     AS street_name,
   street_suffix_ AS street_suffix,
   NULLIF(coalesce(NULLIF(unit1, ''), array_to_string(
-    CASE WHEN {units}[toks2[1]] IS NOT NULL THEN toks2[2:] ELSE toks2 END, '')), '') AS unit,
+    list_filter(CASE WHEN {units}[toks2[1]] IS NOT NULL THEN toks2[2:] ELSE toks2 END,
+                lambda t: t <> '#'), '')), '') AS unit,
   NULLIF(city, '') AS city, NULLIF(state, '') AS state, zip5
 FROM g
 """

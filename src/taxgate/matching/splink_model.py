@@ -22,6 +22,7 @@ from typing import Any
 
 from taxgate.errors import StoreError
 
+from .elements import EXTRA_COLUMNS
 from .engines import open_engine
 from .records import prepare_records, term_frequency_tables, training_requests
 
@@ -139,7 +140,7 @@ def settings(prior: float = 1e-6) -> Any:
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
-        additional_columns_to_retain=["suffix", "years", "directional", "first_parts"],
+        additional_columns_to_retain=list(EXTRA_COLUMNS),
         linker_uid="taxgate",
     )
 

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -24,6 +24,13 @@ import yaml
 
 from taxgate.config import PACKAGE_DATA
 from taxgate.errors import ConfigError
+from taxgate.rules.identity import (
+    DEFAULT_ELEMENTS,
+    IdentityPolicy,
+    check_match_threshold,
+    compile_identity,
+    default_policy,
+)
 
 DEFAULT_RULEBOOK = PACKAGE_DATA / "rulebook.yaml"
 
@@ -57,7 +64,9 @@ _INT_THRESHOLDS: tuple[str, ...] = (
 )
 _FLOAT_THRESHOLDS: tuple[str, ...] = ("boilerplate_jaccard",)
 _MATCHING: tuple[str, ...] = ("match_threshold", "review_threshold", "ambiguity_threshold")
-_TOP_KEYS = frozenset({"version", "thresholds", "matching", "rules", "citations", "description"})
+_TOP_KEYS = frozenset(
+    {"version", "thresholds", "matching", "identity", "rules", "citations", "description"}
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,8 @@ class Rulebook:
     matching: MatchingThresholds
     citations: Mapping[str, str]
     source: str = ""
+    #: per identity element, the agreement levels that may disclose (``identity`` section)
+    identity: IdentityPolicy = field(default_factory=default_policy)
 
     def switch(self, code: str) -> str:
         """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
@@ -101,6 +112,10 @@ class Rulebook:
     def citation(self, code: str) -> str:
         """The citation of ``code`` (empty when the rulebook has none)."""
         return self.citations.get(code, "")
+
+
+#: A rulebook without an ``identity`` section gets the shipped element policy.
+_SHIPPED_IDENTITY: Mapping[str, Any] = {"precision_target": 0.999, "elements": DEFAULT_ELEMENTS}
 
 
 def _switch_value(raw: Any) -> str | None:
@@ -216,6 +231,9 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     problems.extend(f"unknown key `{k}`" for k in doc if k not in _TOP_KEYS)
     thresholds = _thresholds(_mapping(doc, "thresholds", problems), problems)
     matching = _matching(_mapping(doc, "matching", problems), problems)
+    identity = compile_identity(doc.get("identity", _SHIPPED_IDENTITY), problems)
+    if matching is not None:
+        check_match_threshold(identity, matching.match_threshold, problems)
     enabled, citations = _rules(_mapping(doc, "rules", problems), problems)
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
@@ -233,6 +251,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         matching=matching,
         citations=MappingProxyType(citations),
         source=source,
+        identity=identity,
         **thresholds,
     )
 

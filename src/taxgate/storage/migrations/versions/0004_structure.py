@@ -1,6 +1,6 @@
 """structure: a decision held for review keeps the runner-up taxpayer beside its candidate
 
-Revision ID: 0003_structure
+Revision ID: 0004_structure
 Revises: 0003_reports
 Create Date: 2026-12-03 18:20:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_structure"
+revision = "0004_structure"
 down_revision = "0003_reports"
 branch_labels = None
 depends_on = None
