@@ -556,13 +556,25 @@ def reaudit(
 @app.command()
 def report(
     out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    year: Annotated[
+        int | None, typer.Option(help="Only requests received in this calendar year (UTC).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only requests received on or after this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only requests received on or before this date (YYYY-MM-DD).")
+    ] = None,
     workdir: Workdir = None,
+    config: Config = None,
 ) -> None:
-    """The oversight report over everything processed."""
+    """The oversight report over a period (default: everything processed)."""
+    from taxgate.reports.oversight import Period
     from taxgate.services.oversight import write_report
 
-    n = write_report(_ws(workdir), out_file)
-    out.print(f"wrote {out_file} ({n:,} decisions)")
+    period = Period.of(year=year, since=since, until=until)
+    n = write_report(_ws(workdir, config), out_file, period)
+    out.print(f"wrote {out_file} ({n:,} decisions, period: {period.label})")
 
 
 @app.command()

@@ -426,7 +426,13 @@ def write_outputs(
         generated_at=repo.now_iso(),
         audit={"checkpoint": checkpoint_text},
     )
-    _atomic_write(out_dir / "report.html", render_html(report).encode("utf-8"))
+    t = ws.rulebook.matching
+    marks = {
+        f"disclose at {t.match_threshold:g}": t.match_threshold,
+        f"review at {t.review_threshold:g}": t.review_threshold,
+    }
+    page = render_html(report, thresholds=marks)
+    _atomic_write(out_dir / "report.html", page.encode("utf-8"))
 
 
 __all__ = ["Checked", "Outcome", "TaxgateError", "commit_decisions", "decide", "intake", "process"]

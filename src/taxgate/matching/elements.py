@@ -15,7 +15,8 @@ Principles, one per kind of agreement:
 - a nickname is a known form of the record's whole given name (Bill/William); sharing one
   of several given names (José Luis/José) is ``partial``: families reuse given names;
 - a date of birth one keystroke away (a digit, two swapped digits, day and month swapped)
-  is a ``typo``; more is another person (a parent, a child);
+  is a ``typo``, unless the keystroke moves the year by a decade or more: one generation
+  apart with the same birthday is a parent or a child, not a slip; more is another person;
 - house numbers agree exactly; the same digits in another order are ``transposed``, any
   other number is the neighbour's house.
 """
@@ -94,7 +95,8 @@ SUFFIX = """CASE WHEN suffix_l IS NULL THEN 'not_given'
 DOB = """CASE WHEN dob_l IS NULL THEN 'not_given'
   WHEN dob_r IS NULL THEN 'not_on_record'
   WHEN dob_l = dob_r THEN 'exact'
-  WHEN damerau_levenshtein(dob_l, dob_r) = 1
+  WHEN (damerau_levenshtein(dob_l, dob_r) = 1
+        AND abs(CAST(left(dob_l, 4) AS INTEGER) - CAST(left(dob_r, 4) AS INTEGER)) < 10)
     OR dob_l = substr(dob_r, 1, 5) || substr(dob_r, 9, 2) || '-' || substr(dob_r, 6, 2)
     THEN 'typo'
   ELSE 'other' END"""
@@ -156,6 +158,30 @@ def level_columns_sql(first_names: str, last_names: str) -> str:
     }
     assert tuple(exprs) == ELEMENTS
     return ",\n".join(f"({sql}) AS lv_{name}" for name, sql in exprs.items())
+
+
+#: The Splink comparison that weighs each element's evidence (city and suffix: none).
+COMPARISON_OF: dict[str, str] = {
+    "first_name": "first_name", "middle_name": "middle_name", "last_name": "last_name",
+    "dob": "dob", "house_number": "house_number", "street": "street_name", "unit": "unit",
+    "zip": "zip5",
+}  # fmt: skip
+
+
+def review_weight_sql() -> str:
+    """The match weight with the evidence *against* each discrepant element set aside.
+
+    A reviewer is asked whether a named discrepancy (a transposed house number, a new
+    surname) is a slip; the rest of the evidence must be strong on its own. Splink's weight
+    for a transposed house number is that of any other number, so it alone would keep
+    such a request from ever reaching a reviewer.
+    """
+    terms = " + ".join(
+        f"CASE WHEN list_contains(discrepancies, '{e}') THEN least(coalesce(mw_{c}, 0), 0)"
+        " ELSE 0 END"
+        for e, c in COMPARISON_OF.items()
+    )
+    return f"(match_weight - ({terms}))"
 
 
 def _in(col: str, values: frozenset[str]) -> str:

@@ -26,7 +26,7 @@ from taxgate.rules.identity import ADDRESS_ELEMENTS, ELEMENTS, IdentityPolicy
 from taxgate.types import MatchResult, Request
 
 from .decide import ADDRESS, NONE, REVIEW, Decision, TaxpayerScore, Thresholds, decide
-from .elements import level_columns_sql, status_sql
+from .elements import level_columns_sql, review_weight_sql, status_sql
 from .engines import memory_budget, open_engine
 from .evidence import Levels, evidence_for
 from .prepare import register_helpers
@@ -179,7 +179,8 @@ def _pairs_sql(predictions: Path, first_names: str, last_names: str, policy: Ide
       len(vetoes) = 0 AND len(discrepancies) = 0
         AND len(list_intersect(years_l, years_r)) > 0 AS auto_ok,
       len(vetoes) = 0 AND len(list_intersect(years_l, years_r)) > 0 AS review_ok,
-      1.0 / (1.0 + pow(2.0, -{identity_w})) AS identity_probability
+      1.0 / (1.0 + pow(2.0, -{identity_w})) AS identity_probability,
+      1.0 / (1.0 + pow(2.0, -{review_weight_sql()})) AS review_probability
     FROM st
     """
 
@@ -215,18 +216,19 @@ def _top_two(
     # ties between equally scored versions break on the version id, so the pair whose
     # evidence is shown never depends on scan order or on the other requests
     key = "(match_probability, unique_id_r)"
+    rkey = "(review_probability, unique_id_r)"
     sql = f"""
     WITH t AS (
       SELECT unique_id_l AS request_id, tin_r AS tin,
         max(match_probability) AS p_all,
         max(match_probability) FILTER (WHERE auto_ok) AS p_ok,
-        max(match_probability) FILTER (WHERE review_ok) AS p_rev,
+        max(review_probability) FILTER (WHERE review_ok) AS p_rev,
         max(identity_probability) AS p_id,
         bool_or(NOT address_veto) AS addr_any,
         arg_max(unique_id_r, {key}) AS best_pair,
         arg_max(unique_id_r, {key}) FILTER (WHERE auto_ok) AS ok_pair,
-        arg_max(unique_id_r, {key}) FILTER (WHERE review_ok) AS rev_pair,
-        arg_max(discrepancies, {key}) FILTER (WHERE review_ok) AS rev_discrepancies
+        arg_max(unique_id_r, {rkey}) FILTER (WHERE review_ok) AS rev_pair,
+        arg_max(discrepancies, {rkey}) FILTER (WHERE review_ok) AS rev_discrepancies
       FROM tg_pairs WHERE NOT person_veto GROUP BY ALL
     ), c AS (
       SELECT *, count(*) FILTER (WHERE p_all >= 0.01) OVER (PARTITION BY request_id) AS n_cand,
@@ -234,7 +236,8 @@ def _top_two(
           AS someone_here
       FROM t
     ), r AS (
-      SELECT *, row_number() OVER (PARTITION BY request_id ORDER BY p_all DESC, tin) AS rk
+      SELECT *, row_number() OVER (
+          PARTITION BY request_id ORDER BY greatest(p_all, coalesce(p_rev, 0)) DESC, tin) AS rk
       FROM c WHERE addr_any OR NOT someone_here
     )
     SELECT request_id, rk, tin, p_all, p_ok, p_rev, p_id, n_cand,

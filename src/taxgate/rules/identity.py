@@ -57,8 +57,8 @@ DEFAULT_ELEMENTS: Mapping[str, Mapping[str, list[str]]] = MappingProxyType(
     {
         "first_name": {"auto": ["exact", "nickname", "typo"],
                        "review": ["initial", "partial", "close"]},
-        "middle_name": {"auto": ["exact", "initial", "typo", "not_on_record"],
-                        "review": ["other"]},
+        "middle_name": {"auto": ["exact", "initial", "typo"],
+                        "review": ["not_on_record", "other"]},
         "last_name": {"auto": ["exact", "particles", "hyphenation", "second_surname_dropped",
                                "typo"],
                       "review": ["surname_part", "close"],

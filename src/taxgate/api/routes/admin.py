@@ -141,5 +141,6 @@ def oversight(ws: Ws) -> dict[str, Any]:
 def oversight_html(ws: Ws) -> HTMLResponse:
     """The oversight report as a page."""
     from taxgate.reports.html import render_html
+    from taxgate.services.oversight import oversight_data
 
-    return HTMLResponse(render_html(report_data(ws)))
+    return HTMLResponse(render_html(*oversight_data(ws)))
