@@ -163,16 +163,30 @@ def agencies_add(
     official: Annotated[str, typer.Option(help="The authorized official's name.")],
     title: Annotated[str, typer.Option(help="The official's title.")],
     public_key: Annotated[Path, typer.Option(help="The official's KEY.pub.")],
+    authority: Annotated[
+        str,
+        typer.Option(
+            help="The official's authority under 6103(i)(2)(A): "
+            "agency-head | inspector-general | attorney-general | deputy-attorney-general | "
+            "associate-attorney-general | assistant-attorney-general | fbi-director | "
+            "dea-administrator | us-attorney | special-prosecutor | strike-force-attorney."
+        ),
+    ],
     workdir: Workdir = None,
+    config: Config = None,
 ) -> None:
-    """Register an official authorized to request for an agency (creates the agency if new)."""
-    from taxgate.intake.signing import load_public_key
-    from taxgate.services.officials import register_official
+    """Register an official authorized to request for an agency (creates the agency if new).
 
-    if not code.strip() or len(code) > 64:
-        raise UsageError("an agency code must have 1 to 64 characters")
+    Only an official the statute lists may be registered; the rulebook says which
+    authorities may request, and the Justice-only ones only for a Justice agency.
+    """
+    from taxgate.intake.signing import load_public_key
+    from taxgate.services.officials import check_registration, register_official
+
+    ws = _ws(workdir, config)
+    check_registration(ws, code, authority)  # before the key is read, as nothing is stored
     key = load_public_key(public_key)
-    got = register_official(_ws(workdir), code, official, title, key)
+    got = register_official(ws, code, official, title, key, authority)
     out.print(
         f"{'created agency' if got.agency_created else 'agency'} {code}: "
         f"official registered, key {got.key_id[:16]}"
@@ -203,11 +217,16 @@ def agencies_list(workdir: Workdir = None) -> None:
     from taxgate.storage import repo
 
     ws = _ws(workdir)
-    table = Table("agency", "official", "title", "key", "active")
+    table = Table("agency", "official", "title", "authority", "key", "active")
     with ws.transaction() as (s, _):
         for o in repo.list_officials(s):
             table.add_row(
-                o.agency_code, o.name, o.title, o.key_id[:16], "yes" if o.active else "no"
+                o.agency_code,
+                o.name,
+                o.title,
+                o.authority or "(none)",
+                o.key_id[:16],
+                "yes" if o.active else "no",
             )
     out.print(table)
 

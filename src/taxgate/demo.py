@@ -56,6 +56,7 @@ def run_demo(
         manifest["official"]["name"],
         manifest["official"]["title"],
         load_public_key(key_file.with_name("official.key.pub")),
+        "agency-head",
     )
     raw = read_raw(batch_dir)
     signed = sign_manifest(raw.manifest, raw.requests_bytes, load_private_key(key_file))

@@ -56,6 +56,7 @@ class Checked:
     requests: list[Request]
     requester_authorized: bool
     signer: str
+    authority: str = ""
 
 
 def intake(ws: Workspace, folder: Path) -> Checked:
@@ -77,7 +78,7 @@ def intake(ws: Workspace, folder: Path) -> Checked:
             )
         raise
     authorized = signer.active and signer.official.casefold() == info.official.name.casefold()
-    return Checked(info, requests, authorized, signer.official)
+    return Checked(info, requests, authorized, signer.official, signer.authority)
 
 
 def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchContext, History]:
@@ -91,6 +92,7 @@ def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchCo
         requester_authorized=checked.requester_authorized,
         today=today,
         field_names=ws.catalogue.names(),
+        requester_authority=checked.authority,
     )
     return ctx, History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
 
@@ -122,6 +124,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
                 agency_code=info.agency,
                 official_name=info.official.name,
                 official_title=info.official.title,
+                official_authority=checked.authority,
                 submitted_at=info.submitted_at,
                 requests_sha256=info.requests_sha256,
                 received_at=now,
@@ -157,6 +160,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
             {
                 "agency": info.agency,
                 "official": checked.signer,
+                "authority": checked.authority,
                 "requests": len(checked.requests),
                 "requests_sha256": info.requests_sha256,
                 "requester_authorized": checked.requester_authorized,

@@ -34,7 +34,11 @@ def accounting(
                     "request_id": disc.request_id,
                     "disclosed_at": disc.disclosed_at,
                     "agency": batch.agency_code,
-                    "official": {"name": batch.official_name, "title": batch.official_title},
+                    "official": {
+                        "name": batch.official_name,
+                        "title": batch.official_title,
+                        "authority": batch.official_authority,
+                    },
                     "signed_by": batch.submitted_by,
                     "investigating_officer": p.get("officer", ""),
                     "case_number": p.get("case_number", ""),

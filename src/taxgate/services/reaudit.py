@@ -68,6 +68,7 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
                 requester_authorized=True,
                 today=received.date(),
                 field_names=ws.catalogue.names(),
+                requester_authority=batch.official_authority,
             )
             hist = History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
             for d in evaluate_batch(requests, ctx, rb, ws.statutes, hist):

@@ -1,7 +1,7 @@
 """structure: a decision held for review keeps the runner-up taxpayer beside its candidate
 
 Revision ID: 0004_structure
-Revises: 0003_reports
+Revises: 0003_law
 Create Date: 2026-12-03 18:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_structure"
-down_revision = "0003_reports"
+down_revision = "0003_law"
 branch_labels = None
 depends_on = None
 
