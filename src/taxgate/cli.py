@@ -507,7 +507,7 @@ def review_list(workdir: Workdir = None) -> None:
         out.print("no request is waiting for review")
         return
     if not out.is_terminal:  # piped: a header, then one tab-separated line per request
-        print("request_id\tbatch_id\tagency\tmatch_probability\tcodes")
+        print("request_id\tbatch_id\tagency\tmatch_probability\tcodes\tcandidate\trunner_up")
         for p in rows:
             prob = "" if p.probability is None else f"{p.probability:.6f}"
             fields = [p.request_id, p.batch_id, p.agency, prob, ",".join(p.codes)]
