@@ -111,7 +111,7 @@ def _child(src: Path, n: int) -> dict[str, float]:
     from taxgate.types import REQUEST_COLUMNS, Request
 
     fields = frozenset(yaml.safe_load((PACKAGE_DATA / "fields.yaml").read_text())["fields"])
-    ctx = BatchContext("BENCH", True, TODAY, fields)
+    ctx = BatchContext("BENCH", True, TODAY, fields, "agency-head")
     rb, st = load_rulebook(), load_statutes()
 
     def requests() -> Iterator[Request]:

@@ -136,6 +136,7 @@ def serving(
             m["official"]["name"],
             m["official"]["title"],
             load_public_key(Path(f"{tpl['key']}.pub")),
+            "agency-head",
         )
         token = add_user(s, log, "bench-agency", "agency", m["agency"], by="bench")
     settings = ServiceSettings(

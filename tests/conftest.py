@@ -120,6 +120,8 @@ def make_world(root: Path, taxpayers: int = 1500, requests: int = 400, seed: int
         manifest["official"]["name"],
         "--title",
         manifest["official"]["title"],
+        "--authority",
+        "agency-head",
         "--public-key",
         f"{w.key}.pub",
         *wd,

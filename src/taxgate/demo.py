@@ -56,10 +56,15 @@ def run_demo(
             manifest["official"]["name"],
             manifest["official"]["title"],
             load_public_key(key_file.with_name("official.key.pub")),
+            "agency-head",
         )
         if created:
             log.append("agency_registered", manifest["agency"])
-        log.append("key_registered", manifest["agency"], {"key_id": row.key_id})
+        log.append(
+            "key_registered",
+            manifest["agency"],
+            {"key_id": row.key_id, "authority": row.authority},
+        )
     raw = read_raw(batch_dir)
     signed = sign_manifest(raw.manifest, raw.requests_bytes, load_private_key(key_file))
     (batch_dir / "manifest.json").write_text(json.dumps(signed, indent=2), encoding="utf-8")

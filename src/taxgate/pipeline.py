@@ -62,6 +62,7 @@ class Checked:
     requests: list[Request]
     requester_authorized: bool
     signer: str
+    authority: str = ""
 
 
 def intake(ws: Workspace, folder: Path) -> Checked:
@@ -83,7 +84,7 @@ def intake(ws: Workspace, folder: Path) -> Checked:
             )
         raise
     authorized = signer.active and signer.official.casefold() == info.official.name.casefold()
-    return Checked(info, requests, authorized, signer.official)
+    return Checked(info, requests, authorized, signer.official, signer.authority)
 
 
 def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchContext, History]:
@@ -97,6 +98,7 @@ def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchCo
         requester_authorized=checked.requester_authorized,
         today=today,
         field_names=ws.catalogue.names(),
+        requester_authority=checked.authority,
     )
     return ctx, History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
 
@@ -128,6 +130,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
                 agency_code=info.agency,
                 official_name=info.official.name,
                 official_title=info.official.title,
+                official_authority=checked.authority,
                 submitted_at=info.submitted_at,
                 requests_sha256=info.requests_sha256,
                 received_at=now,
@@ -163,6 +166,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
             {
                 "agency": info.agency,
                 "official": checked.signer,
+                "authority": checked.authority,
                 "requests": len(checked.requests),
                 "requests_sha256": info.requests_sha256,
                 "requester_authorized": checked.requester_authorized,
@@ -560,7 +564,13 @@ def write_outputs(
         generated_at=repo.now_iso(),
         audit={"checkpoint": checkpoint_text},
     )
-    _atomic_write(out_dir / "report.html", render_html(report).encode("utf-8"))
+    t = ws.rulebook.matching
+    marks = {
+        f"disclose at {t.match_threshold:g}": t.match_threshold,
+        f"review at {t.review_threshold:g}": t.review_threshold,
+    }
+    page = render_html(report, thresholds=marks)
+    _atomic_write(out_dir / "report.html", page.encode("utf-8"))
 
 
 __all__ = ["Checked", "Outcome", "TaxgateError", "commit_decisions", "decide", "intake", "process"]

@@ -26,6 +26,7 @@ class Finding:
     agency: str
     codes: tuple[str, ...]
     original_rulebook: str
+    why: tuple[str, ...] = ()  # "CODE: message" per reason, free of personal data
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
                 requester_authorized=True,
                 today=received.date(),
                 field_names=ws.catalogue.names(),
+                requester_authority=batch.official_authority,
             )
             hist = History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
             for d in evaluate_batch(requests, ctx, rb, ws.statutes, hist):
@@ -83,6 +85,8 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
                             batch.agency_code,
                             tuple(r.code for r in d.reasons) or ("review",),
                             stored.rulebook_version,
+                            tuple(f"{r.code}: {r.message}" for r in d.reasons)
+                            or ("a rule would send it to human review",),
                         )
                     )
     with ws.transaction() as (_, log):

@@ -139,14 +139,20 @@ def open_service(
     with ws.store.session() as s:
         log = AuditLog(s, user="test-setup", origin="test")
         repo.add_official(
-            s, kit.agency, kit.official, "Deputy Director", load_public_key(Path(f"{kit.key}.pub"))
+            s,
+            kit.agency,
+            kit.official,
+            "Director",
+            load_public_key(Path(f"{kit.key}.pub")),
+            "agency-head",
         )
         repo.add_official(
             s,
             OTHER_AGENCY,
             kit.official,
-            "Deputy Director",
+            "Director",
             load_public_key(Path(f"{kit.other_key}.pub")),
+            "agency-head",
         )
         tokens = {
             r: add_user(s, log, f"{r}-user", r, kit.agency if r == "agency" else None, by="setup")

@@ -12,6 +12,8 @@ MODULES = [
     "taxgate.disclosure.plan",
     "taxgate.reports.aggregate",
     "taxgate.reports.charts",
+    "taxgate.reports.oversight",
+    "taxgate.reports.dp",
 ]
 
 

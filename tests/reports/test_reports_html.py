@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from taxgate.reports.aggregate import aggregate
-from taxgate.reports.charts import bar_chart, histogram, nice_scale
+from taxgate.reports.charts import bar_chart, bin_counts, histogram, monthly_chart
 from taxgate.reports.codes import CODE_EXPLANATIONS
 from taxgate.reports.html import render_html
 from taxgate.types import STATUSES
@@ -119,7 +119,7 @@ def test_the_page_is_well_formed_and_self_contained() -> None:
     page, checker = _page()
     assert page.startswith("<!DOCTYPE html>")
     tags = [t for t, _ in checker.tags]
-    assert tags.count("svg") == 3  # statuses, codes, histogram
+    assert tags.count("svg") == 4  # statuses, refusal codes, withheld fields, histogram
     assert "script" not in tags and "link" not in tags and "img" not in tags
     for _, attrs in checker.tags:
         assert "src" not in attrs and "href" not in attrs
@@ -244,19 +244,48 @@ def test_an_empty_report_renders() -> None:
     assert {row[1] for row in checker.tables["Requests by final status"][1:]} == {"0"}
 
 
-def test_chart_geometry() -> None:
-    for value in (0, 1, 3, 7, 11, 99, 101, 4999, 22318, 10**7 + 1):
-        top, step = nice_scale(value)
-        assert top >= value and top % step == 0 and top // step <= 5
-        assert top - step < max(value, 1)  # no empty step at the top
-        assert str(step).strip("0") in ("1", "2", "25", "5")
-    chart = bar_chart([("a", 10), ("b", 5), ("c", 0)], width=400, label_width=100)
-    widths = [bar.width for bar in chart.bars]
-    assert widths[0] == 2 * widths[1] and widths[2] == 0
-    assert all(bar.x == 100 for bar in chart.bars)
-    assert [tick.label for tick in chart.ticks] == ["0", "2", "4", "6", "8", "10"]
-    assert chart.bars[1].y > chart.bars[0].y
-    hist = histogram([0.0, 0.01, 0.5, 1.0, 1.5, -1.0], bins=10)
-    assert [bar.value for bar in hist.bars] == [3, 0, 0, 0, 0, 1, 0, 0, 0, 2]
-    tallest = max(hist.bars, key=lambda bar: bar.height)
-    assert tallest.y + tallest.height == hist.plot_bottom
+def test_histogram_bins() -> None:
+    nan = float("nan")
+    assert bin_counts([0.0, 0.01, 0.5, 1.0, 1.5, -1.0, nan], 10) == [3, 0, 0, 0, 0, 1, 0, 0, 0, 2]
+    assert bin_counts([0.05, 0.0499999], 20) == [1, 1] + [0] * 18
+    assert bin_counts([], 4) == [0, 0, 0, 0]
+
+
+def _svg_text(svg: str) -> list[str]:
+    checker = parse(svg)
+    return [t.strip() for t in checker.text if t.strip()]
+
+
+def test_charts_have_titles_axis_titles_values_and_threshold_marks() -> None:
+    svg = bar_chart(
+        [("DISCLOSED", 12), ("REJECTED", 3)], title="By status", xlabel="requests (count)"
+    )
+    text = _svg_text(svg)
+    assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-label="By status"' in svg
+    assert {"By status", "requests (count)", "DISCLOSED", "REJECTED", "12", "3"} <= set(text)
+    hist = histogram(
+        [0.1] * 12 + [0.95, 0.9995],
+        thresholds={"disclose at 0.999": 0.999, "review at 0.9": 0.9},
+        title="Match probability",
+        xlabel="match probability",
+        ylabel="requests (count)",
+    )
+    text = _svg_text(hist)
+    assert {"Match probability", "match probability", "requests (count)"} <= set(text)
+    assert "disclose at 0.999" in text and "review at 0.9" in text
+    assert sum(t.isdigit() for t in text) >= 4  # more than two y-axis ticks
+    monthly = monthly_chart(
+        ["2026-01", "2026-02"], {"disclosed": [3, 4], "refused": [1, 0]}, title="M", ylabel="n"
+    )
+    assert {"2026-01", "2026-02", "disclosed", "refused", "month received (UTC)"} <= set(
+        _svg_text(monthly)
+    )
+
+
+def test_charts_are_deterministic_and_draw_labels_literally() -> None:
+    items = [("$x^2$ <b>&", 3), ("a" * 80, 1)]
+    one = bar_chart(items, title="T <i>", xlabel="x")
+    assert one == bar_chart(items, title="T <i>", xlabel="x")
+    assert "<b>" not in one and "<i>" not in one and "&lt;b&gt;" in one
+    assert "$x^2$" in one  # no mathtext
+    assert "a" * 80 not in one and "a" * 31 + "…" in one  # long labels are cut

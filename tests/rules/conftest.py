@@ -31,4 +31,4 @@ def field_names() -> frozenset[str]:
 
 @pytest.fixture(scope="session")
 def ctx(field_names: frozenset[str]) -> BatchContext:
-    return BatchContext("ICE", True, TODAY, field_names)
+    return BatchContext("ICE", True, TODAY, field_names, "agency-head")

@@ -37,6 +37,8 @@ def judge(
         ctx,
         today=date.fromisoformat(c.get("today", ctx.today.isoformat())),
         requester_authorized=c.get("requester_authorized", True),
+        requester_authority=c.get("requester_authority", ctx.requester_authority),
+        agency=c.get("agency", ctx.agency),
     )
     if "switches" in c:
         rulebook = dataclasses.replace(rulebook, enabled={**rulebook.enabled, **c["switches"]})

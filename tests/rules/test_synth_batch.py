@@ -48,7 +48,7 @@ def test_synthetic_batch_is_judged_as_planted(
     field_names: frozenset[str],
 ) -> None:
     requests, truth = world
-    ctx = BatchContext("DHS-ICE", True, TODAY, field_names)
+    ctx = BatchContext("DHS-ICE", True, TODAY, field_names, "agency-head")
     decisions = {d.request_id: d for d in evaluate_batch(requests, ctx, rulebook, statutes)}
     wrong: list[str] = []
     kinds = Counter(t["kind"] for t in truth)

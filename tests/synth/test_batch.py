@@ -48,7 +48,7 @@ def test_files_follow_the_contract(batch300: Path) -> None:
         "batch_id", "agency", "official", "submitted_at", "requests_sha256", "signature"
     }  # fmt: skip
     assert manifest["requests_sha256"] == manifest["signature"] == ""
-    assert manifest["official"] == {"name": "Morgan Ellery Vance", "title": "Deputy Director"}
+    assert manifest["official"] == {"name": "Morgan Ellery Vance", "title": "Director"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", manifest["submitted_at"])
 
 
@@ -147,7 +147,7 @@ def test_rules_engine_agrees_with_the_truth(batch300: Path) -> None:
     with open(batch300 / "batch" / "requests.csv", encoding="utf-8", newline="") as f:
         requests = [Request(**row, row=i + 2) for i, row in enumerate(csv.DictReader(f))]
     _, truth = _read(batch300)
-    ctx = BatchContext("DHS-ICE", True, TODAY, frozenset(fields["fields"]))
+    ctx = BatchContext("DHS-ICE", True, TODAY, frozenset(fields["fields"]), "agency-head")
     decisions = evaluate_batch(requests, ctx, load_rulebook(), load_statutes())
     for d, t in zip(decisions, truth.itertuples(), strict=True):
         got = sorted({r.code for r in d.reasons})

@@ -105,6 +105,7 @@ class RegisteredKey:
     key_id: str
     public_key: Ed25519PublicKey
     active: bool
+    authority: str = ""
 
 
 def verify_manifest(

@@ -47,6 +47,7 @@ __all__ = [
     "evaluate_stream",
     "officer_key",
     "reason_key",
+    "requester_check",
 ]
 
 #: Rules the engine evaluates, in trace order (R-SIGNATURE is decided at intake).
@@ -90,12 +91,28 @@ class BatchContext:
         today: the date the batch is judged on ("current year" is ``today.year``).
         field_names: the field catalogue's names (``fields.yaml``); ``last_known_address``
             is always allowed.
+        requester_authority: the signing official's registered authority (one of
+            :data:`taxgate.rules.authority.AUTHORITIES`); none (``""``) fails R-REQUESTER.
     """
 
     agency: str
     requester_authorized: bool
     today: date
     field_names: frozenset[str]
+    requester_authority: str = ""
+
+
+def requester_check(ctx: BatchContext, rulebook: Rulebook) -> RuleCheck:
+    """R-REQUESTER for the whole batch: registered, active, and holding an authority the
+    statute and the rulebook let request for this agency. The trace names the authority."""
+    if not ctx.requester_authorized:
+        return RuleCheck(
+            "R-REQUESTER", False, "the requesting official is not registered as authorized"
+        )
+    problem = rulebook.requester_problem(ctx.requester_authority, ctx.agency)
+    if problem is not None:
+        return RuleCheck("R-REQUESTER", False, problem)
+    return RuleCheck("R-REQUESTER", True, f"authority: {ctx.requester_authority}")
 
 
 #: request id, failures, years, fields, case, officer and reason index (-1: none), duplicate.
@@ -240,8 +257,10 @@ def _evaluate(
             cap=rulebook.boilerplate_cap,
             threads=workers,
         )
-    all_pass = tuple(_PASS[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
-    clean = ctx.requester_authorized or not on["R-REQUESTER"]
+    requester = requester_check(ctx, rulebook)
+    passes = {**_PASS, "R-REQUESTER": requester if requester.passed else _PASS["R-REQUESTER"]}
+    all_pass = tuple(passes[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
+    clean = requester.passed or not on["R-REQUESTER"]
     version = rulebook.version
     del seen_ids, cases, officers, reasons, table
     decisions: list[RuleDecision] = []
@@ -259,7 +278,7 @@ def _evaluate(
             and o not in bad_officers
             and k not in bad_reasons
             else _decide(
-                p, ctx, rulebook, on, all_pass, bad_cases, bad_officers, bad_reasons, verdicts
+                p, requester, rulebook, on, passes, bad_cases, bad_officers, bad_reasons, verdicts
             )
         )
     return decisions
@@ -297,10 +316,10 @@ _SKIP = {
 
 def _decide(
     p: _Pending,
-    ctx: BatchContext,
+    requester: RuleCheck,
     rb: Rulebook,
     on: Mapping[str, bool],
-    all_pass: tuple[RuleCheck, ...],
+    passes: Mapping[str, RuleCheck],
     bad_cases: set[int],
     bad_officers: set[int],
     bad_reasons: set[int],
@@ -308,8 +327,8 @@ def _decide(
 ) -> RuleDecision:
     request_id, found, years, fields, case, officer, reason, duplicate = p
     failures = found if found is not None else {}
-    if on["R-REQUESTER"] and not ctx.requester_authorized:
-        failures["R-REQUESTER"] = ["the requesting official is not registered as authorized"]
+    if on["R-REQUESTER"] and not requester.passed:
+        failures["R-REQUESTER"] = [requester.detail]
     if on["R-ENGAGEMENT"]:
         problems = []
         if case in bad_cases:
@@ -329,19 +348,12 @@ def _decide(
     if on["R-DUPLICATE"] and duplicate:
         failures["R-DUPLICATE"] = ["the request id is repeated within the batch"]
     if not failures:
-        return RuleDecision(
-            request_id,
-            "accepted",
-            (),
-            all_pass,
-            years,
-            fields,
-            rb.version,
-        )
+        all_pass = tuple(passes[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
+        return RuleDecision(request_id, "accepted", (), all_pass, years, fields, rb.version)
     pattern = tuple((code, tuple(msgs)) for code, msgs in failures.items())
     verdict = verdicts.get(pattern)
     if verdict is None:
-        verdict = verdicts[pattern] = _verdict(failures, rb, on)
+        verdict = verdicts[pattern] = _verdict(failures, rb, on, passes)
     outcome, reasons, trace = verdict
     return RuleDecision(request_id, outcome, reasons, trace, years, fields, rb.version)
 
@@ -349,7 +361,12 @@ def _decide(
 _Verdict = tuple[Outcome, tuple[Reason, ...], tuple[RuleCheck, ...]]
 
 
-def _verdict(failures: Mapping[str, list[str]], rb: Rulebook, on: Mapping[str, bool]) -> _Verdict:
+def _verdict(
+    failures: Mapping[str, list[str]],
+    rb: Rulebook,
+    on: Mapping[str, bool],
+    passes: Mapping[str, RuleCheck],
+) -> _Verdict:
     """Outcome, reasons and trace of a set of failures (frozen, shared by equal verdicts)."""
     reasons: list[Reason] = []
     trace: list[RuleCheck] = []
@@ -360,7 +377,7 @@ def _verdict(failures: Mapping[str, list[str]], rb: Rulebook, on: Mapping[str, b
             continue
         failed = failures.get(code)
         if not failed:
-            trace.append(_PASS[code])
+            trace.append(passes[code])
             continue
         message = "; ".join(failed)
         reasons.append(Reason(code, rb.citation(code), message))

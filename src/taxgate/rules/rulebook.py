@@ -24,6 +24,7 @@ import yaml
 
 from taxgate.config import PACKAGE_DATA
 from taxgate.errors import ConfigError
+from taxgate.rules.authority import AUTHORITIES, JUSTICE_AGENCIES, authority_problem
 from taxgate.rules.identity import (
     DEFAULT_ELEMENTS,
     IdentityPolicy,
@@ -65,8 +66,18 @@ _INT_THRESHOLDS: tuple[str, ...] = (
 _FLOAT_THRESHOLDS: tuple[str, ...] = ("boilerplate_jaccard",)
 _MATCHING: tuple[str, ...] = ("match_threshold", "review_threshold", "ambiguity_threshold")
 _TOP_KEYS = frozenset(
-    {"version", "thresholds", "matching", "identity", "rules", "citations", "description"}
+    {
+        "version",
+        "thresholds",
+        "matching",
+        "identity",
+        "rules",
+        "citations",
+        "description",
+        "requesters",
+    }
 )
+_REQUESTER_KEYS = frozenset({"authorities", "justice_agencies"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,8 @@ class Rulebook:
     source: str = ""
     #: per identity element, the agreement levels that may disclose (``identity`` section)
     identity: IdentityPolicy = field(default_factory=default_policy)
+    authorities: frozenset[str] = frozenset(AUTHORITIES)
+    justice_agencies: frozenset[str] = JUSTICE_AGENCIES
 
     def switch(self, code: str) -> str:
         """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
@@ -113,7 +126,20 @@ class Rulebook:
         """The citation of ``code`` (empty when the rulebook has none)."""
         return self.citations.get(code, "")
 
+    def requester_problem(self, authority: str, agency: str) -> str | None:
+        """Why an official holding ``authority`` may not request for ``agency`` (R-REQUESTER);
+        ``None`` when they may."""
+        return authority_problem(
+            authority, agency, allowed=self.authorities, justice_agencies=self.justice_agencies
+        )
 
+
+#: A rulebook without a ``requesters`` section gets the statute's list and the shipped
+#: Justice agencies.
+_SHIPPED_REQUESTERS: Mapping[str, Any] = {
+    "authorities": list(AUTHORITIES),
+    "justice_agencies": sorted(JUSTICE_AGENCIES),
+}
 #: A rulebook without an ``identity`` section gets the shipped element policy.
 _SHIPPED_IDENTITY: Mapping[str, Any] = {"precision_target": 0.999, "elements": DEFAULT_ELEMENTS}
 
@@ -209,6 +235,34 @@ def _rules(
     return enabled, citations
 
 
+def _requesters(
+    section: Mapping[str, Any], problems: list[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """``requesters.authorities`` (a subset of the statute's list) and
+    ``requesters.justice_agencies`` (agency codes of the Department of Justice)."""
+    problems.extend(f"unknown key `requesters.{k}`" for k in section if k not in _REQUESTER_KEYS)
+    allowed: set[str] = set()
+    raw = section.get("authorities")
+    if not isinstance(raw, list) or not raw:
+        problems.append("`requesters.authorities` must be a non-empty list")
+    else:
+        for a in raw:
+            if a not in AUTHORITIES:
+                problems.append(
+                    f"`requesters.authorities`: `{a}` is not an authority 26 U.S.C. "
+                    "6103(i)(2)(A) lists (one of " + ", ".join(AUTHORITIES) + ")"
+                )
+            else:
+                allowed.add(a)
+    justice: set[str] = set()
+    raw = section.get("justice_agencies")
+    if not isinstance(raw, list) or not all(isinstance(c, str) and c.strip() for c in raw):
+        problems.append("`requesters.justice_agencies` must be a list of agency codes")
+    else:
+        justice = {c.strip().upper() for c in raw}
+    return frozenset(allowed), frozenset(justice)
+
+
 def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     """Validate an authoring document and compile it.
 
@@ -235,6 +289,10 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     if matching is not None:
         check_match_threshold(identity, matching.match_threshold, problems)
     enabled, citations = _rules(_mapping(doc, "rules", problems), problems)
+    authorities, justice = _requesters(
+        _mapping(doc, "requesters", problems) if "requesters" in doc else _SHIPPED_REQUESTERS,
+        problems,
+    )
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
         text = other.get(code)
@@ -252,7 +310,39 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         citations=MappingProxyType(citations),
         source=source,
         identity=identity,
+        authorities=authorities,
+        justice_agencies=justice,
         **thresholds,
+    )
+
+
+def shipped_rulebooks() -> dict[str, Path]:
+    """The rulebooks shipped with taxgate, by short name (``default``, ``strict``, ...)."""
+    out = {"default": PACKAGE_DATA / "rulebook.yaml"}
+    for path in sorted((PACKAGE_DATA / "rulebooks").glob("*.yaml")):
+        out[path.stem.split("-", 1)[-1]] = path
+        out[path.stem] = path
+    return out
+
+
+def shipped_rulebook(name_or_file: str) -> Path:
+    """A rulebook file from a shipped rulebook's name (``strict``) or a path to a YAML file.
+
+    Example:
+        >>> shipped_rulebook("strict").name
+        '6103i2-strict.yaml'
+    """
+    path = Path(name_or_file).expanduser()
+    if path.is_file():
+        return path
+    shipped = shipped_rulebooks()
+    if name_or_file in shipped:
+        return shipped[name_or_file]
+    names = ", ".join(sorted(k for k in shipped if "-" not in k))
+    from taxgate.errors import UsageError
+
+    raise UsageError(
+        f"no rulebook file or shipped rulebook named `{name_or_file}` (shipped: {names})"
     )
 
 

@@ -45,16 +45,19 @@ def salt(s: Session) -> bytes:
 
 
 def add_official(
-    s: Session, agency: str, name: str, title: str, key: Ed25519PublicKey
+    s: Session, agency: str, name: str, title: str, key: Ed25519PublicKey, authority: str
 ) -> tuple[bool, m.Official]:
     """Register an authorized official and key, creating the agency if new.
+
+    ``authority`` is the official's statutory authority (checked by the caller against
+    :data:`taxgate.rules.authority.AUTHORITIES` and the rulebook).
 
     Returns:
         (whether the agency is new, the official row)
     """
     created = s.get(m.Agency, agency) is None
     if created:
-        s.add(m.Agency(code=agency, created_at=now_iso()))
+        s.add(m.Agency(code=agency, created_at=now_iso(), kind="federal"))
         s.flush()
     kid = key_id(key)
     row = s.scalars(
@@ -65,6 +68,7 @@ def add_official(
             agency_code=agency,
             name=name,
             title=title,
+            authority=authority,
             public_key=base64.b64encode(raw_public(key)).decode(),
             key_id=kid,
             active=True,
@@ -72,7 +76,7 @@ def add_official(
         )
         s.add(row)
     else:
-        row.name, row.title, row.active = name, title, True
+        row.name, row.title, row.authority, row.active = name, title, authority, True
     s.flush()
     return created, row
 
@@ -89,7 +93,10 @@ def set_official_active(s: Session, agency: str, name: str, active: bool) -> int
 def agency_keys(s: Session, agency: str) -> list[RegisteredKey]:
     rows = s.scalars(select(m.Official).where(m.Official.agency_code == agency)).all()
     return [
-        RegisteredKey(r.name, r.key_id, public_from_raw_b64(r.public_key), r.active) for r in rows
+        RegisteredKey(
+            r.name, r.key_id, public_from_raw_b64(r.public_key), r.active, r.authority or ""
+        )
+        for r in rows
     ]
 
 

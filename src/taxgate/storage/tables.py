@@ -37,9 +37,12 @@ JOB_STATES = ("queued", "running", "done", "failed")
 
 
 class Agency(Base):
+    """A requesting agency: a Federal agency (6103(i)(2)(A) names no other requester)."""
+
     __tablename__ = "agencies"
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20), default="federal")
 
 
 class Official(Base):
@@ -51,6 +54,7 @@ class Official(Base):
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(200))
+    authority: Mapped[str] = mapped_column(String(40), default="")  # rules/authority.py
     public_key: Mapped[str] = mapped_column(String(100))  # base64 of the raw 32 bytes
     key_id: Mapped[str] = mapped_column(String(64))  # hex SHA-256 of the raw key
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -63,6 +67,7 @@ class Batch(Base):
     agency_code: Mapped[str] = mapped_column(String(64), index=True)
     official_name: Mapped[str] = mapped_column(String(200))
     official_title: Mapped[str] = mapped_column(String(200))
+    official_authority: Mapped[str] = mapped_column(String(40), default="")
     submitted_at: Mapped[str] = mapped_column(String(40))
     requests_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[str] = mapped_column(String(40))
@@ -150,6 +155,27 @@ class Checkpoint(Base):
     root: Mapped[str] = mapped_column(String(64))
     time: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+
+
+class Holdback(Base):
+    """A taxpayer under the 6103(i)(6) holdback: nothing about them is disclosed."""
+
+    __tablename__ = "holdbacks"
+    tin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(40))  # informant | tax-investigation
+    added_at: Mapped[str] = mapped_column(String(40))
+    added_by: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Safeguard(Base):
+    """An agency's 6103(p)(4) safeguard status as last registered."""
+
+    __tablename__ = "safeguards"
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_report: Mapped[str] = mapped_column(String(10))  # date of the last safeguard report
+    open_findings: Mapped[int] = mapped_column(Integer, default=0)
+    corrective_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[str] = mapped_column(String(40))
 
 
 class Setting(Base):

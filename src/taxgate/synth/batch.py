@@ -103,7 +103,7 @@ def write_batch(
     today: date | None = None,
     agency: str = "DHS-ICE",
     official_name: str = "Morgan Ellery Vance",
-    official_title: str = "Deputy Director",
+    official_title: str = "Director",
     progress: Callable[[int], None] | None = None,
 ) -> BatchStats:
     """Draw a request batch against ``records`` and write it, unsigned, with its ground truth.

@@ -154,6 +154,7 @@ def oversight(ws: Ws) -> dict[str, Any]:
 )
 def oversight_html(ws: Ws) -> HTMLResponse:
     """The oversight report as a page."""
+    from taxgate.oversight import oversight_data
     from taxgate.reports.html import render_html
 
-    return HTMLResponse(render_html(report_data(ws)))
+    return HTMLResponse(render_html(*oversight_data(ws)))
