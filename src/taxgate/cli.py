@@ -403,6 +403,13 @@ def audit_checkpoint(workdir: Workdir = None) -> None:
     sys.stdout.write(text)
 
 
+def _b64_root(hex_root: str) -> str:
+    """A root hash in base64, the one encoding checkpoints and proofs use."""
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hex_root)).decode("ascii") if hex_root else ""
+
+
 @audit_app.command("verify")
 def audit_verify(
     export: Annotated[
@@ -423,7 +430,8 @@ def audit_verify(
             raise InputError("not a readable audit export", file=str(export)) from None
         rep = verify_export(doc, key)
         out.print(
-            f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, root {rep.root}"
+            f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, "
+            f"root {_b64_root(rep.root)} (base64, as in checkpoints)"
         )
         return
     from taxgate.storage.audit_log import verify_log
@@ -434,7 +442,8 @@ def audit_verify(
         report = verify_log(s, pub)
     out.print(
         f"audit log verified: {report.size:,} entries, {report.checkpoints} checkpoints, "
-        f"root {report.root}, {report.unsigned_tail} entries after the latest checkpoint"
+        f"root {_b64_root(report.root)} (base64, as in checkpoints), "
+        f"{report.unsigned_tail} entries after the latest checkpoint"
     )
 
 
