@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from taxgate.api.auth import lookup
 from taxgate.cli import _tidy_help, app
+from taxgate.services.users import lookup
 from taxgate.workspace import Workspace
 from tests.conftest import World, taxgate
 from tests.test_docs import command_paths
@@ -123,3 +123,15 @@ def test_disclosures_lists_a_page_at_a_time(world: World) -> None:
 def test_review_list_says_when_the_queue_is_empty(tmp_path: Path, queue: str) -> None:
     proc = taxgate("review", "list", "--workdir", tmp_path / "w")
     assert proc.stdout.strip() == "no request is waiting for review"
+
+
+def test_audit_verify_and_checkpoints_show_the_root_in_one_encoding(
+    world: World, tmp_path: Path
+) -> None:
+    wd = world.copy_workdir(tmp_path / "w")
+    checkpoint = taxgate("audit", "checkpoint", "--workdir", wd).stdout.splitlines()
+    verified = taxgate("audit", "verify", "--workdir", wd).stdout
+    assert f"root {checkpoint[2]} (base64" in verified
+    taxgate("audit", "export", tmp_path / "log.json", "--workdir", wd)
+    exported = taxgate("audit", "verify", "--export", tmp_path / "log.json", "--workdir", wd)
+    assert f"root {checkpoint[2]} (base64" in exported.stdout

@@ -18,12 +18,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from taxgate.audit import content
 from taxgate.config import chunk_size
-from taxgate.disclosure.plan import plan_disclosure
+from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
 from taxgate.intake.batch import parse_manifest, read_raw, read_requests
@@ -42,17 +42,11 @@ from taxgate.rules.evaluate import (
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
-from taxgate.types import BatchInfo, MatchResult, Reason, Request, RuleDecision
+from taxgate.storage.record import decision_values, disclosure_row, log_decision, request_values
+from taxgate.types import BatchInfo, FinalDecision, MatchResult, Request, RuleDecision
 from taxgate.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
-
-VERDICT_STATUS = {
-    "M-AMBIGUOUS": "AMBIGUOUS",
-    "M-NONE": "NO_MATCH",
-    "M-ADDRESS": "NO_MATCH",
-    "REVIEW": "PENDING_REVIEW",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +77,7 @@ def intake(ws: Workspace, folder: Path, *, log_refusal: bool = True) -> Checked:
                 log.append(
                     "batch_received",
                     str(raw.manifest.get("batch_id", folder.name))[:200],
-                    {"error": str(e).split(": ", 1)[-1], "file": Path(e.file).name},
+                    {"error": e.reason, "file": Path(e.file).name},
                     outcome="failure",
                 )
         raise
@@ -260,228 +254,57 @@ def _log_rulebook(ws: Workspace, s: Session, log: AuditLog) -> None:
         repo.set_setting(s, "rulebook_in_use", current)
 
 
-def _match_block(match: MatchResult | None) -> dict[str, Any]:
-    if match is None:
-        return {"verdict": None, "probability": None, "candidates": 0}
-    return {
-        "verdict": match.verdict,
-        "probability": round(match.probability, 6),
-        "second_probability": round(match.second_probability, 6),
-        "candidates": match.candidates,
-        "evidence": match.evidence,
-    }
-
-
 def decide(
     ws: Workspace,
     rule: RuleDecision,
     match: MatchResult | None,
     rows: Mapping[str, list[dict[str, Any]]],
-) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
-    """The final decision body, the response line if anything goes out, and the matched TIN."""
-    rb = ws.rulebook
-    reasons: list[Reason] = list(rule.reasons)
-    status: str
-    disclosed: dict[str, Any] = {}
-    withheld: list[dict[str, str]] = []
-    tin = ""
-    if rule.outcome == "rejected":
-        status = "REJECTED"
-    elif rule.outcome == "review" and match is not None and match.verdict in ("MATCH", "REVIEW"):
-        status = "PENDING_REVIEW"  # a rule asks for a human; the match is kept for approval
-        tin = match.tin or ""
-    elif match is None or match.verdict not in ("MATCH",):
-        verdict = match.verdict if match else "M-NONE"
-        status = VERDICT_STATUS.get(verdict, "NO_MATCH")
-        if verdict.startswith("M-"):
-            reasons.append(
-                Reason(verdict, rb.citations.get(verdict, ""), _MATCH_MESSAGES.get(verdict, ""))
-            )
-        if verdict == "REVIEW" and match is not None:
-            tin = match.tin or ""
-    else:
-        tin = match.tin or ""
-        plan = plan_disclosure(
-            rule.fields, rule.tax_years, "DISCLOSED", rows.get(tin, []), ws.catalogue, rb.citations
-        )
-        disclosed = dict(plan.disclosed)
-        withheld = [{"field": w.field, "code": w.code} for w in plan.withheld]
-        reasons.extend(plan.reasons)
-        status = "DISCLOSED" if disclosed else "WITHHELD"
-    body: dict[str, Any] = {
-        "request_id": rule.request_id,
-        "status": status,
-        "tax_years": list(rule.tax_years),
-        "reasons": [r.as_dict() for r in reasons],
-        "match": _match_block(match),
-        "disclosed_fields": sorted(disclosed),
-        "withheld_fields": withheld,
-        "rulebook_version": rb.version,
-        "model_version": match.model_version if match else "",
-        "audit_index": None,
-        "trace": [{"code": t.code, "passed": t.passed, "detail": t.detail} for t in rule.trace],
-    }
-    response = None
-    if status == "DISCLOSED":
-        response = {
-            "request_id": rule.request_id,
-            "tax_years": list(rule.tax_years),
-            "fields": disclosed,
-        }
-    return body, response, tin
-
-
-_MATCH_MESSAGES = {
-    "M-AMBIGUOUS": "several taxpayers match the request: nothing is disclosed",
-    "M-NONE": "no taxpayer matches the request with enough confidence: nothing is disclosed",
-    "M-ADDRESS": "the address given is not one the taxpayer used in the requested periods",
-}
-
-
-def decision_values(
-    body: Mapping[str, Any], batch_id: str, agency: str, tin: str, decided_at: str
-) -> dict[str, Any]:
-    """The ``decisions`` row of a decision body (without its audit index)."""
-    return {
-        "agency_code": agency,
-        "request_id": body["request_id"],
-        "batch_id": batch_id,
-        "status": body["status"],
-        "rulebook_version": body["rulebook_version"],
-        "model_version": body.get("model_version", ""),
-        "matched_tin": tin,
-        "decided_at": decided_at,
-        "body": body,
-    }
-
-
-def log_decision(
-    log: AuditLog,
-    decision: Mapping[str, Any],
-    request: Mapping[str, Any],
-    extra: Mapping[str, Any] | None = None,
-) -> int:
-    """Append a decision's audit entry; its index.
-
-    The entry carries the digests of the request as received and of the decision row
-    (:mod:`taxgate.audit.content`); the TIN only as a salted hash.
-    """
-    body = decision["body"]
-    tin = decision["matched_tin"]
-    return log.append(
-        "decision",
-        body["request_id"],
-        {
-            "batch_id": decision["batch_id"],
-            "agency": decision["agency_code"],
-            "status": body["status"],
-            "codes": [r["code"] for r in body["reasons"]],
-            "disclosed_fields": body["disclosed_fields"],
-            "withheld_fields": body["withheld_fields"],
-            "rulebook_version": body["rulebook_version"],
-            "model_version": body.get("model_version", ""),
-            **(extra or {}),
-            "content": {
-                "request": log.content(request, content.REQUEST_COLUMNS),
-                "decision": log.content(decision, content.DECISION_COLUMNS),
-            },
-        },
-        personal={"tin": tin} if tin else None,
+) -> FinalDecision:
+    """The final decision on one request, from the rows of its candidate taxpayer."""
+    candidate = (match.tin or "") if match is not None else ""
+    return final_decision(
+        rule,
+        match,
+        rows.get(candidate, []) if candidate else [],
+        ws.catalogue,
+        citations=ws.rulebook.citations,
+        rulebook_version=ws.rulebook.version,
     )
-
-
-def record_disclosure(
-    s: Session,
-    log: AuditLog,
-    body: Mapping[str, Any],
-    response: dict[str, Any],
-    batch_id: str,
-    agency: str,
-    tin: str,
-) -> None:
-    """Log a disclosure and keep what went out (6103(p)(3)(A)), in the caller's transaction."""
-    s.add(m.Disclosure(**disclosure_row(log, body, response, batch_id, agency, tin)))
-
-
-def disclosure_row(
-    log: AuditLog,
-    body: Mapping[str, Any],
-    response: dict[str, Any],
-    batch_id: str,
-    agency: str,
-    tin: str,
-) -> dict[str, Any]:
-    """Log a disclosure (committing to what went out, to whom, about whom); the
-    ``disclosures`` row that keeps it."""
-    rid = body["request_id"]
-    row: dict[str, Any] = {
-        "request_id": rid,
-        "batch_id": batch_id,
-        "agency_code": agency,
-        "tin": tin,
-        "fields": body["disclosed_fields"],
-        "payload": response,
-        "disclosed_at": repo.now_iso(),
-    }
-    row["audit_index"] = log.append(
-        "disclosure",
-        rid,
-        {
-            "batch_id": batch_id,
-            "agency": agency,
-            "fields": body["disclosed_fields"],
-            "decision_index": body["audit_index"],
-            "content": {"disclosure": log.content(row, content.DISCLOSURE_COLUMNS)},
-        },
-        personal={"tin": tin},
-    )
-    return row
-
-
-def request_values(
-    s: Session, agency: str, request_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    """The stored ``requests`` rows of the agency's ``request_ids``, as column mappings."""
-    cols = [getattr(m.RequestRow, c) for c in content.REQUEST_COLUMNS]
-    out: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(request_ids), 900):
-        part = request_ids[i : i + 900]
-        q = select(*cols).where(
-            m.RequestRow.agency_code == agency, m.RequestRow.request_id.in_(part)
-        )
-        for r in s.execute(q):
-            values = dict(r._mapping)
-            out[values["request_id"]] = values
-    return out
 
 
 def commit_decisions(
-    ws: Workspace,
-    batch: BatchInfo,
-    decided: Sequence[tuple[dict[str, Any], dict[str, Any] | None, str]],
-) -> None:
-    """Write decisions, disclosures and their audit entries in one transaction.
+    ws: Workspace, batch: BatchInfo, decided: Sequence[FinalDecision]
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Write decisions, disclosures and their audit entries in one transaction; each
+    decision's stored line and the response line that went out (if any).
 
     Rows go in as one multi-row insert per table (no per-object unit of work).
     """
+    out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     with ws.transaction() as (s, log):
         now = repo.now_iso()
-        requests = request_values(s, batch.agency, [b["request_id"] for b, _, _ in decided])
+        requests = request_values(s, batch.agency, [fd.request_id for fd in decided])
         decisions: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
-        for body, response, tin in decided:
-            row = decision_values(body, batch.batch_id, batch.agency, tin, now)
+        for fd in decided:
+            body = to_body(fd)
+            tin = fd.candidate
+            runner_up = fd.runner_up if fd.status == "PENDING_REVIEW" else ""
+            row = decision_values(body, batch.batch_id, batch.agency, tin, now, runner_up)
             body["audit_index"] = log_decision(log, row, requests[body["request_id"]])
             row["audit_index"] = body["audit_index"]
             decisions.append(row)
+            response = fd.response_line()
             if response is not None:
                 disclosures.append(
                     disclosure_row(log, body, response, batch.batch_id, batch.agency, tin)
                 )
+            out.append((body, response))
         if decisions:
             s.execute(insert(m.Decision), decisions)
         if disclosures:
             s.execute(insert(m.Disclosure), disclosures)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,8 +366,7 @@ def process(
             decided = [
                 decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part
             ]
-            commit_decisions(ws, info, decided)
-            for body, response, _ in decided:
+            for body, response in commit_decisions(ws, info, decided):
                 stored[body["request_id"]] = body
                 if response is not None:
                     disclosures[body["request_id"]] = response

@@ -25,7 +25,7 @@ from taxgate.audit.content import (
     REVIEW_COLUMNS,
 )
 from taxgate.errors import AuditError
-from taxgate.review import decide_review, pending
+from taxgate.services.review import decide_review, pending
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import verify_log
 from taxgate.workspace import Workspace

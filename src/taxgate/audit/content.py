@@ -57,6 +57,7 @@ DECISION_COLUMNS = (
     "rulebook_version",
     "model_version",
     "matched_tin",
+    "runner_up_tin",
     "decided_at",
     "body",
 )

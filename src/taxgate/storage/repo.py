@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from taxgate.errors import StoreError, UsageError
+from taxgate.errors import ConflictError, NotFoundError
 from taxgate.intake.signing import RegisteredKey, key_id, public_from_raw_b64, raw_public
 from taxgate.storage import tables as m
 
@@ -184,20 +184,20 @@ def find_decision(s: Session, request_id: str, agency: str | None = None) -> m.D
     used the id.
 
     Raises:
-        StoreError: no such decision.
-        UsageError: several agencies used the id and none was named.
+        NotFoundError: no such decision.
+        ConflictError: several agencies used the id and none was named.
     """
     if agency is not None:
         d = s.get(m.Decision, (agency, request_id))
         if d is None:
-            raise StoreError(f"no decision for request `{request_id}` of agency `{agency}`")
+            raise NotFoundError(f"no decision for request `{request_id}` of agency `{agency}`")
         return d
     found = list(s.scalars(select(m.Decision).where(m.Decision.request_id == request_id)))
     if not found:
-        raise StoreError(f"no decision for request `{request_id}`")
+        raise NotFoundError(f"no decision for request `{request_id}`")
     if len(found) > 1:
         agencies = ", ".join(sorted(d.agency_code for d in found))
-        raise UsageError(
+        raise ConflictError(
             f"request id `{request_id}` is used by several agencies ({agencies}): name one"
         )
     return found[0]

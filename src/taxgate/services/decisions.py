@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from taxgate.api.auth import Principal
-from taxgate.api.batches import view_decision
-from taxgate.api.errors import ApiError
-from taxgate.errors import StoreError, UsageError
+from taxgate.errors import NotFoundError
+from taxgate.services.batches import view_decision
+from taxgate.services.users import Principal
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
@@ -32,12 +31,10 @@ def _load(
         with ws.store.session() as s:
             d = repo.find_decision(s, request_id, agency)
             req = s.get(m.RequestRow, (d.agency_code, d.request_id))
-    except StoreError:
-        raise ApiError(404, f"no decision for request `{request_id}`") from None
-    except UsageError as e:
-        raise ApiError(409, str(e)) from None
+    except NotFoundError:
+        raise NotFoundError(f"no decision for request `{request_id}`") from None
     if req is None or not who.may_see_agency(req.agency_code):
-        raise ApiError(404, f"no decision for request `{request_id}`")
+        raise NotFoundError(f"no decision for request `{request_id}`")
     return d, req
 
 

@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from taxgate import pipeline
-from taxgate.api.auth import Principal
-from taxgate.api.errors import ApiError
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
-from taxgate.errors import InputError
+from taxgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from taxgate.services.users import Principal
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, require_committed
@@ -62,7 +61,7 @@ def submit(ws: Workspace, who: Principal, manifest: bytes, requests: bytes) -> S
             raise _located(e, folder) from None
     info = checked.info
     if who.role == "agency" and who.agency != info.agency:
-        raise ApiError(403, f"this token submits for agency `{who.agency}` only")
+        raise ForbiddenError(f"this token submits for agency `{who.agency}` only")
     pipeline.refuse_reused_ids(ws, checked, user=who.name)  # 409 naming the rows
     existing = _existing(ws, info.batch_id)
     if existing is not None:
@@ -122,7 +121,7 @@ def _existing(ws: Workspace, batch_id: str) -> str | None:
 
 def _same_or_conflict(existing_hash: str, new_hash: str, batch_id: str) -> None:
     if existing_hash != new_hash:
-        raise ApiError(409, f"batch `{batch_id}` was already received with other content")
+        raise ConflictError(f"batch `{batch_id}` was already received with other content")
 
 
 def visible_agency(ws: Workspace, who: Principal, batch_id: str) -> str:
@@ -134,7 +133,7 @@ def visible_agency(ws: Workspace, who: Principal, batch_id: str) -> str:
             batch = s.get(m.Batch, batch_id)
             agency = batch.agency_code if batch else None
     if agency is None or not who.may_see_agency(agency):
-        raise ApiError(404, f"no batch `{batch_id}`")
+        raise NotFoundError(f"no batch `{batch_id}`")
     return agency
 
 
@@ -144,7 +143,7 @@ def status(ws: Workspace, batch_id: str) -> dict[str, Any]:
         job = s.get(Job, batch_id)
         batch = s.get(m.Batch, batch_id)
         if job is None and batch is None:
-            raise ApiError(404, f"no batch `{batch_id}`")
+            raise NotFoundError(f"no batch `{batch_id}`")
         counts = dict(
             s.execute(
                 select(m.Decision.status, func.count())
@@ -229,7 +228,7 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
     ``response.jsonl`` (checked with :func:`~taxgate.disclosure.response.verify_lines`)."""
     st = status(ws, batch_id)
     if st["state"] != "done":
-        raise ApiError(409, f"batch `{batch_id}` is not processed yet (it is {st['state']})")
+        raise ConflictError(f"batch `{batch_id}` is not processed yet (it is {st['state']})")
     with ws.store.session() as s:
         rows = s.scalars(
             select(m.Disclosure)
