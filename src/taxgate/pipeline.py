@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from taxgate import holdback
 from taxgate.config import chunk_size
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.disclosure.response import write_response
@@ -201,8 +202,13 @@ def decide(
     rule: RuleDecision,
     match: MatchResult | None,
     rows: Mapping[str, list[dict[str, Any]]],
+    held: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
-    """The final decision body, the response line if anything goes out, and the matched TIN."""
+    """The final decision body, the response line if anything goes out, and the matched TIN.
+
+    ``held``: the TINs under the (i)(6) holdback; a request matching one is never disclosed
+    and reads as M-NONE to the agency (:mod:`taxgate.holdback`).
+    """
     rb = ws.rulebook
     reasons: list[Reason] = list(rule.reasons)
     status: str
@@ -211,6 +217,10 @@ def decide(
     tin = ""
     if rule.outcome == "rejected":
         status = "REJECTED"
+    elif match is not None and match.tin and match.tin in held:
+        status = "NO_MATCH"
+        reasons.append(Reason(holdback.CODE, rb.citations.get(holdback.CODE, ""), holdback.MESSAGE))
+        reasons.append(Reason("M-NONE", rb.citations.get("M-NONE", ""), _MATCH_MESSAGES["M-NONE"]))
     elif rule.outcome == "review" and match is not None and match.verdict in ("MATCH", "REVIEW"):
         status = "PENDING_REVIEW"  # a rule asks for a human; the match is kept for approval
         tin = match.tin or ""
@@ -393,7 +403,12 @@ def process(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Run a batch through every stage and write its outputs to ``out_dir``."""
+    """Run a batch through every stage and write its outputs to ``out_dir``.
+
+    The configuration is compiled first, whether or not anything is left to judge: a
+    rulebook that switches off a statutory rule is refused before the batch is touched.
+    """
+    _ = (ws.rulebook, ws.statutes, ws.catalogue)
     today = today or datetime.now(UTC).date()
     say = progress or (lambda _stage, _done, _total: None)
     checked = intake(ws, folder)
@@ -428,13 +443,15 @@ def process(
     matched = [mr.tin for mr in matches.values() if mr.tin]
     stored: dict[str, dict[str, Any]] = {}  # request id -> decision line (kept, not re-read)
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
+    with ws.transaction() as (s, _):
+        held = holdback.held(s, matched)
     with TaxpayerRows(ws.paths.records, matched) as found:
         for start in range(0, len(pending), chunk):
             part = pending[start : start + chunk]
             tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
             rows = found.rows(tins)
             decided = [
-                decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part
+                decide(ws, rules[r.request_id], matches.get(r.request_id), rows, held) for r in part
             ]
             commit_decisions(ws, info, decided)
             for body, response, _ in decided:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxgate import holdback
 from taxgate.disclosure.plan import plan_disclosure
 from taxgate.errors import StoreError, UsageError
 from taxgate.storage import repo
@@ -106,7 +107,18 @@ def _apply(
     assert req is not None
     body = dict(d.body)
     response = None
-    if approve:
+    with_held = approve and bool(holdback.held(s, [d.matched_tin]))
+    if with_held:  # held back after the decision: approval cannot disclose (6103(i)(6))
+        body["status"] = "NO_MATCH"
+        citations = ws.rulebook.citations
+        body["reasons"] = [
+            *body.get("reasons", []),
+            {"code": holdback.CODE, "citation": citations.get(holdback.CODE, ""),
+             "message": holdback.MESSAGE},
+            {"code": "M-NONE", "citation": citations.get("M-NONE", ""),
+             "message": holdback.NONE_MESSAGE},
+        ]  # fmt: skip
+    elif approve:
         fields = [f for f in req.payload.get("info_requested", "").split(";") if f.strip()]
         years = tuple(int(y) for y in body.get("tax_years", []))
         plan = plan_disclosure(
