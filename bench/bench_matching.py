@@ -227,9 +227,8 @@ BANDS: tuple[float, ...] = (0.999, 0.99, 0.9, 0.5)
 def _bands(con: duckdb.DuckDBPyConnection, reqs: Path, decided: Path) -> list[dict[str, Any]]:
     """Observed precision per probability band of the unique candidates whose every element
     agreed at an automatic level: what disclosing automatically from that band would do."""
-    edges = [*BANDS, 0.0]
     out = []
-    for hi, lo in zip([1.01, *edges[:-1]], edges[:-1], strict=True):
+    for hi, lo in zip([1.01, *BANDS[:-1]], BANDS, strict=True):
         n, right = con.execute(f"""
           SELECT count(*), count(*) FILTER (WHERE d.auto_tin = r.true_tin)
           FROM read_parquet('{reqs}') r JOIN read_parquet('{decided}') d USING (request_id)
@@ -262,7 +261,7 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from taxgate.matching import Thresholds, match_requests
+    from taxgate.matching import match_requests
     from taxgate.types import Request
 
     model = work / "model" / "model.json"
@@ -278,7 +277,12 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
     stats: dict[str, Any] = {"pairs_out": work / "taxgate_pairs.parquet"}
     t1 = time.perf_counter()
     res = match_requests(
-        reqs_in, records, model, Thresholds(), min_match_weight=TAXGATE_MIN_WEIGHT, stats=stats
+        reqs_in,
+        records,
+        model,
+        _rulebook_thresholds(),
+        min_match_weight=TAXGATE_MIN_WEIGHT,
+        stats=stats,
     )
     seconds = time.perf_counter() - t1
     auto_p, auto_tin = [], []
@@ -320,6 +324,16 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
             )
         ),
     }
+
+
+def _rulebook_thresholds() -> Any:
+    """The shipped rulebook's matching thresholds and identity policy, as production uses."""
+    from taxgate.matching import Thresholds
+    from taxgate.rules.rulebook import load_rulebook
+
+    rb = load_rulebook()
+    m = rb.matching
+    return Thresholds(m.match_threshold, m.ambiguity_threshold, m.review_threshold, rb.identity)
 
 
 def _exact_key(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, Any]:
@@ -606,7 +620,9 @@ def run(work: Path, quick: bool) -> list[dict[str, Any]]:
     sizes = [10_000, 100_000]
     if os.environ.get("TAXGATE_BENCH_BIG") == "1":
         sizes.append(1_280_000)
-    res = measure(work / "full", BIG_TAXPAYERS, sizes, False, BASELINE_MAX_REQUESTS)
+    # TAXGATE_BENCH_TAXPAYERS: a smaller world when the machine is shared (default ~10M rows)
+    taxpayers = int(os.environ.get("TAXGATE_BENCH_TAXPAYERS", BIG_TAXPAYERS))
+    res = measure(work / "full", taxpayers, sizes, False, BASELINE_MAX_REQUESTS)
     (work / "matching_raw.json").write_text(json.dumps(res, indent=1, default=str))
     return figures(res, sizes[-1] if sizes[-1] > BASELINE_MAX_REQUESTS else None)
 

@@ -12,19 +12,31 @@ from taxgate.workspace import Workspace
 
 
 def accounting(
-    ws: Workspace, *, tin: str | None = None, request_id: str | None = None
+    ws: Workspace,
+    *,
+    tin: str | None = None,
+    request_id: str | None = None,
+    agency: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     q = (
         select(m.Disclosure, m.RequestRow, m.Batch, m.Decision)
         .join(m.RequestRow, m.RequestRow.request_id == m.Disclosure.request_id)
         .join(m.Batch, m.Batch.batch_id == m.Disclosure.batch_id)
         .join(m.Decision, m.Decision.request_id == m.Disclosure.request_id)
-        .order_by(m.Disclosure.disclosed_at)
+        .order_by(m.Disclosure.disclosed_at, m.Disclosure.id)
     )
     if tin is not None:
         q = q.where(m.Disclosure.tin == tin)
     if request_id is not None:
         q = q.where(m.Disclosure.request_id == request_id)
+    if agency is not None:
+        q = q.where(m.Disclosure.agency_code == agency)
+    if offset:
+        q = q.offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
     out = []
     with ws.transaction() as (s, _):
         for disc, req, batch, dec in s.execute(q).all():

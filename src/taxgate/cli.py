@@ -41,6 +41,27 @@ app.add_typer(audit_app, name="audit")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"taxgate {version('taxgate')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print taxgate's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """taxgate: the gate between taxpayer records and other agencies' requests for them."""
+
+
 Workdir = Annotated[
     Path | None,
     typer.Option("--workdir", help="Work folder (default: $TAXGATE_HOME, else ./taxgate-data)."),
@@ -382,6 +403,13 @@ def audit_checkpoint(workdir: Workdir = None) -> None:
     sys.stdout.write(text)
 
 
+def _b64_root(hex_root: str) -> str:
+    """A root hash in base64, the one encoding checkpoints and proofs use."""
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hex_root)).decode("ascii") if hex_root else ""
+
+
 @audit_app.command("verify")
 def audit_verify(
     export: Annotated[
@@ -402,7 +430,8 @@ def audit_verify(
             raise InputError("not a readable audit export", file=str(export)) from None
         rep = verify_export(doc, key)
         out.print(
-            f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, root {rep.root}"
+            f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, "
+            f"root {_b64_root(rep.root)} (base64, as in checkpoints)"
         )
         return
     from taxgate.storage.audit_log import verify_log
@@ -413,7 +442,8 @@ def audit_verify(
         report = verify_log(s, pub)
     out.print(
         f"audit log verified: {report.size:,} entries, {report.checkpoints} checkpoints, "
-        f"root {report.root}, {report.unsigned_tail} entries after the latest checkpoint"
+        f"root {_b64_root(report.root)} (base64, as in checkpoints), "
+        f"{report.unsigned_tail} entries after the latest checkpoint"
     )
 
 
@@ -542,7 +572,11 @@ def review_list(workdir: Workdir = None) -> None:
     from taxgate.review import pending
 
     rows = pending(_ws(workdir))
-    if not out.is_terminal:  # piped: one tab-separated line per request
+    if not rows:
+        out.print("no request is waiting for review")
+        return
+    if not out.is_terminal:  # piped: a header, then one tab-separated line per request
+        print("request_id\tbatch_id\tagency\tmatch_probability\tcodes")
         for p in rows:
             prob = "" if p.probability is None else f"{p.probability:.6f}"
             print("\t".join([p.request_id, p.batch_id, p.agency, prob, ",".join(p.codes)]))
@@ -580,20 +614,39 @@ def review_decide(
 def disclosures(
     tin: Annotated[str | None, typer.Option(help="Every disclosure about this taxpayer.")] = None,
     request: Annotated[str | None, typer.Option(help="The disclosure for this request.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Disclosures to this agency.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many first (paging).")] = 0,
     workdir: Workdir = None,
 ) -> None:
-    """The record of disclosures (6103(p)(3)(A)), as JSON lines."""
+    """The record of disclosures (6103(p)(3)(A)), as JSON lines; with no option, all of them
+    a page at a time (--limit, --offset)."""
     from taxgate.accounting import accounting
 
-    if (tin is None) == (request is None):
-        raise UsageError("say exactly one of `--tin` or `--request`")
-    for row in accounting(_ws(workdir), tin=tin, request_id=request):
+    if tin is not None and request is not None:
+        raise UsageError("say at most one of `--tin` or `--request`")
+    rows = accounting(
+        _ws(workdir), tin=tin, request_id=request, agency=agency, limit=limit + 1, offset=offset
+    )
+    for row in rows[:limit]:
         sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    if not rows:
+        err.print("no disclosure matches" if offset == 0 else "no more disclosures")
+    elif len(rows) > limit:
+        err.print(
+            f"showing {offset + 1:,}-{offset + limit:,}; more with `--offset {offset + limit}`"
+        )
 
 
 @app.command()
 def reaudit(
-    rulebook: Annotated[Path, typer.Option(help="The rulebook to judge past disclosures by.")],
+    rulebook: Annotated[
+        str,
+        typer.Option(
+            help="The rulebook to judge past disclosures by: a shipped one by name "
+            "(e.g. `strict`) or a YAML file."
+        ),
+    ],
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write the findings as JSON.")
     ] = None,
@@ -604,19 +657,19 @@ def reaudit(
     from dataclasses import asdict
 
     from taxgate.reaudit import reaudit as run
+    from taxgate.rules.rulebook import shipped_rulebook
 
-    result = run(_ws(workdir, config), rulebook)
-    table = Table(
-        "request",
-        "batch",
-        "agency",
-        "codes",
-        "decided under",
-        title=f"Disclosures rulebook {result.rulebook_version} would have refused",
-    )
+    result = run(_ws(workdir, config), shipped_rulebook(rulebook))
+    if result.refused:
+        out.print(f"disclosures rulebook {result.rulebook_version} would have refused:")
     for f in result.refused:
-        table.add_row(f.request_id, f.batch_id, f.agency, ", ".join(f.codes), f.original_rulebook)
-    out.print(table)
+        why = "; ".join(f.why) or ", ".join(f.codes)
+        out.print(
+            f"{f.request_id} ({f.agency}, batch {f.batch_id}, decided under "
+            f"{f.original_rulebook}): {why}",
+            markup=False,
+            highlight=False,
+        )
     out.print(
         f"{len(result.refused):,} of {result.disclosed:,} past disclosures would have been "
         f"refused under {result.rulebook_version} (logged as audit entry {result.audit_index})"
@@ -737,12 +790,52 @@ def users_add(
     workdir: Workdir = None,
 ) -> None:
     """Add a user; prints its token once (only its hash is stored)."""
-    from taxgate.api.auth import add_user
+    from taxgate.user_admin import create
 
     ws = _ws(workdir)
     with ws.transaction() as (s, log):
-        token = add_user(s, log, name, role, agency, by=ws.user)
+        token = create(s, log, name, role, agency, by=ws.user)
     err.print(f"user {name.strip()} ({role}) added; its token, shown this once:")
+    sys.stdout.write(token + "\n")
+
+
+@users_app.command("list")
+def users_list(workdir: Workdir = None) -> None:
+    """The service's users: name, role, agency and whether they may sign in."""
+    from taxgate.user_admin import listing
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, _):
+        rows = listing(s)
+    if not rows:
+        out.print("no users yet: add one with `taxgate users add NAME --role ROLE`")
+        return
+    table = Table("user", "role", "agency", "active", "added (UTC)")
+    for u in rows:
+        table.add_row(u.name, u.role, u.agency, "yes" if u.active else "no", u.created_at[:19])
+    out.print(table)
+
+
+@users_app.command("disable")
+def users_disable(name: str, workdir: Workdir = None) -> None:
+    """Disable a user: its token stops working at once."""
+    from taxgate.user_admin import disable
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, log):
+        changed = disable(s, log, name, by=ws.user)
+    out.print(f"user {name.strip()} {'disabled' if changed else 'was already disabled'}")
+
+
+@users_app.command("rotate")
+def users_rotate(name: str, workdir: Workdir = None) -> None:
+    """Give a user a new token (the old one stops working); prints it once."""
+    from taxgate.user_admin import rotate
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, log):
+        token = rotate(s, log, name, by=ws.user)
+    err.print(f"user {name.strip()}: new token, shown this once:")
     sys.stdout.write(token + "\n")
 
 
@@ -802,6 +895,30 @@ def worker_command(workdir: Workdir = None, config: Config = None) -> None:
         ws.close()
 
 
+def _tidy_help(command: Any) -> None:
+    """Flags show as flags (no ``<bool>``) and arguments as ``NAME`` in every help page."""
+    for param in getattr(command, "params", []):
+        kind = getattr(param, "param_type_name", "")
+        if kind == "option" and getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif kind == "argument" and param.metavar is None and param.name:
+            name = param.name.upper()
+            param.metavar = name
+            param._usage_display_name = lambda name=name: name  # FILE, not {FILE}
+    make_help = getattr(command, "get_help_option", None)
+    if make_help is not None:
+
+        def help_option(ctx: Any, make_help: Any = make_help) -> Any:
+            option = make_help(ctx)
+            if option is not None:
+                option.metavar = ""
+            return option
+
+        command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+
+
 def main() -> None:
     """Run the command line; errors are printed without personal data.
 
@@ -813,7 +930,9 @@ def main() -> None:
     import traceback
 
     try:
-        app()
+        command = typer.main.get_command(app)
+        _tidy_help(command)
+        command(prog_name="taxgate")
     except TaxgateError as e:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(e.exit_code)
@@ -823,8 +942,8 @@ def main() -> None:
         frame = traceback.extract_tb(e.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"
         err.print(
-            f"internal error: {type(e).__name__} at {where} "
-            "(details withheld: they may hold personal data)",
+            f"internal error at {where}: taxgate could not finish "
+            "(details withheld: they may hold personal data; TAXGATE_DEBUG=1 shows them)",
             markup=False,
             highlight=False,
         )

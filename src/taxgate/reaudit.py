@@ -26,6 +26,7 @@ class Finding:
     agency: str
     codes: tuple[str, ...]
     original_rulebook: str
+    why: tuple[str, ...] = ()  # "CODE: message" per reason, free of personal data
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
                             batch.agency_code,
                             tuple(r.code for r in d.reasons) or ("review",),
                             stored.rulebook_version,
+                            tuple(f"{r.code}: {r.message}" for r in d.reasons)
+                            or ("a rule would send it to human review",),
                         )
                     )
     with ws.transaction() as (_, log):

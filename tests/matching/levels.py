@@ -7,6 +7,7 @@ then :func:`taxgate.matching.elements.level_columns_sql` and the policy's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import duckdb
@@ -40,29 +41,36 @@ def _table(rows: Sequence[Mapping[str, str]]) -> pa.Table:
     return pa.table(data, schema=schema)
 
 
-def pair_levels(
-    pairs: Sequence[tuple[Mapping[str, str], Mapping[str, str]]],
-    policy: IdentityPolicy | None = None,
-) -> list[dict[str, object]]:
-    """Per (request, record) pair: ``lv_<element>`` levels, ``vetoes``, ``discrepancies``."""
+@functools.cache
+def _connection() -> duckdb.DuckDBPyConnection:
+    """One connection with the nickname table and the taxpayers' names (built once)."""
     con = duckdb.connect()
     register_helpers(con)
-    cols = ["first_name", "first_forms", "first_parts", "middle_name", "last_name",
-            "last_parts", "last_full", "suffix", "dob", "house_number", "directional",
-            "street_name", "street_suffix", "unit", "city", "zip5", "years"]  # fmt: skip
-    for side, rows in (("l", [p[0] for p in pairs]), ("r", [p[1] for p in pairs])):
-        con.register(f"raw_{side}", _table(rows))
-        std = standardise_sql(f"raw_{side}", is_records=False)
-        con.execute(f"CREATE TABLE std_{side} AS {std}")
-        sel = ", ".join(f"{c} AS {c}_{side}" for c in cols)
-        forms = forms_sql(f"std_{side}", is_records=side == "r")
-        con.execute(f"CREATE TABLE s_{side} AS SELECT src_id, {sel} FROM ({forms})")
     con.execute(
         "CREATE TABLE tg_first_names AS SELECT unnest(?::VARCHAR[]) AS v", [list(KNOWN_FIRST)]
     )
     con.execute(
         "CREATE TABLE tg_last_names AS SELECT unnest(?::VARCHAR[]) AS v", [list(KNOWN_LAST)]
     )
+    return con
+
+
+def pair_levels(
+    pairs: Sequence[tuple[Mapping[str, str], Mapping[str, str]]],
+    policy: IdentityPolicy | None = None,
+) -> list[dict[str, object]]:
+    """Per (request, record) pair: ``lv_<element>`` levels, ``vetoes``, ``discrepancies``."""
+    con = _connection()
+    cols = ["first_name", "first_forms", "first_parts", "middle_name", "last_name",
+            "last_parts", "last_full", "suffix", "dob", "house_number", "directional",
+            "street_name", "street_suffix", "unit", "city", "zip5", "years"]  # fmt: skip
+    for side, rows in (("l", [p[0] for p in pairs]), ("r", [p[1] for p in pairs])):
+        con.register(f"raw_{side}", _table(rows))
+        std = standardise_sql(f"raw_{side}", is_records=False)
+        con.execute(f"CREATE OR REPLACE TABLE std_{side} AS {std}")
+        sel = ", ".join(f"{c} AS {c}_{side}" for c in cols)
+        forms = forms_sql(f"std_{side}", is_records=side == "r")
+        con.execute(f"CREATE OR REPLACE TABLE s_{side} AS SELECT src_id, {sel} FROM ({forms})")
     levels = level_columns_sql("tg_first_names", "tg_last_names")
     status = status_sql(policy or default_policy())
     sql = f"""

@@ -31,6 +31,11 @@ EXTRA_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+#: First and last name entered in each other's field (both agree once swapped back).
+SWAPPED = """(first_name_l = replace(last_name_r, ' ', '')
+    AND replace(last_name_l, ' ', '') = first_name_r)"""
+
+
 def _typo(col: str, min_len: int, names: str | None) -> str:
     """One keystroke between two values of at least ``min_len`` letters, same first letter."""
     real = f" AND {col}_l NOT IN (SELECT v FROM {names})" if names else ""
@@ -53,6 +58,7 @@ def first_name_sql(first_names: str) -> str:
     return f"""CASE WHEN first_name_l IS NULL THEN 'not_given'
       WHEN first_name_r IS NULL THEN 'not_on_record'
       WHEN first_name_l = first_name_r THEN 'exact'
+      WHEN {SWAPPED} THEN 'swapped'
       WHEN {nickname} THEN 'nickname'
       WHEN {typo} THEN 'typo'
       WHEN (length(first_name_l) = 1 OR length(first_name_r) = 1)
@@ -77,6 +83,7 @@ def last_name_sql(last_names: str) -> str:
     return f"""CASE WHEN last_name_l IS NULL THEN 'not_given'
       WHEN last_name_r IS NULL THEN 'not_on_record'
       WHEN last_name_l = last_name_r AND last_full_l = last_full_r THEN 'exact'
+      WHEN {SWAPPED} THEN 'swapped'
       WHEN last_name_l = last_name_r THEN 'particles'
       WHEN replace(last_name_l, ' ', '') = replace(last_name_r, ' ', '') THEN 'hyphenation'
       WHEN least(len(last_parts_l), len(last_parts_r)) = 1
@@ -116,9 +123,11 @@ STREET = """CASE WHEN street_name_l IS NULL THEN 'not_given'
   WHEN street_name_l = street_name_r THEN 'type_differs'
   WHEN (street_name_l = 'PO BOX') <> (street_name_r = 'PO BOX') THEN 'other'
   WHEN jaro_winkler_similarity(street_name_l, street_name_r) >= 0.9
-    OR (least(length(street_name_l), length(street_name_r)) >= 6
-        AND damerau_levenshtein(street_name_l, street_name_r) <= 2
-        AND left(street_name_l, 1) = left(street_name_r, 1)) THEN 'typo'
+    OR (left(street_name_l, 1) = left(street_name_r, 1) AND (
+        (least(length(street_name_l), length(street_name_r)) >= 3
+         AND damerau_levenshtein(street_name_l, street_name_r) = 1)
+        OR (least(length(street_name_l), length(street_name_r)) >= 6
+            AND damerau_levenshtein(street_name_l, street_name_r) <= 2))) THEN 'typo'
   ELSE 'other' END"""
 
 UNIT = """CASE WHEN unit_l IS NULL THEN 'not_given'

@@ -129,6 +129,17 @@ def standardise_sql(source: str, *, is_records: bool) -> str:
     dirs = _map_sql(DIRECTIONALS)
     zip_digits = "regexp_replace(CAST(zip AS VARCHAR), '[^0-9]', '', 'g')"
     year_col = "tax_year" if is_records else "NULL::INTEGER AS tax_year"
+    # a request's misspelt street type ("Stret", "Avenu") is read as the type it is one
+    # keystroke from (records are entered from returns, requests by hand)
+    long_types = _list_sql(tuple(k for k in SUFFIXES if len(k) >= 5))
+    suffix_typo = (
+        "st0"
+        if is_records
+        else f"""CASE WHEN len(st0) > 1 AND {suffixes}[st0[-1]] IS NULL
+          AND length(st0[-1]) >= 4 THEN list_concat(st0[1:-2], [coalesce(list_filter(
+            {long_types}, lambda k: damerau_levenshtein(k, st0[-1]) = 1)[1], st0[-1])])
+          ELSE st0 END"""
+    )
     id_col = "CAST(tin AS VARCHAR)" if is_records else "CAST(request_id AS VARCHAR)"
     tin_col = "NULLIF(regexp_replace(CAST(tin AS VARCHAR), '[^0-9]', '', 'g'), '')"
     years_col = "NULL::INTEGER[] AS years" if is_records else "years"
@@ -175,15 +186,17 @@ WITH a AS (
 ), e AS (
   SELECT *,
     CASE WHEN len(st) > 2 AND {dirs}[st[-1]] IS NOT NULL THEN {dirs}[st[-1]] END AS post_,
-    CASE WHEN len(st) > 2 AND {dirs}[st[-1]] IS NOT NULL THEN st[1:-2] ELSE st END AS st1
+    CASE WHEN len(st) > 2 AND {dirs}[st[-1]] IS NOT NULL THEN st[1:-2] ELSE st END AS st0
   FROM d
+), e1 AS (
+  SELECT *, {suffix_typo} AS st1 FROM e
 ), f AS (
   SELECT *,
     CASE WHEN len(st1) > 1 AND {suffixes}[st1[-1]] IS NOT NULL THEN {suffixes}[st1[-1]] END
       AS street_suffix_,
     CASE WHEN len(st1) > 1 AND {suffixes}[st1[-1]] IS NOT NULL THEN st1[1:-2] ELSE st1 END
       AS st2
-  FROM e
+  FROM e1
 ), g AS (
   SELECT *,
     coalesce(CASE WHEN len(st2) > 1 AND {dirs}[st2[1]] IS NOT NULL THEN {dirs}[st2[1]] END,

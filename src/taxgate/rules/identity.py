@@ -30,12 +30,13 @@ from typing import Any
 LEVELS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "first_name": (
-            "exact", "nickname", "typo", "initial", "partial", "close", "not_on_record", "other",
+            "exact", "nickname", "typo", "initial", "partial", "close", "swapped",
+            "not_on_record", "other",
         ),
         "middle_name": ("exact", "initial", "typo", "not_on_record", "other"),
         "last_name": (
             "exact", "particles", "hyphenation", "second_surname_dropped", "typo",
-            "surname_part", "close", "not_on_record", "other",
+            "surname_part", "close", "swapped", "not_on_record", "other",
         ),
         "suffix": ("exact", "not_on_record", "conflict"),
         "dob": ("exact", "typo", "not_on_record", "other"),
@@ -56,12 +57,12 @@ ADDRESS_ELEMENTS: tuple[str, ...] = ("house_number", "street", "unit", "city", "
 DEFAULT_ELEMENTS: Mapping[str, Mapping[str, list[str]]] = MappingProxyType(
     {
         "first_name": {"auto": ["exact", "nickname", "typo"],
-                       "review": ["initial", "partial", "close"]},
+                       "review": ["initial", "partial", "close", "swapped"]},
         "middle_name": {"auto": ["exact", "initial", "typo"],
                         "review": ["not_on_record", "other"]},
         "last_name": {"auto": ["exact", "particles", "hyphenation", "second_surname_dropped",
                                "typo"],
-                      "review": ["surname_part", "close"],
+                      "review": ["surname_part", "close", "swapped"],
                       "review_with_exact_dob": ["other"]},
         "suffix": {"auto": ["exact"], "review": ["not_on_record"]},
         "dob": {"auto": ["exact", "not_on_record"], "review": ["typo"]},

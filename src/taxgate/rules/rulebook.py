@@ -377,6 +377,36 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     )
 
 
+def shipped_rulebooks() -> dict[str, Path]:
+    """The rulebooks shipped with taxgate, by short name (``default``, ``strict``, ...)."""
+    out = {"default": PACKAGE_DATA / "rulebook.yaml"}
+    for path in sorted((PACKAGE_DATA / "rulebooks").glob("*.yaml")):
+        out[path.stem.split("-", 1)[-1]] = path
+        out[path.stem] = path
+    return out
+
+
+def shipped_rulebook(name_or_file: str) -> Path:
+    """A rulebook file from a shipped rulebook's name (``strict``) or a path to a YAML file.
+
+    Example:
+        >>> shipped_rulebook("strict").name
+        '6103i2-strict.yaml'
+    """
+    path = Path(name_or_file).expanduser()
+    if path.is_file():
+        return path
+    shipped = shipped_rulebooks()
+    if name_or_file in shipped:
+        return shipped[name_or_file]
+    names = ", ".join(sorted(k for k in shipped if "-" not in k))
+    from taxgate.errors import UsageError
+
+    raise UsageError(
+        f"no rulebook file or shipped rulebook named `{name_or_file}` (shipped: {names})"
+    )
+
+
 def load_rulebook(path: Path | None = None) -> Rulebook:
     """Read and compile a rulebook file.
 

@@ -6,6 +6,7 @@ post the form in a reviewer's name.
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -138,5 +139,5 @@ def audit_page(who: Who, ws: Ws) -> HTMLResponse:
         size=size,
         checkpoint=text,
         checkpoint_size=head.size if head else None,
-        root=head.root.hex() if head else None,
+        root=base64.b64encode(head.root).decode("ascii") if head else None,
     )
