@@ -114,10 +114,10 @@ def serving(
 
     import uvicorn
 
-    from taxgate.api import create_app
-    from taxgate.api.auth import add_user
-    from taxgate.api.settings import ServiceSettings
     from taxgate.intake.signing import load_public_key
+    from taxgate.server import create_app
+    from taxgate.services.users import add_user
+    from taxgate.settings import ServiceSettings
     from taxgate.storage import repo
     from taxgate.storage.db import Store
     from taxgate.workspace import Workspace

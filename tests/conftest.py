@@ -21,6 +21,27 @@ from tests.pgserver import binaries, create_database, postgres_server
 
 _counter = itertools.count()
 
+# What a test may skip for when a developer's machine lacks it; in CI (CI=true) the same
+# skip is a failure, so a run that silently tested less cannot pass.
+CI_REQUIRED = ("postgresql", "chromium", "pyspark", "java", "schemathesis")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.skipped and _in_ci()):
+        return
+    reason = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr)
+    missing = [what for what in CI_REQUIRED if what in reason.lower()]
+    if missing:
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: {', '.join(missing)} must be present, not skipped ({reason})"
+
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:

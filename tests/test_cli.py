@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from taxgate.api.auth import lookup
 from taxgate.cli import _tidy_help, app
+from taxgate.services.users import lookup
 from taxgate.workspace import Workspace
 from tests.conftest import World, taxgate
 from tests.test_docs import command_paths

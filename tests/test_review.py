@@ -34,6 +34,20 @@ def test_review_switch_sends_requests_to_review(reviewed: tuple[World, Path, Pat
     assert all("R-CASE" in {r["code"] for r in d["reasons"]} for d in pending)
     listed = taxgate("review", "list", "--workdir", wd).stdout
     assert all(d["request_id"] in listed for d in pending)
+    # each line names the candidate taxpayer the request was held for (stored, not in the line)
+    candidates = _candidates(wd)
+    by_id = {line.split("\t")[0]: line.split("\t") for line in listed.splitlines()}
+    for d in pending:
+        assert by_id[d["request_id"]][5] == candidates[d["request_id"]]
+
+
+def _candidates(wd: Path) -> dict[str, str]:
+    con = sqlite3.connect(wd / "taxgate.sqlite")
+    rows = con.execute(
+        "SELECT request_id, matched_tin FROM decisions WHERE status = 'PENDING_REVIEW'"
+    ).fetchall()
+    con.close()
+    return dict(rows)
 
 
 def test_two_people_and_refusal(reviewed: tuple[World, Path, Path, Path]) -> None:
@@ -42,7 +56,9 @@ def test_two_people_and_refusal(reviewed: tuple[World, Path, Path, Path]) -> Non
         d["request_id"] for d in world.decisions(root / "out") if d["status"] == "PENDING_REVIEW"
     ]
     assert len(pending) >= 2
-    first, second = pending[0], pending[1]
+    candidates = _candidates(wd)
+    first = next(r for r in pending if candidates[r])  # held with a candidate taxpayer
+    second = next(r for r in pending if r != first)
     me = getpass.getuser()
     selfie = taxgate(
         "review",
@@ -108,10 +124,17 @@ def test_two_people_and_refusal(reviewed: tuple[World, Path, Path, Path]) -> Non
     assert again.returncode == 1 and "not pending review" in again.stderr
     taxgate("process", batch, "--out", root / "out2", "--workdir", wd)
     after = {d["request_id"]: d for d in world.decisions(root / "out2")}
-    assert after[first]["status"] in ("DISCLOSED", "WITHHELD")
+    # approval discloses the candidate's permitted fields, recorded under the candidate's TIN
+    assert after[first]["status"] == "DISCLOSED" and after[first]["disclosed_fields"]
     assert after[first]["review"]["user"] == "reviewer2"
     assert after[second]["status"] == "WITHHELD"
-    lines = [json.loads(x) for x in (root / "out2" / "response.jsonl").read_text().splitlines()]
-    assert (first in {x["request_id"] for x in lines}) == (after[first]["status"] == "DISCLOSED")
-    assert second not in {x["request_id"] for x in lines}
+    lines = {
+        x["request_id"]: x
+        for x in map(json.loads, (root / "out2" / "response.jsonl").read_text().splitlines())
+    }
+    assert sorted(lines[first]["fields"]) == after[first]["disclosed_fields"]
+    assert all(v not in (None, {}) for v in lines[first]["fields"].values())
+    assert second not in lines
+    record = taxgate("disclosures", "--tin", candidates[first], "--workdir", wd).stdout
+    assert first in {json.loads(x)["request_id"] for x in record.splitlines()}
     taxgate("audit", "verify", "--workdir", wd)

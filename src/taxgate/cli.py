@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from taxgate.errors import InputError, TaxgateError, UsageError
+from taxgate.errors import InputError, TaxgateError, UsageError, exit_code
+from taxgate.settings import load_settings
 from taxgate.workspace import Workspace
 
 app = typer.Typer(
@@ -201,40 +202,15 @@ def agencies_add(
     authorities may request, and the Justice-only ones only for a Justice agency.
     """
     from taxgate.intake.signing import load_public_key
-    from taxgate.rules.authority import AUTHORITIES
-    from taxgate.storage import repo
+    from taxgate.services.officials import check_registration, register_official
 
-    code = code.strip()
-    if not code or len(code) > 64:
-        raise UsageError("an agency code must have 1 to 64 characters")
-    authority = authority.strip()
-    if authority not in AUTHORITIES:
-        raise UsageError(
-            f"`--authority {authority}` is not an authority 26 U.S.C. 6103(i)(2)(A) lists; "
-            "one of: " + ", ".join(AUTHORITIES)
-        )
-    key = load_public_key(public_key)
     ws = _ws(workdir, config)
-    problem = ws.rulebook.requester_problem(authority, code)
-    if problem is not None:
-        raise UsageError(f"official not registered: {problem} (R-REQUESTER)")
-    with ws.transaction() as (s, log):
-        created, row = repo.add_official(s, code, official.strip(), title.strip(), key, authority)
-        if created:
-            log.append("agency_registered", code, {"kind": "federal"})
-        log.append(
-            "key_registered",
-            code,
-            {
-                "official_id": row.id,
-                "key_id": row.key_id,
-                "title": title,
-                "authority": authority,
-            },
-        )
+    check_registration(ws, code, authority)  # before the key is read, as nothing is stored
+    key = load_public_key(public_key)
+    got = register_official(ws, code, official, title, key, authority)
     out.print(
-        f"{'created agency' if created else 'agency'} {code}: "
-        f"official registered, key {row.key_id[:16]}"
+        f"{'created agency' if got.agency_created else 'agency'} {code}: "
+        f"official registered, key {got.key_id[:16]}"
     )
 
 
@@ -569,24 +545,34 @@ def holdback_list(workdir: Workdir = None) -> None:
 @review_app.command("list")
 def review_list(workdir: Workdir = None) -> None:
     """Requests waiting for a human decision."""
-    from taxgate.review import pending
+    from taxgate.services.review import pending
 
     rows = pending(_ws(workdir))
     if not rows:
         out.print("no request is waiting for review")
         return
     if not out.is_terminal:  # piped: a header, then one tab-separated line per request
-        print("request_id\tbatch_id\tagency\tmatch_probability\tcodes")
+        print("request_id\tbatch_id\tagency\tmatch_probability\tcodes\tcandidate\trunner_up")
         for p in rows:
             prob = "" if p.probability is None else f"{p.probability:.6f}"
-            print("\t".join([p.request_id, p.batch_id, p.agency, prob, ",".join(p.codes)]))
+            fields = [p.request_id, p.batch_id, p.agency, prob, ",".join(p.codes)]
+            print("\t".join([*fields, p.candidate, p.runner_up]))
         return
     table = Table(
-        "request", "batch", "agency", "match probability", "codes", title="Pending review"
+        "request",
+        "batch",
+        "agency",
+        "match probability",
+        "codes",
+        "candidate",
+        "runner-up",
+        title="Pending review",
     )
     for p in rows:
         prob = "" if p.probability is None else f"{p.probability:.4f}"
-        table.add_row(p.request_id, p.batch_id, p.agency, prob, ", ".join(p.codes))
+        table.add_row(
+            p.request_id, p.batch_id, p.agency, prob, ", ".join(p.codes), p.candidate, p.runner_up
+        )
     out.print(table)
     out.print(f"{len(rows):,} pending")
 
@@ -601,7 +587,7 @@ def review_decide(
     workdir: Workdir = None,
 ) -> None:
     """Approve or refuse a pending request (two people: not the submitter or processor)."""
-    from taxgate.review import decide_review
+    from taxgate.services.review import decide_review
 
     if approve == refuse:
         raise UsageError("say exactly one of `--approve` or `--refuse`")
@@ -621,7 +607,7 @@ def disclosures(
 ) -> None:
     """The record of disclosures (6103(p)(3)(A)), as JSON lines; with no option, all of them
     a page at a time (--limit, --offset)."""
-    from taxgate.accounting import accounting
+    from taxgate.services.accounting import accounting
 
     if tin is not None and request is not None:
         raise UsageError("say at most one of `--tin` or `--request`")
@@ -656,8 +642,8 @@ def reaudit(
     """Judge every past disclosure again under another rulebook."""
     from dataclasses import asdict
 
-    from taxgate.reaudit import reaudit as run
     from taxgate.rules.rulebook import shipped_rulebook
+    from taxgate.services.reaudit import reaudit as run
 
     result = run(_ws(workdir, config), shipped_rulebook(rulebook))
     if result.refused:
@@ -700,8 +686,8 @@ def report(
     config: Config = None,
 ) -> None:
     """The oversight report over a period (default: everything processed)."""
-    from taxgate.oversight import write_report
     from taxgate.reports.oversight import Period
+    from taxgate.services.oversight import write_report
 
     period = Period.of(year=year, since=since, until=until)
     n = write_report(_ws(workdir, config), out_file, period)
@@ -790,7 +776,7 @@ def users_add(
     workdir: Workdir = None,
 ) -> None:
     """Add a user; prints its token once (only its hash is stored)."""
-    from taxgate.user_admin import create
+    from taxgate.services.user_admin import create
 
     ws = _ws(workdir)
     with ws.transaction() as (s, log):
@@ -802,7 +788,7 @@ def users_add(
 @users_app.command("list")
 def users_list(workdir: Workdir = None) -> None:
     """The service's users: name, role, agency and whether they may sign in."""
-    from taxgate.user_admin import listing
+    from taxgate.services.user_admin import listing
 
     ws = _ws(workdir)
     with ws.transaction() as (s, _):
@@ -819,7 +805,7 @@ def users_list(workdir: Workdir = None) -> None:
 @users_app.command("disable")
 def users_disable(name: str, workdir: Workdir = None) -> None:
     """Disable a user: its token stops working at once."""
-    from taxgate.user_admin import disable
+    from taxgate.services.user_admin import disable
 
     ws = _ws(workdir)
     with ws.transaction() as (s, log):
@@ -830,7 +816,7 @@ def users_disable(name: str, workdir: Workdir = None) -> None:
 @users_app.command("rotate")
 def users_rotate(name: str, workdir: Workdir = None) -> None:
     """Give a user a new token (the old one stops working); prints it once."""
-    from taxgate.user_admin import rotate
+    from taxgate.services.user_admin import rotate
 
     ws = _ws(workdir)
     with ws.transaction() as (s, log):
@@ -859,8 +845,8 @@ def serve(
 
     import uvicorn
 
-    from taxgate.api import create_app
-    from taxgate.api.settings import ServiceSettings
+    from taxgate.server import create_app
+    from taxgate.settings import ServiceSettings
 
     ws = _ws(workdir, config, user="taxgate-service", origin="api")
     ws.store  # noqa: B018  (open and migrate the store before listening)
@@ -879,8 +865,8 @@ def worker_command(workdir: Workdir = None, config: Config = None) -> None:
     """
     import signal
 
-    from taxgate.api.settings import ServiceSettings
-    from taxgate.api.worker import Worker
+    from taxgate.services.worker import Worker
+    from taxgate.settings import ServiceSettings
 
     ws = _ws(workdir, config, user="taxgate-service", origin="api")
     ws.store  # noqa: B018  (open and migrate the store before claiming)
@@ -893,6 +879,13 @@ def worker_command(workdir: Workdir = None, config: Config = None) -> None:
         pass
     finally:
         ws.close()
+
+
+def _debug() -> bool:
+    try:
+        return load_settings().debug
+    except TaxgateError:
+        return False
 
 
 def _tidy_help(command: Any) -> None:
@@ -926,7 +919,6 @@ def main() -> None:
     value from the input, so only its type and where it was raised are printed (set
     ``TAXGATE_DEBUG=1`` to see the whole traceback on synthetic data).
     """
-    import os
     import traceback
 
     try:
@@ -935,9 +927,9 @@ def main() -> None:
         command(prog_name="taxgate")
     except TaxgateError as e:
         err.print(f"error: {e}", markup=False, highlight=False)
-        sys.exit(e.exit_code)
+        sys.exit(exit_code(e))
     except Exception as e:
-        if os.environ.get("TAXGATE_DEBUG"):
+        if _debug():
             raise
         frame = traceback.extract_tb(e.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from taxgate.settings import load_settings
 
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
 
@@ -13,9 +14,9 @@ def resolve_workdir(workdir: str | Path | None) -> Path:
     """``--workdir``, else ``$TAXGATE_HOME``, else ``./taxgate-data``."""
     if workdir:
         return Path(workdir).expanduser().resolve()
-    env = os.environ.get("TAXGATE_HOME")
+    env = load_settings().home
     if env:
-        return Path(env).expanduser().resolve()
+        return env.expanduser().resolve()
     return Path("taxgate-data").resolve()
 
 
@@ -52,7 +53,7 @@ class Paths:
 
     @property
     def database_url(self) -> str:
-        return os.environ.get("TAXGATE_DATABASE_URL") or f"sqlite:///{self.database}"
+        return load_settings().database_url or f"sqlite:///{self.database}"
 
 
 def config_dir(override: str | Path | None = None) -> Path:
@@ -61,8 +62,6 @@ def config_dir(override: str | Path | None = None) -> Path:
 
 
 def chunk_size() -> int:
-    """Requests decided per transaction (``$TAXGATE_CHUNK_SIZE``, default 2000)."""
-    try:
-        return max(1, int(os.environ.get("TAXGATE_CHUNK_SIZE", "2000")))
-    except ValueError:
-        return 2000
+    """Requests decided per transaction (``$TAXGATE_CHUNK_SIZE``, default 2000; a value
+    that is not a whole number >= 1 is an error naming the variable)."""
+    return load_settings().chunk_size

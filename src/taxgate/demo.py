@@ -18,6 +18,7 @@ from taxgate import pipeline
 from taxgate.intake.batch import read_raw
 from taxgate.intake.signing import generate_key, load_private_key, load_public_key, sign_manifest
 from taxgate.records.load import load_records
+from taxgate.services.officials import register_official
 from taxgate.storage import repo
 from taxgate.synth.batch import write_batch
 from taxgate.synth.records import write_records
@@ -49,22 +50,14 @@ def run_demo(
     manifest = json.loads((batch_dir / "manifest.json").read_text(encoding="utf-8"))
     key_file = world / "official.key"
     generate_key(key_file)
-    with ws.transaction() as (s, log):
-        created, row = repo.add_official(
-            s,
-            manifest["agency"],
-            manifest["official"]["name"],
-            manifest["official"]["title"],
-            load_public_key(key_file.with_name("official.key.pub")),
-            "agency-head",
-        )
-        if created:
-            log.append("agency_registered", manifest["agency"])
-        log.append(
-            "key_registered",
-            manifest["agency"],
-            {"key_id": row.key_id, "authority": row.authority},
-        )
+    register_official(
+        ws,
+        manifest["agency"],
+        manifest["official"]["name"],
+        manifest["official"]["title"],
+        load_public_key(key_file.with_name("official.key.pub")),
+        "agency-head",
+    )
     raw = read_raw(batch_dir)
     signed = sign_manifest(raw.manifest, raw.requests_bytes, load_private_key(key_file))
     (batch_dir / "manifest.json").write_text(json.dumps(signed, indent=2), encoding="utf-8")

@@ -1,36 +1,50 @@
-"""One root for every error taxgate raises on purpose.
+"""One root for every error taxgate raises on purpose, and the one place that maps them.
 
 ::
 
     TaxgateError              anything taxgate refuses, with a message free of personal data
-    ├── UsageError            the command was called wrongly (exit 2)
-    ├── ConfigError           rulebook, statutes or fields configuration invalid
-    ├── InputError            an input refused as a whole (exit 1); names file, row, column
-    │   └── SignatureError    a batch fails R-SIGNATURE: unsigned, unknown key, or changed
-    ├── StoreError            the store cannot do what was asked (no records, wrong state)
-    │   ├── ConflictError     the same id with other content (HTTP 409)
-    │   └── BudgetError       a release would overspend the year's privacy budget
-    └── AuditError            the audit log, a checkpoint or an export does not verify
-        └── ProofError        an inclusion or consistency proof fails (audit/proof.py:
-                              RootMismatchError, ProofLengthError, BadIndexError,
-                              BadSizeError, HashSizeError)
+    ├── UsageError            the command was called wrongly              exit 2   HTTP 400
+    ├── ConfigError           rulebook, statutes or fields invalid         exit 1   HTTP 400
+    ├── InputError            an input refused as a whole; file, row,      exit 1   HTTP 422
+    │   │                     column and reason as fields
+    │   └── SignatureError    a batch fails R-SIGNATURE                    exit 1   HTTP 422
+    ├── NotFoundError         no such batch, request, user, entry          exit 1   HTTP 404
+    ├── ForbiddenError        this user or role may not do this            exit 1   HTTP 403
+    ├── StoreError            the store cannot do what was asked           exit 1   HTTP 409
+    │   ├── ConflictError     the same id with other content, wrong state  exit 1   HTTP 409
+    │   └── BudgetError       a release would overspend the privacy budget exit 1   HTTP 409
+    └── AuditError            the log, a checkpoint or an export does not  exit 1   HTTP 400
+        └── ProofError        verify; a proof fails (audit/proof.py)
+
+Every error carries ``reason``: the message without where it happened (an input
+error's message is "`file`, row R, column `c`: reason"), so nobody parses messages.
+:func:`exit_code` and :func:`http_status` are the only mapping to exit codes and HTTP
+statuses; the command line and the service both use them.
 
 Messages are lowercase, without a trailing period, name inputs in backticks,
 and never carry a taxpayer's or a requested person's data: request ids only.
+
+    >>> e = InputError("not a number", file="requests.csv", row=3, column="zip")
+    >>> str(e), e.reason, exit_code(e), http_status(e)
+    ('`requests.csv`, row 3, column `zip`: not a number', 'not a number', 1, 422)
+    >>> http_status(ConflictError("batch `B` was already received")), exit_code(UsageError("x"))
+    (409, 2)
 """
 
 from __future__ import annotations
 
 
 class TaxgateError(Exception):
-    """Root of taxgate's errors."""
+    """Root of taxgate's errors; ``reason`` is the message without its location."""
 
-    exit_code = 1
-    http_status = 400
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason or message
 
 
 class UsageError(TaxgateError):
-    exit_code = 2
+    pass
 
 
 class ConfigError(TaxgateError):
@@ -40,11 +54,11 @@ class ConfigError(TaxgateError):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         self.source = source
         head = f"invalid configuration `{source}`" if source else "invalid configuration"
-        super().__init__(head + ": " + "; ".join(self.problems))
+        super().__init__(head + ": " + "; ".join(self.problems), reason="; ".join(self.problems))
 
 
 class InputError(TaxgateError):
-    """An input refused as a whole; the message names file, row and column."""
+    """An input refused as a whole; names file, row and column (also as fields)."""
 
     def __init__(
         self, message: str, *, file: str = "", row: int | None = None, column: str = ""
@@ -57,21 +71,27 @@ class InputError(TaxgateError):
             where.append(f"row {row}")
         if column:
             where.append(f"column `{column}`")
-        super().__init__((", ".join(where) + ": " if where else "") + message)
+        super().__init__((", ".join(where) + ": " if where else "") + message, reason=message)
 
 
 class SignatureError(InputError):
     """R-SIGNATURE: the batch is refused whole."""
 
-    http_status = 422
+
+class NotFoundError(TaxgateError):
+    """What was asked for does not exist (or may not be seen by the asker)."""
+
+
+class ForbiddenError(TaxgateError):
+    """The asker is known but may not do this."""
 
 
 class StoreError(TaxgateError):
-    http_status = 409
+    pass
 
 
 class ConflictError(StoreError):
-    http_status = 409
+    """The same id with other content, or an object in the wrong state for the action."""
 
 
 class BudgetError(StoreError):
@@ -80,3 +100,24 @@ class BudgetError(StoreError):
 
 class AuditError(TaxgateError):
     pass
+
+
+# The one mapping, most specific class first: (class, exit code, HTTP status).
+_MAPPING: tuple[tuple[type[TaxgateError], int, int], ...] = (
+    (UsageError, 2, 400),
+    (ConfigError, 1, 400),
+    (InputError, 1, 422),
+    (NotFoundError, 1, 404),
+    (ForbiddenError, 1, 403),
+    (StoreError, 1, 409),
+)
+
+
+def exit_code(e: TaxgateError) -> int:
+    """The command line's exit status for an error."""
+    return next((code for cls, code, _ in _MAPPING if isinstance(e, cls)), 1)
+
+
+def http_status(e: TaxgateError) -> int:
+    """The service's HTTP status for an error."""
+    return next((status for cls, _, status in _MAPPING if isinstance(e, cls)), 400)

@@ -21,9 +21,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from taxgate import holdback
 from taxgate.config import chunk_size
-from taxgate.disclosure.plan import plan_disclosure
+from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
 from taxgate.intake.batch import parse_manifest, read_raw, read_requests
@@ -42,17 +41,11 @@ from taxgate.rules.evaluate import (
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now
-from taxgate.types import BatchInfo, MatchResult, Reason, Request, RuleDecision
+from taxgate.storage.record import disclosure_row, log_decision
+from taxgate.types import BatchInfo, FinalDecision, MatchResult, Request, RuleDecision
 from taxgate.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
-
-VERDICT_STATUS = {
-    "M-AMBIGUOUS": "AMBIGUOUS",
-    "M-NONE": "NO_MATCH",
-    "M-ADDRESS": "NO_MATCH",
-    "REVIEW": "PENDING_REVIEW",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +73,7 @@ def intake(ws: Workspace, folder: Path) -> Checked:
             log.append(
                 "batch_received",
                 str(raw.manifest.get("batch_id", folder.name))[:200],
-                {"error": str(e).split(": ", 1)[-1], "file": Path(e.file).name},
+                {"error": e.reason, "file": Path(e.file).name},
                 outcome="failure",
             )
         raise
@@ -185,180 +178,40 @@ def _log_rulebook(ws: Workspace, s: Session, log: AuditLog) -> None:
         repo.set_setting(s, "rulebook_in_use", current)
 
 
-def _match_block(match: MatchResult | None) -> dict[str, Any]:
-    if match is None:
-        return {"verdict": None, "probability": None, "candidates": 0}
-    return {
-        "verdict": match.verdict,
-        "probability": round(match.probability, 6),
-        "second_probability": round(match.second_probability, 6),
-        "candidates": match.candidates,
-        "evidence": match.evidence,
-    }
-
-
 def decide(
     ws: Workspace,
     rule: RuleDecision,
     match: MatchResult | None,
     rows: Mapping[str, list[dict[str, Any]]],
-    held: frozenset[str] = frozenset(),
-) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
-    """The final decision body, the response line if anything goes out, and the matched TIN.
-
-    ``held``: the TINs under the (i)(6) holdback; a request matching one is never disclosed
-    and reads as M-NONE to the agency (:mod:`taxgate.holdback`).
-    """
-    rb = ws.rulebook
-    reasons: list[Reason] = list(rule.reasons)
-    status: str
-    disclosed: dict[str, Any] = {}
-    withheld: list[dict[str, str]] = []
-    tin = ""
-    if rule.outcome == "rejected":
-        status = "REJECTED"
-    elif match is not None and match.tin and match.tin in held:
-        status = "NO_MATCH"
-        reasons.append(Reason(holdback.CODE, rb.citations.get(holdback.CODE, ""), holdback.MESSAGE))
-        reasons.append(Reason("M-NONE", rb.citations.get("M-NONE", ""), _MATCH_MESSAGES["M-NONE"]))
-    elif rule.outcome == "review" and match is not None and match.verdict in ("MATCH", "REVIEW"):
-        status = "PENDING_REVIEW"  # a rule asks for a human; the match is kept for approval
-        tin = match.tin or ""
-    elif match is None or match.verdict not in ("MATCH",):
-        verdict = match.verdict if match else "M-NONE"
-        status = VERDICT_STATUS.get(verdict, "NO_MATCH")
-        if verdict.startswith("M-"):
-            reasons.append(
-                Reason(verdict, rb.citations.get(verdict, ""), _MATCH_MESSAGES.get(verdict, ""))
-            )
-        if verdict == "REVIEW" and match is not None:
-            tin = match.tin or ""
-    else:
-        tin = match.tin or ""
-        plan = plan_disclosure(
-            rule.fields, rule.tax_years, "DISCLOSED", rows.get(tin, []), ws.catalogue, rb.citations
-        )
-        disclosed = dict(plan.disclosed)
-        withheld = [{"field": w.field, "code": w.code} for w in plan.withheld]
-        reasons.extend(plan.reasons)
-        status = "DISCLOSED" if disclosed else "WITHHELD"
-    body: dict[str, Any] = {
-        "request_id": rule.request_id,
-        "status": status,
-        "tax_years": list(rule.tax_years),
-        "reasons": [r.as_dict() for r in reasons],
-        "match": _match_block(match),
-        "disclosed_fields": sorted(disclosed),
-        "withheld_fields": withheld,
-        "rulebook_version": rb.version,
-        "model_version": match.model_version if match else "",
-        "audit_index": None,
-        "trace": [{"code": t.code, "passed": t.passed, "detail": t.detail} for t in rule.trace],
-    }
-    response = None
-    if status == "DISCLOSED":
-        response = {
-            "request_id": rule.request_id,
-            "tax_years": list(rule.tax_years),
-            "fields": disclosed,
-        }
-    return body, response, tin
-
-
-_MATCH_MESSAGES = {
-    "M-AMBIGUOUS": "several taxpayers match the request: nothing is disclosed",
-    "M-NONE": "no taxpayer matches the request with enough confidence: nothing is disclosed",
-    "M-ADDRESS": "the address given is not one the taxpayer used in the requested periods",
-}
-
-
-def log_decision(
-    log: AuditLog,
-    body: Mapping[str, Any],
-    batch_id: str,
-    agency: str,
-    tin: str,
-    extra: Mapping[str, Any] | None = None,
-) -> int:
-    """Append a decision's audit entry (the TIN only as a salted hash); its index."""
-    return log.append(
-        "decision",
-        body["request_id"],
-        {
-            "batch_id": batch_id,
-            "agency": agency,
-            "status": body["status"],
-            "codes": [r["code"] for r in body["reasons"]],
-            "disclosed_fields": body["disclosed_fields"],
-            "withheld_fields": body["withheld_fields"],
-            "rulebook_version": body["rulebook_version"],
-            "model_version": body.get("model_version", ""),
-            **(extra or {}),
-        },
-        personal={"tin": tin} if tin else None,
+) -> FinalDecision:
+    """The final decision on one request, from the rows of its candidate taxpayer."""
+    candidate = (match.tin or "") if match is not None else ""
+    return final_decision(
+        rule,
+        match,
+        rows.get(candidate, []) if candidate else [],
+        ws.catalogue,
+        citations=ws.rulebook.citations,
+        rulebook_version=ws.rulebook.version,
     )
-
-
-def record_disclosure(
-    s: Session,
-    log: AuditLog,
-    body: Mapping[str, Any],
-    response: dict[str, Any],
-    batch_id: str,
-    agency: str,
-    tin: str,
-) -> None:
-    """Log a disclosure and keep what went out (6103(p)(3)(A)), in the caller's transaction."""
-    s.add(m.Disclosure(**disclosure_row(log, body, response, batch_id, agency, tin)))
-
-
-def disclosure_row(
-    log: AuditLog,
-    body: Mapping[str, Any],
-    response: dict[str, Any],
-    batch_id: str,
-    agency: str,
-    tin: str,
-) -> dict[str, Any]:
-    """Log a disclosure; the ``disclosures`` row that keeps what went out."""
-    rid = body["request_id"]
-    idx = log.append(
-        "disclosure",
-        rid,
-        {
-            "batch_id": batch_id,
-            "agency": agency,
-            "fields": body["disclosed_fields"],
-            "decision_index": body["audit_index"],
-        },
-        personal={"tin": tin},
-    )
-    return {
-        "request_id": rid,
-        "batch_id": batch_id,
-        "agency_code": agency,
-        "tin": tin,
-        "fields": body["disclosed_fields"],
-        "payload": response,
-        "audit_index": idx,
-        "disclosed_at": repo.now_iso(),
-    }
 
 
 def commit_decisions(
-    ws: Workspace,
-    batch: BatchInfo,
-    decided: Sequence[tuple[dict[str, Any], dict[str, Any] | None, str]],
-) -> None:
-    """Write decisions, disclosures and their audit entries in one transaction.
+    ws: Workspace, batch: BatchInfo, decided: Sequence[FinalDecision]
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Write decisions, disclosures and their audit entries in one transaction; each
+    decision's stored line and the response line that went out (if any).
 
     Rows go in as one multi-row insert per table (no per-object unit of work).
     """
+    out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     with ws.transaction() as (s, log):
         now = repo.now_iso()
         decisions: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
-        for body, response, tin in decided:
+        for fd in decided:
+            body = to_body(fd)
+            tin = fd.candidate
             body["audit_index"] = log_decision(log, body, batch.batch_id, batch.agency, tin)
             decisions.append(
                 {
@@ -368,19 +221,23 @@ def commit_decisions(
                     "rulebook_version": body["rulebook_version"],
                     "model_version": body["model_version"],
                     "matched_tin": tin,
+                    "runner_up_tin": fd.runner_up if fd.status == "PENDING_REVIEW" else "",
                     "audit_index": body["audit_index"],
                     "decided_at": now,
                     "body": body,
                 }
             )
+            response = fd.response_line()
             if response is not None:
                 disclosures.append(
                     disclosure_row(log, body, response, batch.batch_id, batch.agency, tin)
                 )
+            out.append((body, response))
         if decisions:
             s.execute(insert(m.Decision), decisions)
         if disclosures:
             s.execute(insert(m.Disclosure), disclosures)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,18 +300,15 @@ def process(
     matched = [mr.tin for mr in matches.values() if mr.tin]
     stored: dict[str, dict[str, Any]] = {}  # request id -> decision line (kept, not re-read)
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
-    with ws.transaction() as (s, _):
-        held = holdback.held(s, matched)
     with TaxpayerRows(ws.paths.records, matched) as found:
         for start in range(0, len(pending), chunk):
             part = pending[start : start + chunk]
             tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
             rows = found.rows(tins)
             decided = [
-                decide(ws, rules[r.request_id], matches.get(r.request_id), rows, held) for r in part
+                decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part
             ]
-            commit_decisions(ws, info, decided)
-            for body, response, _ in decided:
+            for body, response in commit_decisions(ws, info, decided):
                 stored[body["request_id"]] = body
                 if response is not None:
                     disclosures[body["request_id"]] = response

@@ -6,8 +6,9 @@ are the values passed between the stages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 REQUEST_COLUMNS: tuple[str, ...] = (
     "request_id",
@@ -158,7 +159,8 @@ class MatchResult:
     """Cross-verification of one accepted request against the taxpayer records.
 
     ``verdict`` is ``MATCH``, ``M-AMBIGUOUS``, ``M-ADDRESS``, ``M-NONE`` or
-    ``REVIEW`` (probability between the ambiguity and match thresholds).
+    ``REVIEW`` (probability between the ambiguity and match thresholds). ``tin`` is the
+    candidate taxpayer on MATCH and REVIEW, ``runner_up`` the second-best taxpayer then.
     """
 
     request_id: str
@@ -169,3 +171,74 @@ class MatchResult:
     second_probability: float = 0.0
     evidence: dict[str, object] = field(default_factory=dict)
     model_version: str = ""
+    runner_up: str | None = None
+
+
+ReviewKind = Literal["approve", "refuse"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAction:
+    """A reviewer's action on a request held for review, with the note saying why."""
+
+    action: ReviewKind
+    user: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class MatchVerdict:
+    """What cross-verification said, as the final decision keeps it.
+
+    ``candidate`` (the taxpayer a MATCH or a REVIEW is about) and ``runner_up`` are TINs:
+    they are kept in the store for the reviewer, never written into a decision's body.
+    """
+
+    verdict: str
+    probability: float = 0.0
+    second_probability: float = 0.0
+    candidates: int = 0
+    evidence: Mapping[str, object] = field(default_factory=dict)
+    candidate: str | None = None
+    runner_up: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FinalDecision:
+    """The final decision on one request: the one value every front door reads.
+
+    Computed only by :func:`taxgate.decision.final_decision`; serialised only by
+    :func:`taxgate.decision.to_body` (the ``decisions.jsonl`` line).
+    """
+
+    request_id: str
+    status: Status
+    rule_outcome: Outcome
+    tax_years: tuple[int, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    trace: tuple[RuleCheck, ...] = ()
+    match: MatchVerdict | None = None
+    disclosed: Mapping[str, object] = field(default_factory=dict)
+    withheld: tuple[WithheldField, ...] = ()
+    rulebook_version: str = ""
+    model_version: str = ""
+    review: ReviewAction | None = None
+
+    @property
+    def candidate(self) -> str:
+        """The candidate taxpayer's TIN, ``""`` when there is none."""
+        return (self.match.candidate or "") if self.match else ""
+
+    @property
+    def runner_up(self) -> str:
+        return (self.match.runner_up or "") if self.match else ""
+
+    def response_line(self) -> dict[str, Any] | None:
+        """The ``response.jsonl`` line when something goes out, else ``None``."""
+        if self.status != "DISCLOSED":
+            return None
+        return {
+            "request_id": self.request_id,
+            "tax_years": list(self.tax_years),
+            "fields": dict(self.disclosed),
+        }

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from taxgate.api import create_app
-from taxgate.api.auth import add_user
-from taxgate.api.settings import ServiceSettings
-from taxgate.api.worker import Worker
 from taxgate.intake.signing import generate_key, load_private_key, load_public_key, sign_manifest
+from taxgate.server import create_app
+from taxgate.services.users import add_user
+from taxgate.services.worker import Worker
+from taxgate.settings import ServiceSettings
 from taxgate.storage import repo
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.db import Store

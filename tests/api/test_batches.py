@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from taxgate.decision import from_body, to_body
 from taxgate.disclosure.response import verify_lines
 from taxgate.errors import InputError
 from taxgate.storage import tables as m
@@ -109,16 +111,17 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
     batch_id = svc.submit("a1").json()["batch_id"]
     svc.worker().run_until_idle()
     with svc.ws.store.session() as s:
-        rejected = s.scalars(
-            select(m.Decision).where(
-                m.Decision.batch_id == batch_id, m.Decision.status == "REJECTED"
-            )
-        ).all()
-        assert len(rejected) >= 2
-        not_pending, held = rejected[0].request_id, rejected[1]
-        held.status = "PENDING_REVIEW"  # a request a rule sent to a person
-        held.body = {**held.body, "status": "PENDING_REVIEW"}
-        rid = held.request_id
+        decided = {
+            status: s.scalars(
+                select(m.Decision.request_id).where(
+                    m.Decision.batch_id == batch_id, m.Decision.status == status
+                )
+            ).first()
+            for status in ("REJECTED", "DISCLOSED")
+        }
+    not_pending, rid = decided["REJECTED"], decided["DISCLOSED"]
+    assert not_pending and rid
+    _hold_for_review(svc, rid, candidate=True)  # a request the matcher sent to a person
     c = svc.client
     queue = c.get("/v1/review", headers=svc.h("reviewer")).json()
     assert [p["request_id"] for p in queue["pending"]] == [rid]
@@ -133,7 +136,7 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
     same = c.post(
         f"/v1/review/{rid}", json=act, headers={"Authorization": f"Bearer {made['token']}"}
     )
-    assert same.status_code == 409 and "another person" in same.json()["error"]["message"]
+    assert same.status_code == 403 and "another person" in same.json()["error"]["message"]
     refused = c.post(
         f"/v1/review/{rid}", json={"action": "refuse", "note": "no"}, headers=svc.h("reviewer")
     )
@@ -141,6 +144,69 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
     assert c.get("/v1/review", headers=svc.h("reviewer")).json()["count"] == 0
     why = c.get(f"/v1/decisions/{rid}/why", headers=svc.h("auditor")).json()
     assert why["review"] == {"action": "refuse", "user": "reviewer-user"}
+
+
+def _hold_for_review(svc: Service, request_id: str, *, candidate: bool) -> dict[str, Any]:
+    """Turn a stored MATCH decision into the one the matcher makes for REVIEW (same request,
+    same candidate), taking back its disclosure: what a reviewer finds in the queue."""
+    with svc.ws.store.session() as s:
+        d = s.get(m.Decision, request_id)
+        assert d is not None
+        was = dict(d.body)
+        fd = from_body(d.body, candidate=d.matched_tin)
+        assert fd.match is not None
+        held = replace(
+            fd,
+            status="PENDING_REVIEW",
+            match=replace(fd.match, verdict="REVIEW"),
+            reasons=(),
+            disclosed={},
+            withheld=(),
+        )
+        d.body, d.status = to_body(held, d.audit_index), "PENDING_REVIEW"
+        if not candidate:
+            d.matched_tin = ""
+        s.execute(delete(m.Disclosure).where(m.Disclosure.request_id == request_id))
+    return was
+
+
+def test_approving_a_match_held_for_review(service: Service) -> None:
+    """On each store: the queue shows the candidate, approval discloses the candidate's
+    permitted fields under its TIN, and an approval with no candidate is refused."""
+    svc = service
+    batch_id = svc.submit("a1").json()["batch_id"]
+    svc.worker().run_until_idle()
+    with svc.ws.store.session() as s:
+        matched = s.execute(
+            select(m.Decision.request_id, m.Decision.matched_tin).where(
+                m.Decision.batch_id == batch_id, m.Decision.status == "DISCLOSED"
+            )
+        ).all()
+    assert len(matched) >= 2
+    (rid, tin), (orphan, _) = matched[0], matched[1]
+    was = _hold_for_review(svc, rid, candidate=True)
+    _hold_for_review(svc, orphan, candidate=False)
+    c = svc.client
+    queue = {
+        p["request_id"]: p for p in c.get("/v1/review", headers=svc.h("reviewer")).json()["pending"]
+    }
+    assert queue[rid]["candidate"] == tin and queue[orphan]["candidate"] == ""
+    officer_view = c.get("/v1/review", headers=svc.h("officer")).json()["pending"]
+    assert all("candidate" not in p for p in officer_view)
+    act = {"action": "approve", "note": "the address is the taxpayer's"}
+    refused = c.post(f"/v1/review/{orphan}", json=act, headers=svc.h("reviewer"))
+    assert refused.status_code == 409 and "no candidate" in refused.json()["error"]["message"]
+    assert c.get(f"/v1/decisions/{orphan}", headers=svc.h("auditor")).json()["status"] == (
+        "PENDING_REVIEW"
+    )
+    ok = c.post(f"/v1/review/{rid}", json=act, headers=svc.h("reviewer"))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "DISCLOSED"
+    assert ok.json()["disclosed_fields"] == was["disclosed_fields"]
+    with svc.ws.store.session() as s:
+        rows = s.scalars(select(m.Disclosure).where(m.Disclosure.request_id == rid)).all()
+        assert [(r.tin, r.fields) for r in rows] == [(tin, was["disclosed_fields"])]
+        assert all(v not in (None, {}) for v in rows[0].payload["fields"].values())
 
 
 def _check_signed_response(service: Service, got: dict[str, Any]) -> None:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from taxgate.api import create_app
-from taxgate.api.limits import RateLimiter
-from taxgate.api.settings import ServiceSettings
+from taxgate.http.limits import RateLimiter
+from taxgate.server import create_app
+from taxgate.settings import ServiceSettings
 from tests.api.service import Service, TestClient
 
 SHAPE_KEYS = {"status", "code", "message"}

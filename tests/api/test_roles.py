@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from taxgate.api.routing import check_declared, routes_roles
+from taxgate.http.routing import check_declared, routes_roles
 from tests.api.service import Service
 
 AG, OF, RV, AU, AD = "agency", "officer", "reviewer", "auditor", "admin"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from taxgate.api.worker import Worker
+from taxgate.services.worker import Worker
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import verify_log
 from taxgate.storage.tables import Job

@@ -137,8 +137,16 @@ def test_tax_year_given_as_text_is_understood() -> None:
 
 
 def test_no_filed_year_discloses_nothing_from_other_years() -> None:
-    plan = _plan(["last_name", "wages", "last_known_address"], [2015])
-    assert dict(plan.disclosed) == {"last_name": None, "wages": {}, "last_known_address": None}
+    plan = _plan(["last_name", "wages", "last_known_address", "phone"], [2015])
+    assert dict(plan.disclosed) == {}
+    assert [(w.field, w.code) for w in plan.withheld] == [("phone", D_TRI)]  # still said why
+
+
+@pytest.mark.parametrize("rows", [[], [_row(2021, tax_year="n/a")]])
+def test_no_rows_disclose_nothing(rows: list[dict[str, object]]) -> None:
+    """A plan for a taxpayer with no rows (say, a review approved without a candidate)."""
+    plan = _plan(["last_name", "last_known_address", "wages", "balance_due"], [2021], rows=rows)
+    assert dict(plan.disclosed) == {} and plan.withheld == ()
 
 
 def test_an_unknown_field_is_withheld_as_not_requested() -> None:

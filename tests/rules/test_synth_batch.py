@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from taxgate.rules import BatchContext, Rulebook, StatuteCatalog, evaluate_batch
+from taxgate.synth import batch as batch_mod
+from taxgate.synth import records as records_mod
 from taxgate.types import REQUEST_COLUMNS, Request
-
-batch_mod = pytest.importorskip("taxgate.synth.batch", exc_type=ImportError)
-records_mod = pytest.importorskip("taxgate.synth.records", exc_type=ImportError)
 
 TODAY = date(2026, 11, 25)
 VALID_KINDS = {"taxpayer", "jr_sr", "non_taxpayer", "hard_negative"}

@@ -25,7 +25,7 @@ from taxgate.storage.audit_log import (
     checkpoint_texts,
     verify_log,
 )
-from taxgate.types import BatchInfo, Official
+from taxgate.types import BatchInfo, FinalDecision, MatchVerdict, Official, Status
 from taxgate.workspace import Workspace
 
 BATCH = BatchInfo(
@@ -33,18 +33,19 @@ BATCH = BatchInfo(
 )
 
 
-def body(rid: str, status: str, fields: list[str]) -> dict[str, Any]:
-    return {
-        "request_id": rid,
-        "status": status,
-        "reasons": [],
-        "match": {"probability": 0.9999, "candidates": 1},
-        "disclosed_fields": fields,
-        "withheld_fields": [],
-        "rulebook_version": "test",
-        "model_version": "m1",
-        "audit_index": None,
-    }
+def decided(
+    rid: str, status: Status, disclosed: dict[str, object] | None = None, tin: str = ""
+) -> FinalDecision:
+    match = MatchVerdict("MATCH", 0.9999, candidates=1, candidate=tin) if tin else None
+    return FinalDecision(
+        rid,
+        status,
+        "accepted",
+        match=match,
+        disclosed=disclosed or {},
+        rulebook_version="test",
+        model_version="m1",
+    )
 
 
 @pytest.fixture
@@ -78,24 +79,16 @@ def ws(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
             )
     key = w.agency_key()
     first = [
-        (
-            body("R-0", "DISCLOSED", ["tin"]),
-            {"request_id": "R-0", "fields": {"tin": "900000001"}},
-            "900000001",
-        ),
-        (body("R-1", "REJECTED", []), None, ""),
-        (body("R-2", "NO_MATCH", []), None, ""),
+        decided("R-0", "DISCLOSED", {"tin": "900000001"}, "900000001"),
+        decided("R-1", "REJECTED"),
+        decided("R-2", "NO_MATCH"),
     ]
     commit_decisions(w, BATCH, first)
     with w.transaction() as (s, _):
         checkpoint_now(s, key)
     second = [
-        (
-            body("R-3", "DISCLOSED", ["wages"]),
-            {"request_id": "R-3", "fields": {"wages": {"2022": 1}}},
-            "900000002",
-        ),
-        (body("R-4", "AMBIGUOUS", []), None, ""),
+        decided("R-3", "DISCLOSED", {"wages": {"2022": 1}}, "900000002"),
+        decided("R-4", "AMBIGUOUS"),
     ]
     commit_decisions(w, BATCH, second)
     with w.transaction() as (s, _):

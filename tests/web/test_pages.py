@@ -194,10 +194,12 @@ def test_reviewer_refuses_and_approves_from_the_queue_page(
             assert f"{len(pending) - 1} pending" in page.locator("main").inner_text()
             assert page.locator("#pending tbody tr", has_text=refused).count() == 0
             row = page.locator("#pending tbody tr", has_text=approved)
+            candidate = row.locator("td.candidate").inner_text().strip()
+            assert candidate.isdigit()  # the reviewer sees whom the request was held for
             row.locator("textarea[name=note]").fill("checked against the case file")
             row.locator("button[value=approve]").click()
             page.wait_for_url(f"**/web/decisions/{approved}")
-            assert "PENDING_REVIEW" not in page.locator("h1").inner_text()
+            assert "DISCLOSED" in page.locator("h1").inner_text()
         finally:
             browser.close()
     # Deciding again is refused with the reason on the page, and changes nothing.

@@ -1,8 +1,5 @@
-"""The HTTP service (FastAPI): agencies submit batches and fetch responses; officers,
-reviewers and auditors work through the same routes, each seeing only what their role
-allows. Build it with :func:`taxgate.api.app.create_app`.
+"""The HTTP API (FastAPI routes under ``/v1``): agencies submit batches and fetch responses;
+officers, reviewers and auditors work through the same routes, each seeing only what their
+role allows. The routes call :mod:`taxgate.services`; :func:`taxgate.server.create_app`
+builds the app.
 """
-
-from taxgate.api.app import create_app
-
-__all__ = ["create_app"]

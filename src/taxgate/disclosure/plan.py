@@ -19,8 +19,9 @@ The rules, in the order they apply:
    * a derived field is a mapping of the columns it is built from, taken from the latest
      filed year if it is an identity field (``last_known_address``), else per year.
 
-   If the taxpayer filed in none of the requested years an identity field is disclosed
-   as ``None`` and a per-year field as ``{}``: nothing is taken from another year.
+   If the taxpayer filed in none of the requested years (or no row is given at all)
+   nothing is disclosed: no field goes out without a value, and nothing is taken from
+   another year. Fields that would be withheld anyway are still listed with their code.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ def plan_disclosure(
             and repeats are ignored.
         tax_years: the requested tax years; values come only from these years.
         status: the request's final status; anything but ``DISCLOSED`` gives an empty plan.
-        taxpayer_rows: the matched taxpayer's records rows (all years).
+        taxpayer_rows: the matched taxpayer's records rows (all years); none (or none in
+            the requested years) means nothing is disclosed.
         catalogue: the field catalogue.
         rulebook_citations: code -> citation from the rulebook, to cite in the reasons;
             missing codes fall back to :data:`DEFAULT_CITATIONS`.
@@ -161,6 +163,9 @@ def plan_disclosure(
         ...                        "DISCLOSED", rows, load_catalogue())
         >>> dict(plan.disclosed), [w.code for w in plan.withheld]
         ({'last_name': 'Example', 'wages': {'2022': 10}}, ['D-TRI'])
+        >>> none = plan_disclosure(["last_name"], [2022], "DISCLOSED", [], load_catalogue())
+        >>> dict(none.disclosed)
+        {}
     """
     if status != DISCLOSED:
         return EMPTY_PLAN
@@ -180,7 +185,7 @@ def plan_disclosure(
             withheld.append(WithheldField(name, D_TRI))
         elif not spec.disclosable:
             withheld.append(WithheldField(name, D_NOT_DISCLOSABLE))
-        else:
+        elif filed:
             disclosed[name] = _planned_value(spec, filed)
     return Plan(
         disclosed=MappingProxyType(disclosed),

@@ -27,7 +27,6 @@ REVIEW = "REVIEW"
 AMBIGUOUS = "M-AMBIGUOUS"
 ADDRESS = "M-ADDRESS"
 NONE = "M-NONE"
-VERDICTS: tuple[str, ...] = (MATCH, REVIEW, AMBIGUOUS, ADDRESS, NONE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,6 +342,7 @@ def _results(
                 probability=d.probability,
                 candidates=int(top[0]["n_cand"]) if top else 0,
                 second_probability=scores[1].probability if len(scores) > 1 else 0.0,
+                runner_up=scores[1].tin if len(scores) > 1 and d.tin else None,
                 evidence=ev,
                 model_version=version,
             )

@@ -126,7 +126,6 @@ BLOCKING_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 ADDRESS_COMPARISONS: tuple[str, ...] = ("house_number", "street_name", "unit", "zip5")
-IDENTITY_COMPARISONS: tuple[str, ...] = ("first_name", "middle_name", "last_name", "dob")
 
 
 def settings(prior: float = 1e-6) -> Any:

@@ -142,7 +142,7 @@ class RequestJudge:
     def info(self, text: str) -> tuple[tuple[str, ...], str | None]:
         got = self.info_cache.get(text)
         if got is None:
-            names = tuple(dict.fromkeys(p.strip() for p in text.split(";") if p.strip()))
+            names = requested_fields(text)
             problem = None
             if not names:
                 problem = "no information is requested"
@@ -158,6 +158,15 @@ class RequestJudge:
             earliest_year=self.rb.earliest_year,
             max_span=self.rb.max_period_span_years,
         )
+
+
+def requested_fields(text: str) -> tuple[str, ...]:
+    """The field names of ``info_requested``, in order, blanks and repeats dropped.
+
+    >>> requested_fields(" last_name ;wages;;last_name")
+    ('last_name', 'wages')
+    """
+    return tuple(dict.fromkeys(p.strip() for p in text.split(";") if p.strip()))
 
 
 def opt(problem: str | None) -> list[str]:

@@ -37,11 +37,6 @@ def _split(text: str) -> list[str]:
     return text.casefold().translate(_SEPARATORS).split()
 
 
-def reason_tokens(request: Request) -> list[str]:
-    """The words of the normalised reason (see :func:`reason_key`); ``[]`` when empty."""
-    return reason_key(request).split()
-
-
 def reason_key(request: Request) -> str:
     """The normalised reason the store keeps for history ("" for an empty reason).
 

@@ -89,10 +89,6 @@ class ShingleTable:
         """Store ``key`` (words separated by any whitespace); returns its index."""
         return self.add_joined(" ".join(key.split()))
 
-    def add_words(self, words: list[str]) -> int:
-        """Store a key given as its words; returns its index."""
-        return self.add_joined(" ".join(words))
-
     def add_joined(self, key: str) -> int:
         """Store a key whose words are joined by single spaces; returns its index."""
         self._check_open()

@@ -188,13 +188,5 @@ def batch_request_rows(s: Session, batch_id: str) -> list[m.RequestRow]:
     )
 
 
-def disclosures_for(s: Session, request_ids: Sequence[str]) -> dict[str, m.Disclosure]:
-    out: dict[str, m.Disclosure] = {}
-    for part in _in_chunks(request_ids):
-        for d in s.scalars(select(m.Disclosure).where(m.Disclosure.request_id.in_(part))):
-            out[d.request_id] = d
-    return out
-
-
 def count(s: Session, model: Any) -> int:
     return int(s.scalar(select(func.count()).select_from(model)) or 0)

@@ -103,7 +103,8 @@ class Decision(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     rulebook_version: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str] = mapped_column(String(100), default="")
-    matched_tin: Mapped[str] = mapped_column(String(20), default="")  # kept for review approval
+    matched_tin: Mapped[str] = mapped_column(String(20), default="")  # the candidate taxpayer
+    runner_up_tin: Mapped[str] = mapped_column(String(20), default="", server_default="")
     audit_index: Mapped[int] = mapped_column(Integer)
     decided_at: Mapped[str] = mapped_column(String(40))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)  # the decisions.jsonl line

@@ -10,12 +10,14 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
-from taxgate.api import auth
-from taxgate.api.auth import PUBLIC, Principal, authenticate
-from taxgate.api.common import ADMIN, AUDITOR, ERRORS, EVERYONE, OFFICER, workspace
-from taxgate.api.errors import ApiError
-from taxgate.api.routing import route
-from taxgate.oversight import report_data
+from taxgate.http import auth
+from taxgate.http.auth import PUBLIC, authenticate, login
+from taxgate.http.common import ADMIN, AUDITOR, ERRORS, EVERYONE, OFFICER, workspace
+from taxgate.http.errors import ApiError
+from taxgate.http.routing import route
+from taxgate.services import users
+from taxgate.services.oversight import report_data
+from taxgate.services.users import Principal
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.tables import User
 from taxgate.workspace import Workspace
@@ -41,22 +43,6 @@ def health(ws: Ws) -> dict[str, Any]:
 def me(who: Who) -> dict[str, Any]:
     """Who the token belongs to."""
     return {"name": who.name, "role": who.role, "agency": who.agency}
-
-
-def login(request: Request, token: str, origin: str) -> Principal | None:
-    """Check a token and log the login (success or failure) in the audit log."""
-    ws: Workspace = request.app.state.ws
-    client = request.client.host if request.client else "unknown"
-    if request.app.state.limiter.take(f"login:{client}") > 0:
-        raise ApiError(429, "too many logins from this address", headers={"Retry-After": "60"})
-    with ws.store.session() as s:
-        who = auth.lookup(s, token)
-        log = AuditLog(s, user=who.name if who else "(unknown)", origin=origin)
-        if who is None:
-            log.append("login", "login", {"reason": "unknown or inactive token"}, outcome="failure")
-        else:
-            log.append("login", f"user:{who.name}", {"role": who.role})
-    return who
 
 
 @route(router, "POST", "/session", PUBLIC, tags=["service"])
@@ -99,7 +85,7 @@ def list_users(ws: Ws) -> dict[str, Any]:
 def add_user(body: NewUser, who: Who, ws: Ws) -> dict[str, Any]:
     """Create a user; the token is in this answer only (the store keeps its hash)."""
     with ws.store.session() as s:
-        token = auth.add_user(
+        token = users.add_user(
             s,
             AuditLog(s, user=who.name, origin="api"),
             body.name,
@@ -114,7 +100,7 @@ def add_user(body: NewUser, who: Who, ws: Ws) -> dict[str, Any]:
 def change_user(name: str, body: UserChange, who: Who, ws: Ws) -> dict[str, Any]:
     """Change a user's role, agency or standing (logged as a permission change)."""
     with ws.store.session() as s:
-        user = auth.change_user(
+        user = users.change_user(
             s,
             AuditLog(s, user=who.name, origin="api"),
             name,
@@ -154,7 +140,7 @@ def oversight(ws: Ws) -> dict[str, Any]:
 )
 def oversight_html(ws: Ws) -> HTMLResponse:
     """The oversight report as a page."""
-    from taxgate.oversight import oversight_data
     from taxgate.reports.html import render_html
+    from taxgate.services.oversight import oversight_data
 
     return HTMLResponse(render_html(*oversight_data(ws)))

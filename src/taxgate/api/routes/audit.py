@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from taxgate.api.common import ADMIN, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
-from taxgate.api.errors import ApiError
-from taxgate.api.routing import route
 from taxgate.audit.checkpoint import parse_checkpoint, verifier_key
 from taxgate.audit.export import build_export, inclusion
 from taxgate.audit.tree import MerkleTree
 from taxgate.errors import AuditError
+from taxgate.http.common import ADMIN, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
+from taxgate.http.errors import ApiError
+from taxgate.http.routing import route
 from taxgate.storage import audit_log
 from taxgate.workspace import Workspace
 

@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 
-from taxgate.api import batches as svc
-from taxgate.api.auth import Principal, authenticate
-from taxgate.api.common import (
+from taxgate.http.auth import authenticate
+from taxgate.http.common import (
     ADMIN,
     AGENCY,
     AUDITOR,
@@ -17,8 +16,10 @@ from taxgate.api.common import (
     REVIEWER,
     workspace,
 )
-from taxgate.api.errors import ApiError
-from taxgate.api.routing import route
+from taxgate.http.errors import ApiError
+from taxgate.http.routing import route
+from taxgate.services import batches as svc
+from taxgate.services.users import Principal
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/v1", tags=["batches"], responses=ERRORS)

@@ -8,13 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from taxgate.api import decisions as svc
-from taxgate.api.auth import Principal, authenticate
-from taxgate.api.common import AGENCY, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
-from taxgate.api.errors import ApiError
-from taxgate.api.routing import route
-from taxgate.review import decide_review, pending
-from taxgate.storage import tables as m
+from taxgate.http.auth import authenticate
+from taxgate.http.common import AGENCY, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
+from taxgate.http.routing import route
+from taxgate.services import decisions as svc
+from taxgate.services.review import decide_review, pending
+from taxgate.services.users import Principal
 from taxgate.workspace import Workspace
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses=ERRORS)
@@ -35,9 +34,13 @@ def get_why(request_id: str, who: Who, ws: Ws) -> dict[str, Any]:
 
 
 @route(router, "GET", "/review", [OFFICER, REVIEWER], tags=["review"])
-def review_queue(ws: Ws) -> dict[str, Any]:
-    """Requests waiting for a human decision, oldest first."""
+def review_queue(who: Who, ws: Ws) -> dict[str, Any]:
+    """Requests waiting for a human decision, oldest first; a reviewer also sees the
+    candidate taxpayer an approval would disclose about, and the runner-up."""
     rows = [asdict(p) for p in pending(ws)]
+    if who.role != "reviewer":
+        for row in rows:
+            row.pop("candidate"), row.pop("runner_up")
     return {"count": len(rows), "pending": rows}
 
 
@@ -51,9 +54,6 @@ class ReviewAction(BaseModel):
 @route(router, "POST", "/review/{request_id}", [REVIEWER], tags=["review"])
 def review_decide(request_id: str, body: ReviewAction, who: Who, ws: Ws) -> dict[str, Any]:
     """Approve or refuse a pending request. Two people: not who submitted or processed it."""
-    with ws.store.session() as s:
-        if s.get(m.Decision, request_id) is None:
-            raise ApiError(404, f"no decision for request `{request_id}`")
     decided = decide_review(
         ws, request_id, approve=body.action == "approve", note=body.note, user=who.name
     )

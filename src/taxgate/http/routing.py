@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from taxgate.api.auth import PUBLIC, allow
+from taxgate.http.auth import PUBLIC, allow
 
 
 def route(

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-from taxgate.api.errors import error_body
+from taxgate.http.errors import error_body
 
 log = logging.getLogger("taxgate.api")
 

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from taxgate.errors import ConflictError, InputError, SignatureError, StoreError, TaxgateError
+from taxgate.errors import TaxgateError, http_status
 
 CODES = {
     400: "bad_request",
@@ -82,17 +82,6 @@ def error_response(
     )
 
 
-def taxgate_status(e: TaxgateError) -> int:
-    """The HTTP status of a taxgate error."""
-    if isinstance(e, ConflictError):
-        return 409
-    if isinstance(e, SignatureError | InputError):
-        return 422
-    if isinstance(e, StoreError):
-        return 409
-    return int(getattr(e, "http_status", 400))
-
-
 def install(app: FastAPI) -> None:
     """Route every kind of error through the one shape."""
 
@@ -123,7 +112,7 @@ def install(app: FastAPI) -> None:
 
     async def taxgate_error(_: Request, e: Exception) -> JSONResponse:
         assert isinstance(e, TaxgateError)
-        return error_response(taxgate_status(e), str(e))
+        return error_response(http_status(e), str(e))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,35 +1,29 @@
-"""Who is calling, and what their role lets them do.
+"""Users of the service, their roles and tokens: one service for the CLI and the API.
 
 Tokens are ``tg_`` followed by 32 random bytes (URL-safe base64); the store keeps only
-their SHA-256. Every route declares the roles it admits with :func:`allow`; a route
-that declares none admits nobody (deny by default), and :data:`PUBLIC` marks the few
-that need no token. An agency user is bound to one agency and sees only its batches.
+their SHA-256. An agency user is bound to one agency and sees only its batches.
+
+    >>> Principal("a", "agency", "DHS").may_see_agency("DOJ")
+    False
+    >>> hash_token("tg_x") == hash_token("tg_x") and new_token().startswith(TOKEN_PREFIX)
+    True
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taxgate.api.errors import ApiError
-from taxgate.errors import UsageError
+from taxgate.errors import ConflictError, NotFoundError, UsageError
 from taxgate.storage import repo
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.tables import ROLES, User
 
 TOKEN_PREFIX = "tg_"
-COOKIE = "taxgate_token"
-PUBLIC: frozenset[str] = frozenset({"public"})
-
-bearer = HTTPBearer(auto_error=False, description="A token from `taxgate users add`.")
 
 
 def hash_token(token: str) -> str:
@@ -71,7 +65,7 @@ def add_user(
         raise UsageError("a user name must have 1 to 200 characters")
     check_role(role, agency)
     if s.scalars(select(User).where(User.name == name)).first() is not None:
-        raise ApiError(409, f"user `{name}` already exists")
+        raise ConflictError(f"user `{name}` already exists")
     token = new_token()
     s.add(
         User(
@@ -106,7 +100,7 @@ def change_user(
     """Change a user's role, agency or standing; the change is logged."""
     user = s.scalars(select(User).where(User.name == name)).first()
     if user is None:
-        raise ApiError(404, f"no user `{name}`")
+        raise NotFoundError(f"no user `{name}`")
     new_role = role or user.role
     new_agency = agency if agency is not None else user.agency_code
     if new_role != "agency":
@@ -133,58 +127,3 @@ def lookup(s: Session, token: str) -> Principal | None:
     if user is None or not user.active:
         return None
     return Principal(user.name, user.role, user.agency_code)
-
-
-def token_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
-    if credentials is not None:
-        return credentials.credentials
-    return request.cookies.get(COOKIE)
-
-
-def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """The caller, from the bearer token (or the web pages' cookie); 401 without one."""
-    token = token_of(request, credentials)
-    if not token:
-        raise ApiError(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    ws = request.app.state.ws
-    with ws.store.session() as s:
-        who = lookup(s, token)
-    if who is None:
-        raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
-    limiter = request.app.state.limiter
-    if who.role == "agency" and who.agency:
-        wait = limiter.take(who.agency)
-        if wait > 0:
-            raise ApiError(
-                429,
-                f"agency `{who.agency}` is over its rate limit",
-                headers={"Retry-After": str(max(1, round(wait)))},
-            )
-    request.state.principal = who
-    return who
-
-
-def allow(*roles: str) -> Callable[[Principal], Principal]:
-    """A dependency admitting only ``roles``; every route names its roles with it."""
-    admitted = frozenset(roles)
-    unknown = admitted - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}")
-    if not admitted:
-        raise ValueError("a route must admit at least one role")
-
-    def dependency(who: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if who.role not in admitted:
-            raise ApiError(403, f"role `{who.role}` may not do this")
-        return who
-
-    dependency.roles = admitted  # type: ignore[attr-defined]
-    return dependency
-
-
-def roles_extra(roles: Iterable[str]) -> dict[str, object]:
-    """OpenAPI extension naming a route's roles (``x-roles``)."""
-    return {"x-roles": sorted(roles)}

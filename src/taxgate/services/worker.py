@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from taxgate import pipeline
-from taxgate.api.batches import materialise
-from taxgate.api.settings import ServiceSettings
 from taxgate.errors import TaxgateError
+from taxgate.services.batches import materialise
+from taxgate.settings import ServiceSettings
 from taxgate.storage import repo
 from taxgate.storage.tables import Job
 from taxgate.workspace import Workspace
@@ -117,7 +117,7 @@ class Worker:
                 folder = materialise(Path(tmp) / "batch", manifest, requests)
                 outcome = pipeline.process(self.ws, folder, None, progress=progress)
         except TaxgateError as e:  # the input or the store refused: retrying will not help
-            return self._finish(batch_id, "failed", error=str(e).split(": ", 1)[-1][:500])
+            return self._finish(batch_id, "failed", error=e.reason[:500])
         except Exception as e:
             log.error("batch %s: attempt %d failed: %s", batch_id, attempts, type(e).__name__)
             state = "failed" if attempts >= self.settings.max_attempts else "queued"

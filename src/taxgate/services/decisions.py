@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from taxgate.api.auth import Principal
-from taxgate.api.batches import view_decision
-from taxgate.api.errors import ApiError
+from taxgate.errors import NotFoundError
+from taxgate.services.batches import view_decision
+from taxgate.services.users import Principal
 from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
@@ -24,7 +24,7 @@ def _load(ws: Workspace, who: Principal, request_id: str) -> tuple[m.Decision, m
         d = s.get(m.Decision, request_id)
         req = s.get(m.RequestRow, request_id)
     if d is None or req is None or not who.may_see_agency(req.agency_code):
-        raise ApiError(404, f"no decision for request `{request_id}`")
+        raise NotFoundError(f"no decision for request `{request_id}`")
     return d, req
 
 

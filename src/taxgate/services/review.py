@@ -1,8 +1,11 @@
 """The human review queue: requests a rule or the match sent to a person, decided by two.
 
-An approval by the official who submitted the batch or the user who processed it is
-refused: two people must be involved. A refusal makes the status WITHHELD. Every action
-is logged; an approval then discloses exactly as the pipeline would have.
+A request held for review keeps its candidate taxpayer and the runner-up; the queue shows
+both to the reviewer. An approval by the official who submitted the batch or the user who
+processed it is refused: two people must be involved. An approval of a request with no
+candidate taxpayer is refused. A refusal makes the status WITHHELD. Every action is
+logged; an approval discloses the candidate's permitted fields exactly as the pipeline
+would have on a match, recorded under the candidate's TIN.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taxgate import holdback
-from taxgate.disclosure.plan import plan_disclosure
-from taxgate.errors import StoreError, UsageError
+from taxgate.decision import final_decision, from_body, match_of, rule_of, to_body
+from taxgate.errors import ConflictError, ForbiddenError, NotFoundError, TaxgateError, UsageError
+from taxgate.records.lookup import taxpayer_rows
+from taxgate.rules.checks import requested_fields
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog
+from taxgate.storage.record import log_decision, record_disclosure
+from taxgate.types import ReviewAction
 from taxgate.workspace import Workspace
 
 
@@ -29,6 +35,8 @@ class Pending:
     agency: str
     probability: float | None
     codes: tuple[str, ...]
+    candidate: str  # the taxpayer an approval would disclose about ("" when there is none)
+    runner_up: str  # the second-best taxpayer, for the reviewer to compare
 
 
 def pending(ws: Workspace) -> list[Pending]:
@@ -46,6 +54,8 @@ def pending(ws: Workspace) -> list[Pending]:
                 agency,
                 d.body.get("match", {}).get("probability"),
                 tuple(r["code"] for r in d.body.get("reasons", [])),
+                d.matched_tin,
+                d.runner_up_tin,
             )
             for d, agency in rows
         ]
@@ -61,29 +71,39 @@ def decide_review(
         log.user = user  # every entry of this review names the reviewer
         d = s.get(m.Decision, request_id)
         if d is None:
-            raise StoreError(f"no decision for request `{request_id}`")
+            raise NotFoundError(f"no decision for request `{request_id}`")
         if d.status != "PENDING_REVIEW":
-            raise StoreError(f"request `{request_id}` is not pending review (it is {d.status})")
+            raise ConflictError(
+                f"request `{request_id}` is not pending review (it is {d.status})",
+                reason="not_pending",
+            )
         batch = s.get(m.Batch, d.batch_id)
         assert batch is not None
         involved = {batch.submitted_by.casefold(), batch.processed_by.casefold()}
+        refused: TaxgateError | None = None
         if approve and user.casefold() in involved:
-            refused = batch.batch_id
+            refused = ForbiddenError(
+                f"`{user}` submitted or processed batch `{batch.batch_id}`: "
+                "another person must approve",
+                reason="two-person rule",
+            )
+        elif approve and not d.matched_tin:
+            refused = ConflictError(
+                f"request `{request_id}` has no candidate taxpayer: approval refused",
+                reason="no candidate",
+            )
         else:
-            refused = ""
             body = _apply(ws, s, log, d, batch, approve=approve, note=note, user=user)
-    if refused:  # logged in its own transaction, so the refusal itself is on the record
+    if refused is not None:  # logged in its own transaction: the refusal is on the record
         with ws.transaction() as (_, log):
             log.append(
                 "review",
                 request_id,
-                {"action": "approve", "refused": "two-person rule"},
+                {"action": "approve", "refused": refused.reason},
                 outcome="failure",
                 user=user,
             )
-        raise StoreError(
-            f"`{user}` submitted or processed batch `{refused}`: another person must approve"
-        )
+        raise refused
     return body
 
 
@@ -99,49 +119,22 @@ def _apply(
     user: str,
 ) -> dict[str, Any]:
     """Record one review action and its new decision (and disclosure) in the transaction."""
-    from taxgate.pipeline import log_decision, record_disclosure
-    from taxgate.records.lookup import taxpayer_rows
-
     request_id = d.request_id
     req = s.get(m.RequestRow, request_id)
     assert req is not None
-    body = dict(d.body)
-    response = None
-    with_held = approve and bool(holdback.held(s, [d.matched_tin]))
-    if with_held:  # held back after the decision: approval cannot disclose (6103(i)(6))
-        body["status"] = "NO_MATCH"
-        citations = ws.rulebook.citations
-        body["reasons"] = [
-            *body.get("reasons", []),
-            {"code": holdback.CODE, "citation": citations.get(holdback.CODE, ""),
-             "message": holdback.MESSAGE},
-            {"code": "M-NONE", "citation": citations.get("M-NONE", ""),
-             "message": holdback.NONE_MESSAGE},
-        ]  # fmt: skip
-    elif approve:
-        fields = [f for f in req.payload.get("info_requested", "").split(";") if f.strip()]
-        years = tuple(int(y) for y in body.get("tax_years", []))
-        plan = plan_disclosure(
-            [f.strip() for f in fields],
-            years,
-            "DISCLOSED",
-            taxpayer_rows(ws.paths.records, [d.matched_tin]).get(d.matched_tin, []),
-            ws.catalogue,
-            ws.rulebook.citations,
-        )
-        body["disclosed_fields"] = sorted(plan.disclosed)
-        body["withheld_fields"] = [{"field": w.field, "code": w.code} for w in plan.withheld]
-        body["reasons"] = list(body.get("reasons", [])) + [r.as_dict() for r in plan.reasons]
-        body["status"] = "DISCLOSED" if plan.disclosed else "WITHHELD"
-        if plan.disclosed:
-            response = {
-                "request_id": request_id,
-                "tax_years": list(years),
-                "fields": dict(plan.disclosed),
-            }
-    else:
-        body["status"] = "WITHHELD"
-    body["review"] = {"action": "approve" if approve else "refuse", "user": user, "note": note}
+    held = from_body(d.body, candidate=d.matched_tin, runner_up=d.runner_up_tin)
+    tin = d.matched_tin
+    rows = taxpayer_rows(ws.paths.records, [tin]).get(tin, []) if approve and tin else []
+    fd = final_decision(
+        rule_of(held, requested_fields(str(req.payload.get("info_requested", "")))),
+        match_of(held),
+        rows,
+        ws.catalogue,
+        ReviewAction("approve" if approve else "refuse", user, note),
+        citations=ws.rulebook.citations,
+        rulebook_version=held.rulebook_version,
+    )
+    body = to_body(fd)
     ridx = log.append(
         "review",
         request_id,
@@ -158,9 +151,10 @@ def _apply(
         )
     )
     body["audit_index"] = log_decision(
-        log, body, d.batch_id, batch.agency_code, d.matched_tin, {"review_index": ridx}
+        log, body, d.batch_id, batch.agency_code, tin, {"review_index": ridx}
     )
     d.body, d.status, d.audit_index = body, body["status"], body["audit_index"]
+    response = fd.response_line()
     if response is not None:
-        record_disclosure(s, log, body, response, d.batch_id, batch.agency_code, d.matched_tin)
+        record_disclosure(s, log, body, response, d.batch_id, batch.agency_code, tin)
     return body

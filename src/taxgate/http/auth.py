@@ -1,0 +1,92 @@
+"""Who is calling, and what their role lets them do.
+
+Users, tokens and roles are :mod:`taxgate.services.users`; this module finds the caller
+of an HTTP request from its bearer token (or the pages' cookie). Every route declares the
+roles it admits with :func:`allow`; a route that declares none admits nobody (deny by
+default), and :data:`PUBLIC` marks the few that need no token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from taxgate.http.errors import ApiError
+from taxgate.services.users import Principal, lookup
+from taxgate.storage.audit_log import AuditLog
+from taxgate.storage.tables import ROLES
+from taxgate.workspace import Workspace
+
+COOKIE = "taxgate_token"
+PUBLIC: frozenset[str] = frozenset({"public"})
+
+bearer = HTTPBearer(auto_error=False, description="A token from `taxgate users add`.")
+
+
+def token_of(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None:
+        return credentials.credentials
+    return request.cookies.get(COOKIE)
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller, from the bearer token (or the web pages' cookie); 401 without one."""
+    token = token_of(request, credentials)
+    if not token:
+        raise ApiError(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    ws = request.app.state.ws
+    with ws.store.session() as s:
+        who = lookup(s, token)
+    if who is None:
+        raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
+    limiter = request.app.state.limiter
+    if who.role == "agency" and who.agency:
+        wait = limiter.take(who.agency)
+        if wait > 0:
+            raise ApiError(
+                429,
+                f"agency `{who.agency}` is over its rate limit",
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
+    request.state.principal = who
+    return who
+
+
+def allow(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting only ``roles``; every route names its roles with it."""
+    admitted = frozenset(roles)
+    unknown = admitted - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    if not admitted:
+        raise ValueError("a route must admit at least one role")
+
+    def dependency(who: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if who.role not in admitted:
+            raise ApiError(403, f"role `{who.role}` may not do this")
+        return who
+
+    dependency.roles = admitted  # type: ignore[attr-defined]
+    return dependency
+
+
+def login(request: Request, token: str, origin: str) -> Principal | None:
+    """Check a token and log the login (success or failure) in the audit log."""
+    ws: Workspace = request.app.state.ws
+    client = request.client.host if request.client else "unknown"
+    if request.app.state.limiter.take(f"login:{client}") > 0:
+        raise ApiError(429, "too many logins from this address", headers={"Retry-After": "60"})
+    with ws.store.session() as s:
+        who = lookup(s, token)
+        log = AuditLog(s, user=who.name if who else "(unknown)", origin=origin)
+        if who is None:
+            log.append("login", "login", {"reason": "unknown or inactive token"}, outcome="failure")
+        else:
+            log.append("login", f"user:{who.name}", {"role": who.role})
+    return who

@@ -1,0 +1,59 @@
+"""Agencies and the officials authorized to request for them: one service, so the command
+line and the demo register an official, and log it, the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from taxgate.errors import UsageError
+from taxgate.rules.authority import AUTHORITIES
+from taxgate.storage import repo
+from taxgate.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    agency_created: bool
+    official_id: int
+    key_id: str
+
+
+def check_registration(ws: Workspace, agency: str, authority: str) -> tuple[str, str]:
+    """The agency code and authority, stripped, if an official may be registered with them."""
+    agency, authority = agency.strip(), authority.strip()
+    if not agency or len(agency) > 64:
+        raise UsageError("an agency code must have 1 to 64 characters")
+    if authority not in AUTHORITIES:
+        raise UsageError(
+            f"`--authority {authority}` is not an authority 26 U.S.C. 6103(i)(2)(A) lists; "
+            "one of: " + ", ".join(AUTHORITIES)
+        )
+    problem = ws.rulebook.requester_problem(authority, agency)
+    if problem is not None:
+        raise UsageError(f"official not registered: {problem} (R-REQUESTER)")
+    return agency, authority
+
+
+def register_official(
+    ws: Workspace, agency: str, name: str, title: str, key: Ed25519PublicKey, authority: str
+) -> Registered:
+    """Register an official and key for ``agency`` (created if new), logging
+    ``agency_registered`` (when new) and ``key_registered`` in one transaction.
+
+    Only an official the statute lists may be registered: ``authority`` must be one of
+    6103(i)(2)(A)'s, and one the rulebook lets request for this agency (R-REQUESTER).
+    """
+    agency, authority = check_registration(ws, agency, authority)
+    name, title = name.strip(), title.strip()
+    with ws.transaction() as (s, log):
+        created, row = repo.add_official(s, agency, name, title, key, authority)
+        if created:
+            log.append("agency_registered", agency, {"kind": "federal"})
+        log.append(
+            "key_registered",
+            agency,
+            {"official_id": row.id, "key_id": row.key_id, "title": title, "authority": authority},
+        )
+        return Registered(created, row.id, row.key_id)
