@@ -145,7 +145,7 @@ def test_no_filed_year_discloses_nothing_from_other_years() -> None:
 @pytest.mark.parametrize("rows", [[], [_row(2021, tax_year="n/a")]])
 def test_no_rows_disclose_nothing(rows: list[dict[str, object]]) -> None:
     """A plan for a taxpayer with no rows (say, a review approved without a candidate)."""
-    plan = _plan(["last_name", "last_known_address", "wages", "balance_due"], [2021], rows=rows)
+    plan = _plan(["last_name", "last_known_address", "wages", "employer_name"], [2021], rows=rows)
     assert dict(plan.disclosed) == {} and plan.withheld == ()
 
 
