@@ -160,16 +160,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return w
 
 
-def statute_review_config(root: Path) -> Path:
-    """A copy of the shipped configuration with R-STATUTE switched to ``review``."""
+def policy_review_config(root: Path, rule: str = "R-CASE") -> Path:
+    """A copy of the shipped configuration with a policy rule (default R-CASE) switched to
+    ``review``. Statutory rules cannot be (the rulebook refuses to compile)."""
     config = root / "config"
     shutil.copytree(PACKAGE_DATA, config)
     rb = (config / "rulebook.yaml").read_text(encoding="utf-8")
-    line = next(x for x in rb.splitlines() if x.strip().startswith("R-STATUTE:"))
+    line = next(x for x in rb.splitlines() if x.strip().startswith(f"{rule}:"))
     (config / "rulebook.yaml").write_text(
         rb.replace(line, line.replace('"on"', '"review"')), encoding="utf-8"
     )
     return config
+
+
+#: The old name: R-STATUTE can no longer be sent to review, so it switches R-CASE.
+statute_review_config = policy_review_config
 
 
 def new_batch(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import World, new_batch, statute_review_config, taxgate
+from tests.conftest import World, new_batch, policy_review_config, taxgate
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def reviewed(
     world: World, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[World, Path, Path, Path]:
     root = tmp_path_factory.mktemp("review")
-    config = statute_review_config(root)
+    config = policy_review_config(root)
     wd = root / "work"
     shutil.copytree(world.workdir, wd)
     batch = new_batch(world, root, seed=5, workdir=wd)
@@ -31,7 +31,7 @@ def test_review_switch_sends_requests_to_review(reviewed: tuple[World, Path, Pat
     world, wd, _, root = reviewed
     pending = [d for d in world.decisions(root / "out") if d["status"] == "PENDING_REVIEW"]
     assert pending
-    assert all("R-STATUTE" in {r["code"] for r in d["reasons"]} for d in pending)
+    assert all("R-CASE" in {r["code"] for r in d["reasons"]} for d in pending)
     listed = taxgate("review", "list", "--workdir", wd).stdout
     assert all(d["request_id"] in listed for d in pending)
     # each line names the candidate taxpayer the request was held for (stored, not in the line)

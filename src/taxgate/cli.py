@@ -515,6 +515,51 @@ def audit_export(file: Path, workdir: Workdir = None) -> None:
 review_app = typer.Typer(no_args_is_help=True, help="The human review queue.")
 app.add_typer(review_app, name="review")
 
+holdback_app = typer.Typer(
+    no_args_is_help=True, help="The 6103(i)(6) holdback: taxpayers about whom nothing goes out."
+)
+app.add_typer(holdback_app, name="holdback")
+
+
+@holdback_app.command("add")
+def holdback_add(
+    tin: str,
+    reason: Annotated[str, typer.Option(help="informant | tax-investigation")],
+    workdir: Workdir = None,
+) -> None:
+    """Hold a taxpayer back: requests matching them are never disclosed (read as no match)."""
+    from taxgate import holdback
+    from taxgate.storage import repo
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, log):
+        new = holdback.add(s, log, tin, reason, repo.now_iso())
+    out.print("held back" if new else "already held back: reason updated")
+
+
+@holdback_app.command("remove")
+def holdback_remove(tin: str, workdir: Workdir = None) -> None:
+    """End a holdback."""
+    from taxgate import holdback
+
+    ws = _ws(workdir)
+    with ws.transaction() as (s, log):
+        holdback.remove(s, log, tin)
+    out.print("holdback removed")
+
+
+@holdback_app.command("list")
+def holdback_list(workdir: Workdir = None) -> None:
+    """The taxpayers held back (from the store; the log keeps only salted hashes)."""
+    from taxgate import holdback
+
+    ws = _ws(workdir)
+    table = Table("tin", "reason", "since", "by")
+    with ws.transaction() as (s, _):
+        for h in holdback.listing(s):
+            table.add_row(h.tin, h.reason, h.added_at, h.added_by)
+    out.print(table)
+
 
 @review_app.command("list")
 def review_list(workdir: Workdir = None) -> None:

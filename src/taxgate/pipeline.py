@@ -327,7 +327,12 @@ def process(
     today: date | None = None,
     progress: Progress | None = None,
 ) -> Outcome:
-    """Run a batch through every stage and write its outputs to ``out_dir``."""
+    """Run a batch through every stage and write its outputs to ``out_dir``.
+
+    The configuration is compiled first, whether or not anything is left to judge: a
+    rulebook that switches off a statutory rule is refused before the batch is touched.
+    """
+    _ = (ws.rulebook, ws.statutes, ws.catalogue)
     today = today or datetime.now(UTC).date()
     say = progress or (lambda _stage, _done, _total: None)
     checked = intake(ws, folder)

@@ -90,6 +90,7 @@ def test_every_problem_is_collected_before_raising(tmp_path: Path) -> None:
         ("`dob`", "unknown source `the_moon`"),
         ("`balance_due`", "unknown key `catgory`"),
         ("`shoe_size`", "not a taxpayer records column"),
+        ("`shoe_size`", "only the name, mailing address and TIN are taxpayer identity"),
         ("`dependents`", "taxpayer return information"),
         ("`last_known_address`", "unknown columns `planet`"),
         ("`income_band`", "built from taxpayer return information"),
@@ -151,12 +152,68 @@ def test_a_derived_field_may_not_shadow_a_column(tmp_path: Path) -> None:
 def test_other_record_columns_can_be_checked(tmp_path: Path) -> None:
     path = tmp_path / "fields.yaml"
     path.write_text(
-        "version: v9\nfields:\n  a: {category: identity, source: taxpayer}\n"
+        "version: v9\nfields:\n  tin: {category: identity, source: taxpayer}\n"
         "  b: {category: taxpayer_return_info, source: taxpayer}\n",
         encoding="utf-8",
     )
-    catalogue = load_catalogue(path, record_columns=("a", "b"))
+    catalogue = load_catalogue(path, record_columns=("tin", "b"))
     assert catalogue.version == "v9"
-    assert catalogue.names() == {"a", "b"}
+    assert catalogue.names() == {"tin", "b"}
     with pytest.raises(ConfigError, match="`c` is missing"):
-        load_catalogue(path, record_columns=("a", "b", "c"))
+        load_catalogue(path, record_columns=("tin", "b", "c"))
+
+
+@pytest.mark.parametrize("column", ["dob", "phone", "employer_name", "wages", "tax_year"])
+def test_identity_is_only_name_address_and_tin(tmp_path: Path, column: str) -> None:
+    document = _shipped_document()
+    fields = dict(document["fields"])  # type: ignore[call-overload]
+    fields[column] = {"category": "identity", "source": "agency"}
+    document["fields"] = fields
+    with pytest.raises(ConfigError, match=r"6103\(b\)\(6\)"):
+        load_catalogue(_write(tmp_path, document))
+
+
+def test_the_shipped_identity_items_are_name_address_tin() -> None:
+    from taxgate.disclosure.fields import IDENTITY_ITEMS
+
+    shipped = load_catalogue()
+    columns = {
+        n for n, f in shipped.fields.items() if f.category == "identity" and not f.is_derived
+    }
+    assert columns <= IDENTITY_ITEMS
+    assert shipped.fields["balance_due"].category == "taxpayer_return_info"
+    assert not shipped.fields["audit_status"].disclosable
+
+
+def test_derived_takes_the_most_protected_category(tmp_path: Path) -> None:
+    document = _shipped_document()
+    document["derived"] = {
+        **document["derived"],  # type: ignore[dict-item]
+        "pay_and_address": {
+            "category": "identity",
+            "source": "derived",
+            "from": ["address_line1", "wages"],
+        },
+    }
+    with pytest.raises(ConfigError, match="most protected source .`other_return_info`"):
+        load_catalogue(_write(tmp_path, document))
+    document["derived"]["pay_and_address"]["category"] = "other_return_info"  # type: ignore[index]
+    assert load_catalogue(_write(tmp_path, document)).fields["pay_and_address"].category == (
+        "other_return_info"
+    )
+
+
+def test_balance_due_and_audit_status_are_withheld() -> None:
+    from taxgate.disclosure.plan import plan_disclosure
+
+    rows = [{"tax_year": 2022, "wages": 10, "balance_due": 5, "audit_status": "open"}]
+    plan = plan_disclosure(
+        ["wages", "balance_due", "audit_status"], [2022], "DISCLOSED", rows, load_catalogue()
+    )
+    assert dict(plan.disclosed) == {"wages": {"2022": 10}}
+    assert {(w.field, w.code) for w in plan.withheld} == {
+        ("balance_due", "D-TRI"),
+        ("audit_status", "D-NOT-DISCLOSABLE"),
+    }
+    tri = next(r for r in plan.reasons if r.code == "D-TRI")
+    assert "ex parte" in tri.message and "6103(i)(1)" in tri.message

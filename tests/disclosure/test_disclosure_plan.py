@@ -45,6 +45,10 @@ def test_each_catalogue_field_goes_out_or_is_withheld_by_its_category(name: str)
         assert [r.code for r in plan.reasons] == [D_TRI]
         assert plan.reasons[0].citation == "26 U.S.C. 6103(i)(2)"
         return
+    if not spec.disclosable:  # audit_status: an examination, (i)(6)
+        assert dict(plan.disclosed) == {}
+        assert [(w.field, w.code) for w in plan.withheld] == [(name, "D-NOT-DISCLOSABLE")]
+        return
     assert plan.withheld == ()
     value = plan.disclosed[name]
     if spec.is_derived:  # last_known_address: identity, latest requested filed year
@@ -63,21 +67,24 @@ def test_for_each_source_only_non_tri_fields_go_out(source: str) -> None:
     plan = _plan(names, [2019, 2022])
     for name in names:
         spec = CATALOGUE.fields[name]
-        if spec.is_taxpayer_return_info:
+        if spec.is_taxpayer_return_info or not spec.disclosable:
             assert name not in plan.disclosed
         else:
             assert name in plan.disclosed
     assert {w.field for w in plan.withheld} == {
-        n for n in names if CATALOGUE.fields[n].is_taxpayer_return_info
+        n
+        for n in names
+        if CATALOGUE.fields[n].is_taxpayer_return_info or not CATALOGUE.fields[n].disclosable
     }
-    assert {w.code for w in plan.withheld} <= {D_TRI}
+    assert {w.code for w in plan.withheld} <= {D_TRI, "D-NOT-DISCLOSABLE"}
 
 
 def test_the_taxpayer_supplied_return_fields_never_go_out() -> None:
-    tri = {"filing_status", "adjusted_gross_income", "dependents", "phone"}
+    tri = {"filing_status", "adjusted_gross_income", "dependents", "phone", "balance_due"}
     plan = _plan(sorted(CATALOGUE.names()), [2019, 2020, 2021, 2022])
     assert tri.isdisjoint(plan.disclosed)
-    assert {w.field for w in plan.withheld} == tri
+    assert {w.field for w in plan.withheld if w.code == D_TRI} == tri
+    assert {w.field for w in plan.withheld if w.code != D_TRI} == {"audit_status"}
 
 
 @pytest.mark.parametrize("status", [s for s in STATUSES if s != "DISCLOSED"] + ["", "disclosed"])
@@ -138,7 +145,7 @@ def test_no_filed_year_discloses_nothing_from_other_years() -> None:
 @pytest.mark.parametrize("rows", [[], [_row(2021, tax_year="n/a")]])
 def test_no_rows_disclose_nothing(rows: list[dict[str, object]]) -> None:
     """A plan for a taxpayer with no rows (say, a review approved without a candidate)."""
-    plan = _plan(["last_name", "last_known_address", "wages", "balance_due"], [2021], rows=rows)
+    plan = _plan(["last_name", "last_known_address", "wages", "employer_name"], [2021], rows=rows)
     assert dict(plan.disclosed) == {} and plan.withheld == ()
 
 

@@ -65,10 +65,12 @@ def test_every_problem_is_collected() -> None:
 
 def test_yaml_booleans_are_switches() -> None:
     doc = _doc()
-    doc["rules"]["R-REASON"]["switch"] = False
-    doc["rules"]["R-NAME"]["switch"] = "review"
+    doc["rules"]["R-CASE"]["switch"] = False
+    doc["rules"]["R-OFFICER"]["switch"] = "review"
+    doc["rules"]["R-ENGAGEMENT"]["switch"] = True
     rb = compile_rulebook(copy.deepcopy(doc), "x")
-    assert rb.enabled["R-REASON"] == "off" and rb.enabled["R-NAME"] == "review"
+    assert rb.enabled["R-CASE"] == "off" and rb.enabled["R-OFFICER"] == "review"
+    assert rb.enabled["R-ENGAGEMENT"] == "on"
 
 
 def test_unreadable_and_invalid_files(tmp_path: Path) -> None:

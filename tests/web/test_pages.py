@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TAXGATE, World, new_batch, statute_review_config, taxgate
+from tests.conftest import TAXGATE, World, new_batch, policy_review_config, taxgate
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -148,9 +148,9 @@ def test_officer_logs_in_and_reads_batch_why_and_review_queue(
 def reviewing(
     world: World, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str, list[str]]]:
-    """A served work folder with requests pending review (R-STATUTE switched to review)."""
+    """A served work folder with requests pending review (R-CASE switched to review)."""
     root = tmp_path_factory.mktemp("reviewing")
-    config = statute_review_config(root)
+    config = policy_review_config(root)
     wd = world.copy_workdir(root / "work")
     batch = new_batch(world, root, seed=23, workdir=wd)
     taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config)

@@ -33,7 +33,17 @@ Category = Literal["identity", "taxpayer_return_info", "other_return_info"]
 CATEGORIES: tuple[Category, ...] = ("identity", "taxpayer_return_info", "other_return_info")
 COLUMN_SOURCES: tuple[str, ...] = ("taxpayer", "third_party", "agency")
 DERIVED_SOURCE = "derived"
-_COLUMN_KEYS = frozenset({"category", "source", "description"})
+_COLUMN_KEYS = frozenset({"category", "source", "description", "disclosable"})
+#: The only items that are "taxpayer identity" (26 U.S.C. 6103(b)(6)): the name, the mailing
+#: address and the taxpayer identifying number. Nothing else may be catalogued `identity`.
+IDENTITY_ITEMS: frozenset[str] = frozenset(
+    {
+        "tin", "first_name", "middle_name", "last_name", "suffix", "address_line1",
+        "address_line2", "city", "state", "zip",
+    }
+)  # fmt: skip
+#: Categories from least to most protected: a derived value takes its most protected source's.
+_PROTECTION: dict[str, int] = {"identity": 0, "other_return_info": 1, "taxpayer_return_info": 2}
 _DERIVED_KEYS = _COLUMN_KEYS | {"from"}
 
 
@@ -56,6 +66,7 @@ class FieldSpec:
     source: str
     derived_from: tuple[str, ...] = ()
     description: str = ""
+    disclosable: bool = True
 
     @property
     def is_derived(self) -> bool:
@@ -198,8 +209,17 @@ def compile_catalogue(
             )
         if name not in record_columns:
             problems.append(f"field `{name}` is not a taxpayer records column")
+        if category == "identity" and name not in IDENTITY_ITEMS:
+            problems.append(
+                f"field `{name}`: only the name, mailing address and TIN are taxpayer identity "
+                "(26 U.S.C. 6103(b)(6)); anything else is return information"
+            )
+        disclosable = entry.get("disclosable", True) if isinstance(entry, Mapping) else True
+        if not isinstance(disclosable, bool):
+            problems.append(f"field `{name}`: `disclosable` must be true or false")
+            disclosable = False
         if category is not None and src is not None and isinstance(name, str):
-            specs[name] = FieldSpec(name, category, src, (), description)
+            specs[name] = FieldSpec(name, category, src, (), description, disclosable)
     for column in record_columns:
         if column not in columns:
             problems.append(f"records column `{column}` is missing from the catalogue")
@@ -223,9 +243,22 @@ def compile_catalogue(
                 f"derived `{name}`: built from taxpayer return information "
                 f"`{', '.join(tri)}` but categorised `{category}`"
             )
+        elif category is not None:
+            sources = [specs[c].category for c in built_from if c in specs]
+            most = max(sources, key=_PROTECTION.__getitem__, default=category)
+            if _PROTECTION[most] > _PROTECTION[category]:
+                problems.append(
+                    f"derived `{name}`: takes the category of its most protected source "
+                    f"(`{most}`), not `{category}`"
+                )
         if category is not None and src is not None and isinstance(name, str) and built_from:
             specs[name] = FieldSpec(
-                name, category, src, tuple(str(c) for c in built_from), description
+                name,
+                category,
+                src,
+                tuple(str(c) for c in built_from),
+                description,
+                all(specs[c].disclosable for c in built_from if c in specs),
             )
 
     if problems:

@@ -36,15 +36,27 @@ from taxgate.types import Reason, WithheldField
 DISCLOSED = "DISCLOSED"
 D_TRI = "D-TRI"
 D_NOT_REQUESTED = "D-NOT-REQUESTED"
+D_NOT_DISCLOSABLE = "D-NOT-DISCLOSABLE"
 DEFAULT_CITATIONS: Mapping[str, str] = MappingProxyType(
     {
         D_TRI: "26 U.S.C. 6103(i)(2)",
         D_NOT_REQUESTED: "minimum necessary",
+        D_NOT_DISCLOSABLE: "26 U.S.C. 6103(i)(6)",
     }
 )
 _MESSAGES = {
-    D_TRI: "taxpayer return information withheld",
+    D_TRI: (
+        "taxpayer return information withheld: it may be disclosed only under an ex parte "
+        "order of a Federal district judge or magistrate judge (26 U.S.C. 6103(i)(1)), which "
+        "only the Attorney General, the Deputy Attorney General, the Associate Attorney "
+        "General, an Assistant Attorney General, a United States attorney, a special "
+        "prosecutor or an attorney in charge of an organized crime strike force may apply for"
+    ),
     D_NOT_REQUESTED: "not a field of the catalogue, withheld",
+    D_NOT_DISCLOSABLE: (
+        "withheld for every request: the field catalogue marks it not disclosable (an "
+        "examination's status could impair a civil or criminal tax investigation)"
+    ),
 }
 
 
@@ -171,6 +183,8 @@ def plan_disclosure(
             withheld.append(WithheldField(name, D_NOT_REQUESTED))
         elif spec.is_taxpayer_return_info:
             withheld.append(WithheldField(name, D_TRI))
+        elif not spec.disclosable:
+            withheld.append(WithheldField(name, D_NOT_DISCLOSABLE))
         elif filed:
             disclosed[name] = _planned_value(spec, filed)
     return Plan(

@@ -2,9 +2,10 @@
 
 ``response.jsonl`` holds one canonical JSON line per DISCLOSED request, nothing else.
 ``response-manifest.json`` holds ``batch_id, agency, response_sha256, count, created_at,
-key_id, signature`` where ``signature`` is base64 Ed25519, by the tax agency's own key,
-over the canonical JSON of the manifest without ``signature``. The receiving agency
-checks both with :func:`verify_response`.
+key_id, notice, signature`` (``notice``: the use and redisclosure limits and penalties,
+:data:`taxgate.disclosure.notice.NOTICE`) where ``signature`` is base64 Ed25519, by the
+tax agency's own key, over the canonical JSON of the manifest without ``signature``. The
+receiving agency checks both with :func:`verify_response`.
 """
 
 from __future__ import annotations
@@ -29,13 +30,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from taxgate.canonical import canonical_json
+from taxgate.disclosure.notice import NOTICE
 from taxgate.disclosure.plan import Plan
 from taxgate.errors import InputError
 
 RESPONSE_FILE = "response.jsonl"
 MANIFEST_FILE = "response-manifest.json"
 LINE_KEYS = frozenset({"request_id", "tin", "fields", "tax_years"})
-MANIFEST_KEYS = ("batch_id", "agency", "response_sha256", "count", "created_at", "key_id")
+MANIFEST_KEYS = (
+    "batch_id",
+    "agency",
+    "response_sha256",
+    "count",
+    "created_at",
+    "key_id",
+    "notice",
+)
 
 
 def key_id_for(public_key: Ed25519PublicKey) -> str:
@@ -158,6 +168,7 @@ def signed_manifest(
         "count": count,
         "created_at": created_at or datetime.now(UTC).isoformat(timespec="seconds"),
         "key_id": key_id,
+        "notice": NOTICE,
     }
     signature = private_key.sign(canonical_json(manifest))
     manifest["signature"] = base64.b64encode(signature).decode("ascii")

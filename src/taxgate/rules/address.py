@@ -49,6 +49,23 @@ STATE_NAMES: Mapping[str, str] = MappingProxyType(
     }
 )  # fmt: skip
 STATE_CODES: frozenset[str] = frozenset(STATE_NAMES.values())
+#: Military and diplomatic "states" (USPS Publication 28, 225): Armed Forces Americas,
+#: Europe, Pacific, and the ZIP3 prefixes each uses. Their city is APO, FPO or DPO.
+MILITARY_STATES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "AA": frozenset({"340"}),
+        "AE": frozenset(f"{n:03d}" for n in range(90, 99)),
+        "AP": frozenset({"962", "963", "964", "965", "966"}),
+    }
+)
+MILITARY_CITIES: frozenset[str] = frozenset({"APO", "FPO", "DPO"})
+#: The street line of a military address: "Unit 2050 Box 4190", "PSC 802 Box 74",
+#: "CMR 480 Box 123", or a ship ("USS Ronald Reagan", "USNS Mercy").
+_MILITARY_LINE = re.compile(
+    r"^(?:(?:unit|psc|cmr)\s+\d{1,6}(?:,?\s+box\s+\d{1,6})?"
+    r"|(?:uss|usns|usc?gc)\s+[a-z][a-z .'-]{1,60}(?:\s+\(?[a-z]{2,4}[ -]?\d{1,4}\)?)?)$",
+    re.IGNORECASE,
+)
 
 PLACEHOLDERS: frozenset[str] = frozenset(
     {
@@ -165,10 +182,35 @@ def street_problem(line1: str) -> str | None:
     return _tag_problem(line)
 
 
+def military_problems(line1: str, city: str, state: str, zip_code: str) -> tuple[str, ...]:
+    """An APO/FPO/DPO address (state AA, AE or AP): unit, PSC or CMR number (with a box) or
+    a ship; city APO, FPO or DPO; a ZIP in the range of its state."""
+    problems: list[str] = []
+    line = " ".join(line1.split())
+    if not line:
+        problems.append("address line 1 is empty")
+    elif not _MILITARY_LINE.match(line):
+        problems.append("a military address needs a unit, PSC or CMR number, or a ship")
+    if city.strip().upper().replace(".", "") not in MILITARY_CITIES:
+        problems.append("the city of a military address (state AA, AE, AP) is APO, FPO or DPO")
+    m = _ZIP_RE.match(zip_code.strip())
+    if not zip_code.strip():
+        problems.append("ZIP code is empty")
+    elif m is None:
+        problems.append("ZIP code is not 5 digits (or ZIP+4)")
+    elif m.group(1)[:3] not in MILITARY_STATES[state.strip().upper()]:
+        problems.append("ZIP code does not belong to the state")
+    return tuple(problems)
+
+
 def address_problems(
     line1: str, city: str, state: str, zip_code: str, zip3: Mapping[str, frozenset[str]]
 ) -> tuple[str, ...]:
     """Every problem of an address, as messages without the values; ``()`` when valid."""
+    if state.strip().upper() in MILITARY_STATES:
+        return military_problems(line1, city, state, zip_code)
+    if city.strip().upper().replace(".", "") in MILITARY_CITIES:
+        return ("APO, FPO and DPO are cities only with state AA, AE or AP",)
     street = street_problem(line1)
     city_issue = city_problem(city.strip())
     rest = (

@@ -13,8 +13,16 @@ from datetime import date
 from functools import lru_cache
 
 from taxgate.rules.address import ZIP3, address_problems
-from taxgate.rules.names import dob_problem, full_name_problem, name_problem, officer_problem
+from taxgate.rules.names import (
+    ONE_WORD_NAME,
+    dob_problem,
+    full_name_problem,
+    name_problem,
+    officer_problem,
+    one_word_name,
+)
 from taxgate.rules.periods import parse_periods
+from taxgate.rules.purpose import purpose_problem
 from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.statutes import StatuteCatalog
 from taxgate.types import Request
@@ -64,11 +72,17 @@ def case_problem(case_number: str) -> str | None:
 
 
 def _name_problems(r: Request, today: date) -> list[str]:
-    out = [
-        p
-        for p in (name_problem(r.first_name, "first name"), name_problem(r.last_name, "last name"))
-        if p is not None
-    ]
+    if one_word_name(r.first_name, r.last_name):
+        out = [ONE_WORD_NAME]
+    else:
+        out = [
+            p
+            for p in (
+                name_problem(r.first_name, "first name"),
+                name_problem(r.last_name, "last name"),
+            )
+            if p is not None
+        ]
     if not out and (p := full_name_problem(r.first_name, r.last_name)) is not None:
         out.append(p)
     if r.middle_name.strip():
@@ -100,6 +114,7 @@ class RequestJudge:
                 address_problems(r.address_line1, r.city, r.state, r.zip, ZIP3)
             ),
             "R-STATUTE": lambda r: opt(self.statute(r.statute)),
+            "R-PURPOSE": lambda r: opt(purpose_problem(r.reason)),
             "R-INFO": lambda r: opt(self.info(r.info_requested)[1]),
         }
         self.active = [c for c in self.checks if rulebook.switch(c) != "off"]

@@ -22,7 +22,7 @@ from itertools import count
 from types import MappingProxyType
 
 from taxgate.rules.checks import RequestJudge, case_key
-from taxgate.rules.names import officer_key
+from taxgate.rules.names import ONE_WORD_NAME, officer_key
 from taxgate.rules.neardup import ShingleTable
 from taxgate.rules.reasons import (
     boilerplate_in_table,
@@ -31,7 +31,7 @@ from taxgate.rules.reasons import (
 )
 from taxgate.rules.rulebook import Rulebook
 from taxgate.rules.shingles import select_sets
-from taxgate.rules.stage import Stage, default_workers, judged
+from taxgate.rules.stage import NO_REASON, Stage, default_workers, judged
 from taxgate.rules.statutes import StatuteCatalog
 from taxgate.types import Outcome, Reason, Request, RuleCheck, RuleDecision
 
@@ -60,6 +60,7 @@ CHECKED_RULES: tuple[str, ...] = (
     "R-PERIOD",
     "R-STATUTE",
     "R-REASON",
+    "R-PURPOSE",
     "R-INFO",
     "R-ENGAGEMENT",
     "R-DUPLICATE",
@@ -360,6 +361,11 @@ def _decide(
 
 _Verdict = tuple[Outcome, tuple[Reason, ...], tuple[RuleCheck, ...]]
 
+#: Failures that send to review even when their rule is "on" (a person decides).
+REVIEW_MESSAGES: frozenset[str] = frozenset({ONE_WORD_NAME})
+#: Failures that refuse even when their rule is "review" (the statutory part of the rule).
+HARD_MESSAGES: frozenset[str] = frozenset({NO_REASON})
+
 
 def _verdict(
     failures: Mapping[str, list[str]],
@@ -382,5 +388,8 @@ def _verdict(
         message = "; ".join(failed)
         reasons.append(Reason(code, rb.citation(code), message))
         trace.append(RuleCheck(code, False, message))
-        hard = hard or rb.switch(code) == "on"
+        if rb.switch(code) == "on":
+            hard = hard or any(m not in REVIEW_MESSAGES for m in failed)
+        else:
+            hard = hard or any(m in HARD_MESSAGES for m in failed)
     return ("rejected" if hard else "review"), tuple(reasons), tuple(trace)

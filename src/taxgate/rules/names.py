@@ -50,6 +50,17 @@ _TITLE_RE = re.compile(
     r"^(?:(?:" + "|".join(re.escape(t) for t in OFFICER_TITLES) + r")\.?\s+)+", re.IGNORECASE
 )
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+#: A badge, employee or ID number after the officer's name, as agencies write them:
+#: "#4417", ", Badge 2231", "(Emp. 55821)", "Badge No. 12", "ID: HSI-0042", "Star 8812".
+#: It must stand apart from the name (a space, comma, semicolon or bracket before it).
+_BADGE_TAIL = re.compile(
+    r"(?:\s*[,;]\s*|\s*[(\[]\s*|\s+)"
+    r"(?:(?:badge|emp(?:loyee)?|id|star|shield|serial)\.?\s*"
+    r"(?:(?:no|num|number)\.?\s*)?[#:]?\s*|[#]\s*)?"
+    r"(?:[a-z]{1,4}-?)?\d{1,10}[a-z]?"
+    r"\s*[)\]]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def _simple(text: str) -> str:
@@ -87,6 +98,19 @@ def name_problem(value: str, label: str) -> str | None:
     return None
 
 
+#: R-NAME's message for a one-word name: a person decides (see ``rules.evaluate``).
+ONE_WORD_NAME = "the name is a single word: a person decides whether it names the taxpayer"
+
+
+def one_word_name(first: str, last: str) -> bool:
+    """Only one of first and last name is given, and it is a single word that is a name."""
+    first, last = first.strip(), last.strip()
+    if bool(first) == bool(last):
+        return False
+    only = first or last
+    return len(only.split()) == 1 and name_problem(only, "name") is None
+
+
 @lru_cache(maxsize=65536)
 def full_name_problem(first: str, last: str) -> str | None:
     """A placeholder made of both parts ("John" + "Doe", "NA" + "NA")."""
@@ -119,14 +143,27 @@ def dob_problem(value: str, today: date) -> str | None:
     return None
 
 
+def strip_badge(officer: str) -> str:
+    """The officer without a trailing badge, employee or ID number ("SA J. Ortiz #4417")."""
+    text = officer.strip()
+    while True:
+        stripped = _BADGE_TAIL.sub("", text)
+        if stripped == text or not stripped.strip():
+            return text
+        text = stripped.strip()
+
+
 def strip_titles(officer: str) -> str:
-    """The officer's name without a leading rank or title ("Special Agent", "Det.")."""
-    return _TITLE_RE.sub("", officer.strip())
+    """The officer's name without a leading rank or title ("Special Agent", "Det.") and
+    without a trailing badge or employee number."""
+    return _TITLE_RE.sub("", strip_badge(officer))
 
 
 @lru_cache(maxsize=65536)
 def officer_problem(officer: str) -> str | None:
-    """R-OFFICER: a person's name, at least two words, after an optional title."""
+    """R-OFFICER: a person's name, at least two words (initials count), after an optional
+    rank or title and before an optional badge or employee number; the name part is checked
+    as any name (no digit, no placeholder, no company)."""
     text = officer.strip()
     if not text:
         return "no investigating officer is named"

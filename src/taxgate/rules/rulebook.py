@@ -47,11 +47,46 @@ RULE_CODES: tuple[str, ...] = (
     "R-PERIOD",
     "R-STATUTE",
     "R-REASON",
+    "R-PURPOSE",
     "R-INFO",
     "R-DUPLICATE",
 )
+#: Rules the statute itself requires, with the clause: a rulebook cannot switch them off or
+#: send them to review (compile error). R-REASON's presence part is statutory; its minimum
+#: length and boilerplate cap are policy, so R-REASON may be "review" (a missing reason is
+#: still refused) but never "off". R-PURPOSE likewise may send to review, never off.
+STATUTORY: Mapping[str, str] = MappingProxyType(
+    {
+        "R-SIGNATURE": "26 U.S.C. 6103(i)(2)(A): a written request by an official it lists",
+        "R-REQUESTER": "26 U.S.C. 6103(i)(2)(A): the officials who may request",
+        "R-NAME": "26 U.S.C. 6103(i)(2)(B)(i): the name of the taxpayer",
+        "R-ADDRESS": "26 U.S.C. 6103(i)(2)(B)(i): the address of the taxpayer",
+        "R-PERIOD": "26 U.S.C. 6103(i)(2)(B)(ii): the taxable period",
+        "R-STATUTE": "26 U.S.C. 6103(i)(2)(B)(iii): the statutory authority",
+        "R-REASON": "26 U.S.C. 6103(i)(2)(B)(iv): the specific reason",
+        "R-PURPOSE": "26 U.S.C. 6103(i)(2)(A): solely for the use in the criminal matter",
+        "M-ADDRESS": "26 U.S.C. 6103(i)(2)(B)(i): the address must be the taxpayer's",
+    }
+)
+#: Statutory rules whose non-statutory parts may go to review (never "off").
+REVIEW_ALLOWED: frozenset[str] = frozenset({"R-REASON", "R-PURPOSE"})
 #: Codes decided by later stages: a citation, no switch.
-OTHER_CODES: tuple[str, ...] = ("D-TRI", "D-NOT-REQUESTED", "M-AMBIGUOUS", "M-NONE", "M-ADDRESS")
+OTHER_CODES: tuple[str, ...] = (
+    "D-TRI",
+    "D-NOT-REQUESTED",
+    "D-HOLDBACK",
+    "D-NOT-DISCLOSABLE",
+    "M-AMBIGUOUS",
+    "M-NONE",
+    "M-ADDRESS",
+)
+#: Citations a rulebook may leave out (added after the first rulebooks were written).
+_DEFAULT_CITATIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "D-HOLDBACK": "26 U.S.C. 6103(i)(6): confidential informant or tax investigation",
+        "D-NOT-DISCLOSABLE": "26 U.S.C. 6103(i)(6): not disclosable by default",
+    }
+)
 SWITCHES: frozenset[str] = frozenset({"on", "off", "review"})
 
 _INT_THRESHOLDS: tuple[str, ...] = (
@@ -78,6 +113,7 @@ _TOP_KEYS = frozenset(
     }
 )
 _REQUESTER_KEYS = frozenset({"authorities", "justice_agencies"})
+KINDS: frozenset[str] = frozenset({"statute", "policy"})
 
 
 @dataclass(frozen=True)
@@ -117,6 +153,10 @@ class Rulebook:
     identity: IdentityPolicy = field(default_factory=default_policy)
     authorities: frozenset[str] = frozenset(AUTHORITIES)
     justice_agencies: frozenset[str] = JUSTICE_AGENCIES
+
+    def kind(self, code: str) -> str:
+        """``statute`` (the law requires the rule) or ``policy`` (a setting serving a clause)."""
+        return "statute" if code in STATUTORY else "policy"
 
     def switch(self, code: str) -> str:
         """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
@@ -222,16 +262,37 @@ def _rules(
         switch = _switch_value(entry.get("switch"))
         if switch is None:
             problems.append(f"rule `{code}`: `switch` must be one of on, off, review")
+        elif (
+            code in STATUTORY
+            and switch != "on"
+            and not (switch == "review" and code in REVIEW_ALLOWED)
+        ):
+            problems.append(
+                f"rule `{code}` is required by {STATUTORY[code]}; it cannot be switched `{switch}`"
+            )
         else:
             enabled[code] = switch
+        kind = entry.get("kind")
+        want = "statute" if code in STATUTORY else "policy"
+        if kind is not None and kind != want:
+            problems.append(f"rule `{code}`: `kind` is `{want}`, not `{kind}`")
         citation = entry.get("citation")
         if not isinstance(citation, str) or not citation.strip():
             problems.append(f"rule `{code}`: `citation` must be a non-empty string")
         else:
             citations[code] = citation.strip()
-        extra = set(entry) - {"switch", "citation", "description"}
+        extra = set(entry) - {"switch", "citation", "description", "kind"}
         problems.extend(f"rule `{code}`: unknown key `{k}`" for k in sorted(extra))
-    problems.extend(f"unknown rule `{k}`" for k in section if k not in RULE_CODES)
+    for k in section:
+        if k in RULE_CODES:
+            continue
+        if k in STATUTORY:
+            problems.append(
+                f"rule `{k}` is required by {STATUTORY[k]}; it has no switch and cannot be "
+                "switched off or sent to review"
+            )
+        else:
+            problems.append(f"unknown rule `{k}`")
     return enabled, citations
 
 
@@ -295,7 +356,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     )
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
-        text = other.get(code)
+        text = other.get(code, _DEFAULT_CITATIONS.get(code))
         if not isinstance(text, str) or not text.strip():
             problems.append(f"`citations.{code}` must be a non-empty string")
         else:

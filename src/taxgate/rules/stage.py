@@ -48,6 +48,9 @@ Columns = tuple[
     ShingleSets,
 ]
 
+#: R-REASON's statutory part: a request with no reason is refused whatever the switch.
+NO_REASON = "no reason is given"
+
 CHUNK = 8_192
 #: Batches with fewer requests are judged in this process (forking costs more than it saves).
 PARALLEL_MIN = 4 * CHUNK
@@ -85,7 +88,7 @@ class Stage:
         if self.check_reason:
             n_words = word_count(r.reason)
             if n_words == 0:
-                failures["R-REASON"] = ["no reason is given"]
+                failures["R-REASON"] = [NO_REASON]
             elif n_words < self.min_words:
                 failures["R-REASON"] = [f"the reason has fewer than {self.min_words} words"]
             key = reason_key(r)

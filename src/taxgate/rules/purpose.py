@@ -1,0 +1,146 @@
+"""R-PURPOSE: the information may be used "solely for the use" of the criminal matter.
+
+26 U.S.C. 6103(i)(2)(A) lets return information go to officers "personally and directly
+engaged in ... preparation for any judicial or administrative proceeding pertaining to the
+enforcement of a specifically designated Federal criminal statute ... or any investigation
+which may result in such a proceeding ... solely for the use of such officers ... in such
+preparation, proceeding or investigation". A reason that states a civil purpose — removal,
+deportation, an administrative immigration arrest or warrant, locating someone for civil
+enforcement — asks for a use the statute does not allow, and is refused.
+
+How a reason is read (word by word, after casefolding and dropping punctuation):
+
+* Civil terms: every form of *deport* ("deport", "deportation", "deportable") and of
+  *remov-* used for a person ("removal", "removable", "remove the subject", "remove him",
+  "remove ... from the United States"), and fixed civil phrases ("removal proceedings",
+  "administrative warrant", "administrative arrest", "civil enforcement", "civil
+  immigration", "immigration detainer", "notice to appear", "voluntary departure", forms
+  I-200, I-205, I-247).
+* "Removal" is civil whatever qualifies it: "criminal removal" and "criminal alien removal"
+  still name removal under 8 U.S.C. 1229a, a civil proceeding, so they are refused.
+* *remove* with an object that is not a person is not a civil purpose: "conspired to remove
+  evidence", "removal of the serial numbers", "removed funds from the account" pass.
+  A bare "remove" with no person after it passes too ("attempted to remove" ...), unless
+  the sentence says "locate and remove".
+* A removal order is a fact, not a purpose: "ignored a final removal order" (willful
+  failure to depart, 8 U.S.C. 1253(a), a crime) passes.
+* A past fact is not a purpose: a civil term within five words after "after", "following",
+  "prior (to)", "since", "previously", "despite", or within two after "was", "were",
+  "been", "had" — as in
+  illegal reentry "after removal" (8 U.S.C. 1326, a crime) or "failed to depart after a
+  final order of removal" (8 U.S.C. 1253(a)) — passes.
+
+The check returns one message free of the reason's words, or ``None``.
+
+Example:
+    >>> purpose_problem("so that officers can locate and remove the subject") is not None
+    True
+    >>> purpose_problem("the subject re-entered after removal in 2019 and wired funds") is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+MESSAGE = (
+    "the reason states a civil purpose (removal, deportation, an administrative arrest or "
+    "warrant, civil enforcement): the information may be used solely for the criminal matter"
+)
+
+_WORD = re.compile(r"[a-z0-9]+")
+#: Words that make what follows a past fact, not a purpose: temporal words up to 5 words
+#: before, auxiliaries of a past event right before (up to 2 words).
+_PAST = frozenset(
+    {
+        "after", "following", "prior", "since", "previously", "previous", "despite",
+        "notwithstanding", "earlier", "subsequent", "subsequently",
+    }
+)  # fmt: skip
+_AUX = frozenset({"was", "were", "been", "had", "got"})
+#: Determiners skipped between *remove* and its object.
+_SKIP = frozenset(
+    {"the", "a", "an", "this", "that", "these", "those", "his", "her", "their", "said", "all",
+     "any", "such", "of", "from", "our", "its", "some"}
+)  # fmt: skip
+#: Objects that make *remove* a person's removal.
+_PERSON = frozenset(
+    {
+        "subject", "subjects", "him", "her", "them", "individual", "individuals", "person",
+        "persons", "people", "alien", "aliens", "noncitizen", "noncitizens", "target",
+        "targets", "defendant", "defendants", "suspect", "suspects", "family", "families",
+        "migrant", "migrants", "immigrant", "immigrants", "taxpayer", "taxpayers", "he",
+        "she", "they", "national", "nationals", "foreign", "illegal", "undocumented",
+        "united", "country", "us", "u", "household", "occupants", "resident", "residents",
+    }
+)  # fmt: skip
+#: Nouns after "removal of" / "remove" that make it about a thing, not a person.
+_THING = frozenset(
+    {
+        "evidence", "funds", "fund", "money", "cash", "property", "assets", "asset",
+        "documents", "document", "records", "record", "goods", "merchandise", "items", "item",
+        "drugs", "narcotics", "firearms", "firearm", "weapons", "weapon", "contraband",
+        "materials", "material", "data", "files", "file", "labels", "label", "markings",
+        "serial", "numbers", "vehicle", "vehicles", "proceeds", "inventory", "equipment",
+        "tags", "monitor", "device", "devices", "stamps", "seals", "hard", "computer",
+        "servers", "boxes", "containers", "cargo", "shipment", "shipments", "product",
+    }
+)  # fmt: skip
+#: Phrases that are civil whatever surrounds them (as word tuples).
+_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(p.split())
+    for p in (
+        "administrative warrant", "administrative warrants", "administrative arrest",
+        "administrative immigration", "civil enforcement", "civil immigration",
+        "civil arrest", "civil detention", "immigration detainer", "ice detainer",
+        "detainer request", "notice to appear", "voluntary departure",
+        "removal proceedings", "removal proceeding",
+        "i 200", "i 205", "i 247", "i 247a", "self deport", "expedited removal",
+        "locate and remove", "locate and deport",
+        "immigration enforcement", "immigration arrest",
+    )
+)  # fmt: skip
+
+
+def _past(words: list[str], i: int) -> bool:
+    return any(w in _PAST for w in words[max(0, i - 5) : i]) or any(
+        w in _AUX for w in words[max(0, i - 2) : i]
+    )
+
+
+def _object(words: list[str], i: int) -> str:
+    """The first word after position ``i`` that is not a determiner (``""``: none)."""
+    for w in words[i + 1 : i + 5]:
+        if w not in _SKIP:
+            return w
+    return ""
+
+
+def _civil_word(words: list[str], i: int) -> bool:
+    w = words[i]
+    if w.startswith("deport"):
+        return True
+    if w in ("removal", "removals", "removable", "removability"):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if after in ("order", "orders"):  # a fact of a crime (8 U.S.C. 1253, 1326)
+            return False
+        obj = _object(words, i) if after == "of" else ""
+        return obj not in _THING
+    if w in ("remove", "removes", "removed", "removing"):
+        obj = _object(words, i)
+        return obj in _PERSON
+    return False
+
+
+@lru_cache(maxsize=65536)
+def purpose_problem(reason: str) -> str | None:
+    """R-PURPOSE: ``MESSAGE`` when the reason states a civil purpose, else ``None``."""
+    words = _WORD.findall(reason.casefold().replace("’", "'").replace("'", ""))
+    for i in range(len(words)):
+        for phrase in _PHRASES:
+            if tuple(words[i : i + len(phrase)]) == phrase and not _past(words, i):
+                return MESSAGE
+        if _civil_word(words, i) and not _past(words, i):
+            return MESSAGE
+    return None
