@@ -102,6 +102,10 @@ def no_foreign_keys(conn: Connection) -> Iterator[None]:
 def decided(site: Site) -> Workspace:
     """A store with requests, decisions (some disclosed), a batch and two reviews."""
     config = statute_review_config(site.root)
+    rb = config / "rulebook.yaml"  # R-OFFICER too: two requests wait for a person
+    text = rb.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.strip().startswith("R-OFFICER:"))
+    rb.write_text(text.replace(line, line.replace('"on"', '"review"')), encoding="utf-8")
     ws = Workspace.open(site.workdir, user="processor", config=config)
     site.opened.append(ws)
     pipeline.process(ws, site.world.batch, site.root / "out")
