@@ -151,3 +151,27 @@ def test_from_body_refuses_an_unknown_status() -> None:
     body = to_body(FinalDecision("R1", "REJECTED", "rejected"))
     with pytest.raises(ValueError, match="unknown status"):
         from_body({**body, "status": "MAYBE"})
+
+
+@pytest.mark.parametrize(
+    ("outcome", "verdict"), [("accepted", "MATCH"), ("review", "MATCH"), ("accepted", "REVIEW")]
+)
+@pytest.mark.parametrize("action", [None, "approve"])
+def test_a_held_back_taxpayer_is_never_disclosed(
+    outcome: str, verdict: str, action: str | None
+) -> None:
+    """6103(i)(6): whatever the match or a reviewer says, a held-back candidate reads as
+    NO_MATCH, D-HOLDBACK inside and M-NONE to the agency; the same request not held would
+    go out (or wait for a person), so the hold is what stops it."""
+    review = None if action is None else ReviewAction(action, "rivera", "checked")  # type: ignore[arg-type]
+    free = final_decision(_rule(outcome), _match(verdict), ROWS, CATALOGUE)
+    assert free.status in ("DISCLOSED", "PENDING_REVIEW")
+    fd = final_decision(_rule(outcome), _match(verdict), ROWS, CATALOGUE, review, held=True)
+    assert fd.status == "NO_MATCH" and not fd.disclosed
+    assert [r.code for r in fd.reasons][-2:] == ["D-HOLDBACK", "M-NONE"]
+    assert fd.response_line() is None
+
+
+def test_rejected_stays_rejected_when_held() -> None:
+    fd = final_decision(_rule("rejected"), None, ROWS, CATALOGUE, held=True)
+    assert fd.status == "REJECTED" and "D-HOLDBACK" not in [r.code for r in fd.reasons]

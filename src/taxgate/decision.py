@@ -59,6 +59,13 @@ from taxgate.types import (
 
 MATCH, REVIEW = "MATCH", "REVIEW"
 
+#: 6103(i)(6): the code of a request whose candidate taxpayer is held back.
+HOLDBACK = "D-HOLDBACK"
+HOLDBACK_MESSAGE = (
+    "held back under 26 U.S.C. 6103(i)(6): disclosure would identify a confidential informant "
+    "or seriously impair a civil or criminal tax investigation; the agency is told M-NONE"
+)
+
 VERDICT_STATUS: Mapping[str, Status] = {
     "M-AMBIGUOUS": "AMBIGUOUS",
     "M-NONE": "NO_MATCH",
@@ -97,6 +104,7 @@ def final_decision(
     *,
     citations: Mapping[str, str] | None = None,
     rulebook_version: str | None = None,
+    held: bool = False,
 ) -> FinalDecision:
     """The final decision on one request.
 
@@ -108,6 +116,9 @@ def final_decision(
         review: a reviewer's action on a request held for review.
         citations: the rulebook's code -> citation.
         rulebook_version: the rulebook that decides (default: the rule stage's).
+        held: the candidate taxpayer is under the 6103(i)(6) holdback: nothing is disclosed,
+            the decision is NO_MATCH with D-HOLDBACK (internal) and M-NONE (what the agency
+            is told), whatever the match or a reviewer says.
 
     Raises:
         ConflictError: a review of a request that is not held for review, or an approval
@@ -122,6 +133,10 @@ def final_decision(
     status: Status
     if rule.outcome == "rejected":
         status = "REJECTED"
+    elif held:
+        status = "NO_MATCH"
+        reasons.append(Reason(HOLDBACK, cites.get(HOLDBACK, ""), HOLDBACK_MESSAGE))
+        reasons.append(Reason("M-NONE", cites.get("M-NONE", ""), MATCH_MESSAGES["M-NONE"]))
     elif name not in (MATCH, REVIEW):
         status = VERDICT_STATUS.get(name, "NO_MATCH")
         if name.startswith("M-"):
@@ -131,7 +146,7 @@ def final_decision(
     else:
         status, disclosed, withheld, more = _disclose(rule, rows, catalogue, cites)
         reasons.extend(more)
-    if review is not None:
+    if review is not None and not held:  # a held request stays held whatever is approved
         if status != "PENDING_REVIEW":
             raise ConflictError(
                 f"request `{rule.request_id}` is not pending review (it is {status})",

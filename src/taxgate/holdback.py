@@ -20,16 +20,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxgate.decision import HOLDBACK, HOLDBACK_MESSAGE
 from taxgate.errors import StoreError, UsageError
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog
 
 REASONS: tuple[str, ...] = ("informant", "tax-investigation")
-CODE = "D-HOLDBACK"
-MESSAGE = (
-    "held back under 26 U.S.C. 6103(i)(6): disclosure would identify a confidential informant "
-    "or seriously impair a civil or criminal tax investigation; the agency is told M-NONE"
-)
+CODE = HOLDBACK
+MESSAGE = HOLDBACK_MESSAGE
 NONE_MESSAGE = "no taxpayer matches the request with enough confidence: nothing is disclosed"
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from taxgate import holdback
 from taxgate.audit import content
 from taxgate.config import chunk_size
 from taxgate.decision import final_decision, to_body
@@ -259,8 +260,10 @@ def decide(
     rule: RuleDecision,
     match: MatchResult | None,
     rows: Mapping[str, list[dict[str, Any]]],
+    held: frozenset[str] = frozenset(),
 ) -> FinalDecision:
-    """The final decision on one request, from the rows of its candidate taxpayer."""
+    """The final decision on one request, from the rows of its candidate taxpayer;
+    ``held``: the TINs under the 6103(i)(6) holdback (:mod:`taxgate.holdback`)."""
     candidate = (match.tin or "") if match is not None else ""
     return final_decision(
         rule,
@@ -269,6 +272,7 @@ def decide(
         ws.catalogue,
         citations=ws.rulebook.citations,
         rulebook_version=ws.rulebook.version,
+        held=bool(candidate) and candidate in held,
     )
 
 
@@ -363,13 +367,15 @@ def process(
     matched = [mr.tin for mr in matches.values() if mr.tin]
     stored: dict[str, dict[str, Any]] = {}  # request id -> decision line (kept, not re-read)
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
+    with ws.transaction() as (s, _):
+        held = holdback.held(s, matched)
     with TaxpayerRows(ws.paths.records, matched) as found:
         for start in range(0, len(pending), chunk):
             part = pending[start : start + chunk]
             tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
             rows = found.rows(tins)
             decided = [
-                decide(ws, rules[r.request_id], matches.get(r.request_id), rows) for r in part
+                decide(ws, rules[r.request_id], matches.get(r.request_id), rows, held) for r in part
             ]
             for body, response in commit_decisions(ws, info, decided):
                 stored[body["request_id"]] = body

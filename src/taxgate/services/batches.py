@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from taxgate import pipeline
+from taxgate import holdback, pipeline
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
 from taxgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from taxgate.services.users import Principal
@@ -282,6 +282,6 @@ def decisions(ws: Workspace, who: Principal, batch_id: str) -> list[dict[str, An
 
 
 def view_decision(body: dict[str, Any], who: Principal) -> dict[str, Any]:
-    if who.role == "agency":
-        return {k: body.get(k) for k in AGENCY_DECISION_KEYS}
+    if who.role == "agency":  # a held-back request reads exactly as an M-NONE
+        return {k: holdback.agency_view(body).get(k) for k in AGENCY_DECISION_KEYS}
     return body

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxgate import holdback
 from taxgate.audit.content import REQUEST_COLUMNS, REVIEW_COLUMNS
 from taxgate.decision import final_decision, from_body, match_of, rule_of, to_body
 from taxgate.errors import ConflictError, ForbiddenError, TaxgateError, UsageError
@@ -140,6 +141,7 @@ def _apply(
         ReviewAction("approve" if approve else "refuse", user, note),
         citations=ws.rulebook.citations,
         rulebook_version=held.rulebook_version,
+        held=approve and bool(tin) and tin in holdback.held(s, [tin]),
     )
     body = to_body(fd)
     review: dict[str, Any] = {
