@@ -144,12 +144,12 @@ class AuditLog:
         user: str | None = None,
     ) -> int:
         """Append one event; ``personal`` values are stored only as salted hashes."""
-        index = self._next_index()
         body = dict(details or {})
         masked: Sequence[str] = ()
-        if personal:
+        if personal:  # hashed first: the salt's own entry, if it is new, takes the next index
             masked = sorted(personal)
             body.update({f"{k}_hash": self.hash_value(v) for k, v in personal.items()})
+        index = self._next_index()
         entry = AuditEntry(
             time=now_iso(),
             user=user or self.user,
