@@ -400,26 +400,21 @@ def _content_problems(
             "request",
             digests(key, _row(req, REQUEST_COLUMNS), REQUEST_COLUMNS),
         )
-    for x in s.scalars(select(m.Disclosure)):
-        what = f"disclosures row (agency `{x.agency_code}`, request `{x.request_id}`)"
-        _compare(
-            problems,
-            what,
-            x.audit_index,
-            committed.get(x.audit_index),
-            "disclosure",
-            digests(key, _row(x, DISCLOSURE_COLUMNS), DISCLOSURE_COLUMNS),
-        )
-    for v in s.scalars(select(m.Review)):
-        what = f"reviews row {v.id} (agency `{v.agency_code}`, request `{v.request_id}`)"
-        _compare(
-            problems,
-            what,
-            v.audit_index,
-            committed.get(v.audit_index),
-            "review",
-            digests(key, _row(v, REVIEW_COLUMNS), REVIEW_COLUMNS),
-        )
+    owned: tuple[tuple[Any, tuple[str, ...], str, str], ...] = (
+        (m.Disclosure, DISCLOSURE_COLUMNS, "disclosure", "disclosures row"),
+        (m.Review, REVIEW_COLUMNS, "review", "reviews row {id}"),
+    )
+    for table, columns, kind, label in owned:  # rows one entry each commits to
+        for x in s.scalars(select(table)):
+            what = f"{label.format(id=x.id)} (agency `{x.agency_code}`, request `{x.request_id}`)"
+            _compare(
+                problems,
+                what,
+                x.audit_index,
+                committed.get(x.audit_index),
+                kind,
+                digests(key, _row(x, columns), columns),
+            )
     for b in s.scalars(select(m.Batch)):
         what = f"batches row `{b.batch_id}`"
         if b.batch_id not in batches:
