@@ -40,6 +40,7 @@ from taxgate.rules.evaluate import (
     officer_key,
     reason_key,
 )
+from taxgate.settings import load_settings
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
@@ -450,6 +451,7 @@ def _match(
         ws.paths.model,
         thresholds,
         engine=engine,
+        spark_master=load_settings().spark_master,
         progress=lambda stage, frac: say(f"match: {stage}", int(frac * 100), 100),
     )
 
@@ -469,6 +471,7 @@ def train(
         ws.paths.model,
         seed=seed,
         engine=engine,
+        spark_master=load_settings().spark_master,
         progress=lambda stage, frac: say(f"train: {stage}", int(frac * 100), 100),
     )
     with ws.transaction() as (_, log):
