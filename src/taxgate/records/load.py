@@ -16,6 +16,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from taxgate.errors import InputError
+from taxgate.intake.header import header_positions
 from taxgate.types import RECORD_COLUMNS
 
 NUMERIC = ("adjusted_gross_income", "dependents", "wages", "balance_due")
@@ -127,12 +128,9 @@ def _literal(path: Path) -> str:
 
 
 def _columns(names: list[str], path: Path) -> None:
-    missing = [c for c in RECORD_COLUMNS if c not in names]
-    if missing:
-        raise InputError("missing column", file=str(path), row=1, column=", ".join(missing))
-    extra = [c for c in names if c not in RECORD_COLUMNS]
-    if extra:
-        raise InputError("unexpected column", file=str(path), row=1, column=", ".join(extra))
+    """The header holds the contract's columns and no others (never quoted back: a file
+    without a header has a taxpayer's data in its first row)."""
+    header_positions(names, RECORD_COLUMNS, file=str(path))
 
 
 def load_records(path: Path, target: Path) -> LoadStats:
