@@ -125,14 +125,16 @@ def refuse_repeated_ids(requests: Sequence[Request], file: str) -> None:
 
 def reused_rows(ws: Workspace, checked: Checked) -> list[int]:
     """Rows whose request id this agency already used for a request with other content."""
-    with ws.transaction() as (s, _):
+    with ws.transaction() as (s, log):
         stored = repo.stored_requests(
             s, checked.info.agency, [r.request_id for r in checked.requests]
         )
+        salt = log.salt() if any(content.is_purged(v) for v in stored.values()) else b""
     return [
         r.row
         for r in checked.requests
-        if r.request_id in stored and stored[r.request_id] != r.as_dict()
+        if r.request_id in stored
+        and not content.same_content(salt, stored[r.request_id], r.as_dict())
     ]
 
 
@@ -398,6 +400,13 @@ def process(
         old = repo.stored_decisions(s, info.agency, sorted(earlier))
         sent = repo.disclosures_for(s, info.agency, sorted(earlier))
         require_committed(s, decisions=list(old.values()), disclosures=list(sent.values()))
+        gone = sorted(k for k, x in sent.items() if content.is_purged(x.payload))
+        if gone:
+            raise ConflictError(
+                f"batch `{info.batch_id}`: {len(gone)} requests were answered before and their "
+                "disclosed values purged under the retention policy; they cannot be answered "
+                f"again (first: `{gone[0]}`)"
+            )
         stored.update((k, dict(d.body)) for k, d in old.items())
         disclosures.update((k, dict(x.payload)) for k, x in sent.items())
         for r in checked.requests:

@@ -32,7 +32,11 @@ __all__ = [
     "BATCH_COLUMNS",
     "differences",
     "digests",
+    "is_purged",
+    "purge_marker",
+    "readable",
     "salt_digest",
+    "same_content",
 ]
 
 #: The columns of each table an entry commits to; JSON columns are digested key by key.
@@ -85,6 +89,11 @@ BATCH_COLUMNS = (
     "processed_by",
 )
 _JSON_COLUMNS = frozenset({"payload", "body"})
+#: The one key of a JSON column whose values were purged under the retention policy: it
+#: keeps each key's digest (what the log committed to) and no value.
+PURGED = "_purged"
+#: What a reader is shown in place of a purged value.
+PURGED_TEXT = "(purged)"
 #: Keys of a JSON column that are not content: the body's copy of its own entry's index.
 _SKIP = frozenset({"body.audit_index"})
 _DIGEST_HEX = 32
@@ -118,13 +127,73 @@ def digests(salt: bytes, row: Mapping[str, Any], columns: tuple[str, ...]) -> di
     for col in columns:
         value = row.get(col)
         if col in _JSON_COLUMNS and isinstance(value, Mapping):
+            if is_purged(value):  # purged keys keep the digest the log committed to
+                for key, kept in value[PURGED].items():
+                    if f"{col}.{key}" not in _SKIP:
+                        out[f"{col}.{key}"] = str(kept)
             for key, inner in value.items():
+                if key == PURGED and is_purged(value):
+                    continue
                 name = f"{col}.{key}"
                 if name not in _SKIP:
                     out[name] = _digest(salt, inner)
         else:
             out[col] = _digest(salt, value)
     return out
+
+
+def purge_marker(
+    salt: bytes, payload: Mapping[str, Any], keep: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A JSON column with its values purged, but for the keys in ``keep``: each purged
+    key keeps its digest, which is what the log committed to, so the log and the row still
+    agree (:func:`digests` reads the kept digests) while no purged value remains.
+
+    >>> salt = b"s" * 32
+    >>> payload = {"first_name": "Ann", "reason": "x", "statute": "18 U.S.C. 1343"}
+    >>> marker = purge_marker(salt, payload, frozenset({"statute"}))
+    >>> sorted(marker["_purged"]), marker["statute"], is_purged(marker), is_purged(payload)
+    (['first_name', 'reason'], '18 U.S.C. 1343', True, False)
+    >>> digests(salt, {"payload": marker}, ("payload",)) == digests(
+    ...     salt, {"payload": payload}, ("payload",))
+    True
+    >>> readable(marker)["first_name"]
+    '(purged)'
+    """
+    if is_purged(payload):
+        return dict(payload)
+    kept = {k: v for k, v in payload.items() if k in keep}
+    gone = {k: _digest(salt, v) for k, v in payload.items() if k not in keep}
+    return {**kept, PURGED: gone}
+
+
+def is_purged(value: Any) -> bool:
+    """Whether a JSON column's value had values purged (:func:`purge_marker`)."""
+    return isinstance(value, Mapping) and isinstance(value.get(PURGED), Mapping)
+
+
+def readable(payload: Any) -> dict[str, Any]:
+    """A JSON column as a reader may see it: each purged value shown as ``(purged)``."""
+    if not isinstance(payload, Mapping):
+        return {}
+    out = {k: v for k, v in payload.items() if k != PURGED}
+    if is_purged(payload):
+        out.update(dict.fromkeys(payload[PURGED], PURGED_TEXT))
+    return out
+
+
+def same_content(salt: bytes, stored: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    """Whether ``payload`` is what was stored, also when stored values were purged (those
+    compared through their digests)."""
+    if not is_purged(stored):
+        return dict(stored) == dict(payload)
+    gone = stored[PURGED]
+    kept = {k: v for k, v in stored.items() if k != PURGED}
+    return (
+        set(payload) == set(kept) | set(gone)
+        and all(_normal(payload[k]) == _normal(v) for k, v in kept.items())
+        and all(_digest(salt, payload[k]) == d for k, d in gone.items())
+    )
 
 
 def differences(committed: Mapping[str, Any], now: Mapping[str, str]) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from taxgate.audit.content import readable
 from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
@@ -48,7 +49,7 @@ def accounting(
     out = []
     with ws.transaction() as (s, _):
         for disc, req, batch, dec in s.execute(q).all():
-            p = req.payload
+            p = readable(req.payload)
             out.append(
                 {
                     "request_id": disc.request_id,

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from taxgate import holdback, pipeline
+from taxgate.audit.content import is_purged
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
 from taxgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from taxgate.services.users import Principal
@@ -235,6 +236,11 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
         ).all()
         # signed only as the log committed to it: to this agency, with this content
         require_committed(s, disclosures=list(rows))
+        if any(is_purged(d.payload) for d in rows):
+            raise ConflictError(
+                f"batch `{batch_id}`: the disclosed values were purged under the retention "
+                "policy; the record of disclosures remains (`taxgate disclosures`)"
+            )
         lines = [dict(d.payload) for d in rows]
     key = ws.agency_key()
     manifest = signed_manifest(

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from taxgate.audit.content import readable
 from taxgate.errors import NotFoundError
 from taxgate.matching.explain import ElementRow, compare, record_for_years
 from taxgate.records.lookup import taxpayer_rows
@@ -86,7 +87,7 @@ def case_file(ws: Workspace, request_id: str, agency: str | None = None) -> Case
     match = body.get("match") or {}
     evidence = match.get("evidence") or {}
     years = [int(y) for y in body.get("tax_years", []) if str(y).isdigit()]
-    payload = dict(req.payload)
+    payload = readable(req.payload)
     tins = [t for t in (matched, runner_up) if t]
     rows = taxpayer_rows(ws.paths.records, tins) if tins else {}
     candidates = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from taxgate.audit.content import readable
 from taxgate.errors import NotFoundError
 from taxgate.services.batches import view_decision
 from taxgate.services.users import Principal
@@ -45,7 +46,7 @@ def decision(
     out = view_decision(dict(d.body), who)
     out["batch_id"] = d.batch_id
     if who.role in SEES_REQUEST:
-        out["request"] = dict(req.payload)
+        out["request"] = readable(req.payload)
     return out
 
 
@@ -80,7 +81,7 @@ def why(
         "review": _review(body.get("review"), with_note=who.role in SEES_REQUEST),
     }
     if who.role in SEES_REQUEST:
-        out["request"] = dict(req.payload)
+        out["request"] = readable(req.payload)
     return out
 
 

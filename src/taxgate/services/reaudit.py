@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from taxgate.audit.content import is_purged
 from taxgate.rules.evaluate import BatchContext, History, evaluate_batch
 from taxgate.rules.rulebook import load_rulebook
 from taxgate.storage import repo
@@ -35,6 +36,7 @@ class ReauditResult:
     disclosed: int
     refused: list[Finding]
     audit_index: int
+    purged: int = 0  # requests whose values were purged: not judged again
 
 
 def _received(text: str) -> datetime:
@@ -45,6 +47,7 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
     rb = load_rulebook(rulebook_file)
     findings: list[Finding] = []
     disclosed = 0
+    purged = 0
     with ws.transaction() as (s, _):
         batch_ids = list(
             s.scalars(
@@ -54,7 +57,11 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
         for batch_id in sorted(batch_ids):
             batch = s.get(m.Batch, batch_id)
             assert batch is not None
-            rows = repo.batch_request_rows(s, batch_id)
+            # requests whose values were purged under the retention policy cannot be judged
+            # again; they are counted, not guessed at
+            all_rows = repo.batch_request_rows(s, batch_id)
+            rows = [r for r in all_rows if not is_purged(r.payload)]
+            purged += len(all_rows) - len(rows)
             requests = [
                 Request(**{c: str(r.payload.get(c, "")) for c in REQUEST_COLUMNS}, row=r.row)
                 for r in rows
@@ -97,7 +104,8 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
                 "rulebook_version": rb.version,
                 "disclosed_examined": disclosed,
                 "would_refuse": len(findings),
+                "purged_not_examined": purged,
                 "request_ids": [f.request_id for f in findings],
             },
         )
-    return ReauditResult(rb.version, disclosed, findings, idx)
+    return ReauditResult(rb.version, disclosed, findings, idx, purged)

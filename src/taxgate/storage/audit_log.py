@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -27,6 +28,7 @@ from taxgate.audit.content import (
     REVIEW_COLUMNS,
     differences,
     digests,
+    is_purged,
     salt_digest,
 )
 from taxgate.audit.entry import AuditEntry, Outcome, decode_entry, encode_entry, salted_hash
@@ -239,6 +241,7 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     committed: dict[int, Mapping[str, Any]] = {}  # entries that commit to rows' content
     batches: dict[str, int] = {}  # batch id -> its latest accepted batch_received entry
     salt_entries: list[tuple[int, str]] = []
+    purged: Purges = {}  # (table, agency, request id) -> (entry, cut-off) of its purge
     expected = 0
     for idx, event_type, object_id, data, stored_hash in s.execute(
         select(
@@ -271,6 +274,8 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
                 batches[entry.object] = idx
             if entry.event_type == "salt_created":
                 salt_entries.append((idx, str(entry.details.get("sha256"))))
+            if entry.event_type == PURGE_EVENT and entry.outcome == "success":
+                problems.extend(_purges(idx, entry, purged))
             entries[idx] = (entry.event_type, entry.object)
         hashes += h
         expected += 1
@@ -320,7 +325,7 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     for rid, idx in s.execute(select(m.Review.request_id, m.Review.audit_index)):
         if entries.get(idx) != ("review", rid[:200]):
             problems.append(f"review of request `{rid}`: no review entry at index {idx}")
-    problems.extend(_content_problems(s, committed, batches, salt_entries))
+    problems.extend(_content_problems(s, committed, batches, salt_entries, purged))
     if problems:
         raise AuditError(
             f"the audit log does not verify ({len(problems)} problems): " + "; ".join(problems[:50])
@@ -353,11 +358,50 @@ def _compare(
         problems.append(f"{what}: field `{name}` differs from what entry {idx} committed to")
 
 
+PURGE_EVENT = "retention_purge"
+Purges = dict[tuple[str, str, str], tuple[int, str]]
+
+
+def _purges(idx: int, entry: AuditEntry, purged: Purges) -> list[str]:
+    """Record the rows a purge entry names; a purge whose cut-off is not its period before
+    its own time (a purge of values younger than the policy allowed) is a problem."""
+    d = entry.details
+    table, before, days, rows = d.get("table"), d.get("cutoff"), d.get("period_days"), d.get("rows")
+    if table not in ("requests", "disclosures") or not isinstance(rows, list):
+        return [f"entry {idx}: a purge that names no table or rows"]
+    try:
+        at = datetime.fromisoformat(entry.time.replace("Z", "+00:00"))
+        cut = datetime.fromisoformat(str(before).replace("Z", "+00:00"))
+        late = cut - (at - timedelta(days=int(str(days))))
+    except (TypeError, ValueError):
+        return [f"entry {idx}: a purge without a readable cut-off and period"]
+    problems = []
+    if late > timedelta(seconds=1):
+        problems.append(f"entry {idx}: purges values younger than its {days}-day period")
+    for row in rows:
+        if isinstance(row, list) and len(row) == 2:
+            purged[(str(table), str(row[0]), str(row[1]))] = (idx, str(before))
+    return problems
+
+
+def _purge_problems(what: str, table: str, row: Any, when: str, purged: Purges) -> list[str]:
+    """A purged row must be named by a logged purge, and be older than its cut-off."""
+    if not is_purged(row.payload):
+        return []
+    found = purged.get((table, row.agency_code, row.request_id))
+    if found is None:
+        return [f"{what}: field `payload` purged without a logged purge"]
+    if not when < found[1]:
+        return [f"{what}: purged by entry {found[0]} but younger than its cut-off"]
+    return []
+
+
 def _content_problems(
     s: Session,
     committed: Mapping[int, Mapping[str, Any]],
     batches: Mapping[str, int],
     salt_entries: Sequence[tuple[int, str]],
+    purged: Purges,
 ) -> list[str]:
     """Recompute the digests of every stored row the log covers and compare them with the
     entries (:mod:`taxgate.audit.content`): each difference names the row and the field."""
@@ -392,9 +436,11 @@ def _content_problems(
         if req is None:
             problems.append(f"{what}: its request row is missing")
             continue
+        req_what = f"requests row (agency `{d.agency_code}`, request `{d.request_id}`)"
+        problems.extend(_purge_problems(req_what, "requests", req, req.received_at, purged))
         _compare(
             problems,
-            f"requests row (agency `{d.agency_code}`, request `{d.request_id}`)",
+            req_what,
             d.audit_index,
             details,
             "request",
@@ -407,6 +453,8 @@ def _content_problems(
     for table, columns, kind, label in owned:  # rows one entry each commits to
         for x in s.scalars(select(table)):
             what = f"{label.format(id=x.id)} (agency `{x.agency_code}`, request `{x.request_id}`)"
+            if kind == "disclosure":
+                problems.extend(_purge_problems(what, "disclosures", x, x.disclosed_at, purged))
             _compare(
                 problems,
                 what,
