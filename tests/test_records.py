@@ -118,3 +118,20 @@ def test_missing_column_wrong_encoding_duplicates(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=".csv or .parquet"):
         (tmp_path / "x.txt").write_text("x")
         load_records(tmp_path / "x.txt", tmp_path / "t.parquet")
+
+
+def test_records_file_without_header_is_refused_as_such(tmp_path: Path) -> None:
+    """The first row is a taxpayer's: refused as not the header, nothing of it quoted."""
+    src = write_csv(tmp_path / "a.csv", rows(3))
+    data = src.read_bytes()
+    src.write_bytes(data[data.index(b"\n") + 1 :])  # drop the header row
+    first = data.split(b"\n")[1].decode().split(",")
+    with pytest.raises(InputError) as e:
+        load_records(src, tmp_path / "t.parquet")
+    assert e.value.row == 1 and "not the contract's header" in e.value.reason
+    assert not any(v and len(v) > 2 and v in str(e.value) for v in first)
+    extra = write_csv(tmp_path / "b.csv", rows(2), (*RECORD_COLUMNS, "123-45-6789"))
+    with pytest.raises(InputError) as e2:
+        load_records(extra, tmp_path / "t.parquet")
+    assert "column 22 not in the contract" in str(e2.value)
+    assert "123-45-6789" not in str(e2.value)

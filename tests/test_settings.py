@@ -21,6 +21,8 @@ from tests.conftest import taxgate
         ("TAXGATE_SERVICE_RATE_BURST", "lots"),
         ("TAXGATE_SERVICE_MAX_ATTEMPTS", "-1"),
         ("TAXGATE_SERVICE_WORKER", "maybe"),
+        ("TAXGATE_SPARK_MASTER", "http://evil.example/;rm"),
+        ("TAXGATE_SPARK_MASTER", "local[two]"),
     ],
 )
 def test_a_bad_value_is_an_error_naming_the_variable(
@@ -53,3 +55,12 @@ def test_the_command_line_refuses_a_bad_chunk_size(tmp_path: Path) -> None:
     env = {"TAXGATE_CHUNK_SIZE": "abc", "COLUMNS": "200"}
     got = taxgate("audit", "verify", "--workdir", tmp_path, check=False, env=env)
     assert got.returncode == 1 and "`TAXGATE_CHUNK_SIZE`" in got.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["local", "local[2]", "local[*]", "spark://10.0.0.5:7077", "yarn", "k8s://https://k:6443"],
+)
+def test_spark_master_accepts_master_urls(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("TAXGATE_SPARK_MASTER", url)
+    assert load_settings().spark_master == url

@@ -58,18 +58,33 @@ class ConfigError(TaxgateError):
 
 
 class InputError(TaxgateError):
-    """An input refused as a whole; names file, row and column (also as fields)."""
+    """An input refused as a whole; names file, row and column (also as fields).
+
+    ``column`` is a name the contract defines (never a name read from the input);
+    ``position`` is the column's place in the file's header, 1 for the first:
+
+    >>> str(InputError("not UTF-8 text", file="requests.csv", row=4, column="city", position=11))
+    '`requests.csv`, row 4, column 11 (`city`): not UTF-8 text'
+    """
 
     def __init__(
-        self, message: str, *, file: str = "", row: int | None = None, column: str = ""
+        self,
+        message: str,
+        *,
+        file: str = "",
+        row: int | None = None,
+        column: str = "",
+        position: int | None = None,
     ) -> None:
-        self.file, self.row, self.column = file, row, column
+        self.file, self.row, self.column, self.position = file, row, column, position
         where = []
         if file:
             where.append(f"`{file}`")
         if row is not None:
             where.append(f"row {row}")
-        if column:
+        if position is not None:  # a column by its place in the header (1 is the first)
+            where.append(f"column {position}" + (f" (`{column}`)" if column else ""))
+        elif column:
             where.append(f"column `{column}`")
         super().__init__((", ".join(where) + ": " if where else "") + message, reason=message)
 

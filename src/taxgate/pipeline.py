@@ -40,6 +40,7 @@ from taxgate.rules.evaluate import (
     officer_key,
     reason_key,
 )
+from taxgate.settings import load_settings
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
@@ -74,12 +75,19 @@ def intake(ws: Workspace, folder: Path, *, log_refusal: bool = True) -> Checked:
         refuse_repeated_ids(requests, raw.requests_file)
     except InputError as e:
         if log_refusal:
+            batch_id = raw.manifest.get("batch_id")
+            if not isinstance(batch_id, str) or not batch_id.isprintable() or len(batch_id) > 200:
+                batch_id = folder.name  # the manifest's own id only when it is a plain id
+            where: dict[str, Any] = {"file": Path(e.file).name}
+            if e.row is not None:
+                where["row"] = e.row
+            if e.position is not None:
+                where["position"] = e.position
+            if e.column:
+                where["column"] = e.column
             with ws.transaction() as (_, log):
                 log.append(
-                    "batch_received",
-                    str(raw.manifest.get("batch_id", folder.name))[:200],
-                    {"error": e.reason, "file": Path(e.file).name},
-                    outcome="failure",
+                    "batch_received", batch_id, {"error": e.reason, **where}, outcome="failure"
                 )
         raise
     authorized = signer.active and signer.official.casefold() == info.official.name.casefold()
@@ -443,6 +451,7 @@ def _match(
         ws.paths.model,
         thresholds,
         engine=engine,
+        spark_master=load_settings().spark_master,
         progress=lambda stage, frac: say(f"match: {stage}", int(frac * 100), 100),
     )
 
@@ -462,6 +471,7 @@ def train(
         ws.paths.model,
         seed=seed,
         engine=engine,
+        spark_master=load_settings().spark_master,
         progress=lambda stage, frac: say(f"train: {stage}", int(frac * 100), 100),
     )
     with ws.transaction() as (_, log):

@@ -9,6 +9,8 @@ variable                            what                                        
                                                                                 work folder
 ``TAXGATE_CHUNK_SIZE``              requests decided per transaction (>= 1)     2000
 ``TAXGATE_DEBUG``                   show whole tracebacks of internal errors    off
+``TAXGATE_SPARK_MASTER``            Spark master URL for ``--engine spark``     ``local[2]``
+                                    (``spark://host:7077`` for a cluster)
 ``TAXGATE_SERVICE_<KNOB>``          the service's limits and timings, see       see below
                                     :class:`Settings`
 ==================================  =========================================  ============
@@ -52,6 +54,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     chunk_size: int = Field(default=2000, ge=1)
     debug: bool = False
+    spark_master: str = Field(
+        default="local[2]", pattern=r"^(local(\[(\d+|\*)\])?|(spark|yarn|k8s)://\S+|yarn)$"
+    )
     # the service (``taxgate serve`` and ``taxgate worker``)
     service_max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
     service_max_requests_bytes: int = Field(default=60 * 1024 * 1024, ge=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,13 +19,21 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from taxgate.errors import InputError
+from taxgate.intake.header import header_positions
 from taxgate.intake.signing import sign_manifest
 from taxgate.types import REQUEST_COLUMNS, BatchInfo, Official, Request
 
 MAX_FIELD_CHARS = 4000
+CSV_FIELD_LIMIT = 1024 * 1024
 #: Control characters a field may not hold (tab, newline and carriage return are allowed).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_REQUESTS_BYTES = 2 * 1024**3
+#: A manifest is a few hundred bytes; these bounds refuse hostile ones with a clear error.
+MAX_MANIFEST_BYTES = 64 * 1024
+MAX_MANIFEST_DEPTH = 4
+MAX_NUMBER_DIGITS = 30
+#: The longest batch id, agency code, official's name or title, or timestamp accepted.
+MAX_MANIFEST_TEXT = 200
 MANIFEST_KEYS = ("batch_id", "agency", "official", "submitted_at", "requests_sha256", "signature")
 
 
@@ -52,14 +61,11 @@ def read_raw(folder: Path) -> RawBatch:
     for p in (mpath, rpath):
         if not p.is_file():
             raise InputError("missing from the batch folder", file=str(p))
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8", file=str(mpath)) from None
-    except json.JSONDecodeError as e:
-        raise InputError(f"not JSON ({e.msg})", file=str(mpath), row=e.lineno) from None
-    if not isinstance(manifest, dict):
-        raise InputError("must be a JSON object", file=str(mpath))
+    if mpath.stat().st_size > MAX_MANIFEST_BYTES:
+        raise InputError(
+            f"larger than the {MAX_MANIFEST_BYTES // 1024} KiB a manifest may hold", file=str(mpath)
+        )
+    manifest = load_manifest(mpath.read_bytes(), str(mpath))
     if rpath.stat().st_size > MAX_REQUESTS_BYTES:
         raise InputError("larger than the 2 GiB a batch may hold", file=str(rpath))
     return RawBatch(folder, manifest, rpath.read_bytes())
@@ -77,6 +83,63 @@ def sign_folder(folder: Path, key: Ed25519PrivateKey) -> dict[str, Any]:
     return signed
 
 
+class _Refused(ValueError):
+    """A JSON value the manifest may not hold (raised from inside the JSON parser)."""
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _Refused(f"a number longer than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text) if len(text) <= MAX_NUMBER_DIGITS + 8 else math.inf
+    if not math.isfinite(value):
+        raise _Refused("a number too large to hold")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _Refused("`NaN` or `Infinity`, which JSON does not allow")
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict | list):
+            deepest = max(deepest, d + 1)
+            stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return deepest
+
+
+def load_manifest(data: bytes, file: str) -> dict[str, Any]:
+    """Parse a manifest's bytes: UTF-8 JSON, an object, numbers bounded, nesting shallow.
+
+    Raises:
+        InputError: naming the file (and the line where the JSON is malformed).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError("not UTF-8", file=file, row=data.count(b"\n", 0, e.start) + 1) from None
+    try:
+        manifest = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not JSON ({e.msg})", file=file, row=e.lineno) from None
+    except _Refused as e:
+        raise InputError(f"holds {e}", file=file) from None
+    except RecursionError:
+        raise InputError(f"nested deeper than {MAX_MANIFEST_DEPTH} levels", file=file) from None
+    if not isinstance(manifest, dict):
+        raise InputError("must be a JSON object", file=file)
+    if _depth(manifest) > MAX_MANIFEST_DEPTH:
+        raise InputError(f"nested deeper than {MAX_MANIFEST_DEPTH} levels", file=file)
+    return manifest
+
+
 def parse_manifest(raw: RawBatch) -> BatchInfo:
     m, f = raw.manifest, raw.manifest_file
     for k in MANIFEST_KEYS:
@@ -88,8 +151,13 @@ def parse_manifest(raw: RawBatch) -> BatchInfo:
     off = m["official"]
     if not isinstance(off, dict) or not all(isinstance(off.get(k), str) for k in ("name", "title")):
         raise InputError("must be an object with `name` and `title`", file=f, column="official")
-    if len(m["batch_id"]) > 200 or any(ord(c) < 32 for c in m["batch_id"]):
-        raise InputError("must be at most 200 printable characters", file=f, column="batch_id")
+    texts = {k: m[k] for k in ("batch_id", "agency", "submitted_at")}
+    texts |= {f"official.{k}": off[k] for k in ("name", "title")}
+    for k, v in texts.items():
+        if len(v) > MAX_MANIFEST_TEXT or any(ord(c) < 32 or ord(c) == 127 for c in v):
+            raise InputError(
+                f"must be at most {MAX_MANIFEST_TEXT} printable characters", file=f, column=k
+            )
     return BatchInfo(
         batch_id=m["batch_id"].strip(),
         agency=m["agency"].strip(),
@@ -100,53 +168,51 @@ def parse_manifest(raw: RawBatch) -> BatchInfo:
     )
 
 
-def _decode(data: bytes, file: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        start = data.rfind(b"\n", 0, e.start) + 1
-        end = data.find(b"\n", e.start)
-        text = data[start : end if end >= 0 else len(data)].decode("utf-8", errors="replace")
-        column = ""
-        try:
-            header = next(
-                csv.reader(io.StringIO(data[: data.find(b"\n")].decode("utf-8", "replace")))
-            )
-            fields = next(csv.reader(io.StringIO(text)))
-            bad = next(i for i, v in enumerate(fields) if "\ufffd" in v)
-            column = header[bad] if bad < len(header) else ""
-        except (StopIteration, csv.Error):
-            pass
-        raise InputError("not UTF-8 text", file=file, row=line, column=column) from None
+#: Bytes that are not UTF-8, as :func:`_text` keeps them (surrogate escapes).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_BOM = b"\xef\xbb\xbf"
+
+
+def _text(data: bytes) -> str:
+    """The file as text; bytes that are not UTF-8 kept as surrogate escapes, so that the
+    row and column holding them can be named (a UTF-8 byte order mark is dropped)."""
+    return data.removeprefix(_BOM).decode("utf-8", errors="surrogateescape")
 
 
 def iter_requests(raw: RawBatch) -> Iterator[Request]:
-    """Yield each request row; raise InputError at the first row the contract refuses."""
+    """Yield each request row; raise InputError at the first row the contract refuses.
+
+    Errors name the file, the row and the column (by the contract's name and its place in
+    the header) and never quote what a cell holds; a first row that is not the contract's
+    header is refused as such.
+    """
     file = raw.requests_file
-    text = _decode(raw.requests_bytes, file)
+    text = _text(raw.requests_bytes)
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
+        if line == 1:  # UTF-16 text, or binary: no header the contract knows
+            header_positions([], REQUEST_COLUMNS, file=file, readable=False)
         raise InputError("contains a NUL byte", file=file, row=line)
-    csv.field_size_limit(MAX_FIELD_CHARS * 4 + 16)
+    # the reader takes cells far longer than a request may hold, so that a long cell is
+    # refused naming its column; a cell past this limit is refused naming its row only
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = [h.strip() for h in next(reader)]
+        first = next(reader)
     except StopIteration:
         raise InputError("empty: no header", file=file, row=1) from None
-    except csv.Error as e:
-        raise InputError(f"malformed CSV ({e})", file=file, row=1) from None
-    missing = [c for c in REQUEST_COLUMNS if c not in header]
-    if missing:
-        raise InputError("missing column", file=file, row=1, column=", ".join(missing))
-    extra = [c for c in header if c not in REQUEST_COLUMNS]
-    if extra:
-        raise InputError("unexpected column", file=file, row=1, column=", ".join(extra))
-    if len(set(header)) != len(header):
-        raise InputError("repeated column", file=file, row=1)
-    index = [header.index(c) for c in REQUEST_COLUMNS]
-    width = len(header)
+    except csv.Error:
+        raise InputError(
+            "not the contract's header: the first row is not a CSV row of column names",
+            file=file,
+            row=1,
+        ) from None
+    unreadable = any(_NOT_UTF8.search(c) for c in first)
+    index = header_positions(first, REQUEST_COLUMNS, file=file, readable=not unreadable)
+    places = [i + 1 for i in index]
+    width = len(first)
     controls = _CONTROL.search(text) is not None  # else no cell can hold one: skip the search
+    encoding = _NOT_UTF8.search(text) is not None
     while True:
         try:
             values = next(reader)
@@ -162,18 +228,32 @@ def iter_requests(raw: RawBatch) -> Iterator[Request]:
                 f"has {len(values)} fields where the header has {width}", file=file, row=line
             )
         cells = [values[i].strip() for i in index]
-        for col, v in zip(REQUEST_COLUMNS, cells, strict=True):
+        for col, at, v in zip(REQUEST_COLUMNS, places, cells, strict=True):
+            if encoding and _NOT_UTF8.search(v):
+                raise InputError("not UTF-8 text", file=file, row=line, column=col, position=at)
             if len(v) > MAX_FIELD_CHARS:
                 raise InputError(
-                    f"longer than {MAX_FIELD_CHARS} characters", file=file, row=line, column=col
+                    f"longer than {MAX_FIELD_CHARS} characters",
+                    file=file,
+                    row=line,
+                    column=col,
+                    position=at,
                 )
             if controls and _CONTROL.search(v):
-                raise InputError("contains control characters", file=file, row=line, column=col)
+                raise InputError(
+                    "contains control characters", file=file, row=line, column=col, position=at
+                )
         if not cells[0]:
-            raise InputError("empty request id", file=file, row=line, column="request_id")
+            raise InputError(
+                "empty request id", file=file, row=line, column="request_id", position=places[0]
+            )
         if len(cells[0]) > 200:
             raise InputError(
-                "request id longer than 200 characters", file=file, row=line, column="request_id"
+                "request id longer than 200 characters",
+                file=file,
+                row=line,
+                column="request_id",
+                position=places[0],
             )
         yield Request(**dict(zip(REQUEST_COLUMNS, cells, strict=True)), row=line)
 

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from taxgate.errors import InputError
+from taxgate.intake.header import header_positions
 from taxgate.sqltext import literal
 from taxgate.types import RECORD_COLUMNS
 
@@ -123,12 +124,9 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
 
 
 def _columns(names: list[str], path: Path) -> None:
-    missing = [c for c in RECORD_COLUMNS if c not in names]
-    if missing:
-        raise InputError("missing column", file=str(path), row=1, column=", ".join(missing))
-    extra = [c for c in names if c not in RECORD_COLUMNS]
-    if extra:
-        raise InputError("unexpected column", file=str(path), row=1, column=", ".join(extra))
+    """The header holds the contract's columns and no others (never quoted back: a file
+    without a header has a taxpayer's data in its first row)."""
+    header_positions(names, RECORD_COLUMNS, file=str(path))
 
 
 def load_records(path: Path, target: Path) -> LoadStats:

@@ -45,10 +45,8 @@ def materialise(folder: Path, manifest: bytes, requests: bytes) -> Path:
 
 def _located(e: InputError, folder: Path) -> InputError:
     """The same error, naming files by their batch names rather than temporary paths."""
-    text = str(e).replace(str(folder) + "/", "")
-    out = InputError(text)
-    out.file, out.row, out.column = Path(e.file).name if e.file else "", e.row, e.column
-    return out
+    file = Path(e.file).name if e.file else ""
+    return type(e)(e.reason, file=file, row=e.row, column=e.column, position=e.position)
 
 
 def submit(ws: Workspace, who: Principal, manifest: bytes, requests: bytes) -> Submitted:
