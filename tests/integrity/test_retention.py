@@ -194,3 +194,16 @@ def test_a_bad_retention_file_names_itself_and_the_setting(
 def test_the_shipped_periods() -> None:
     cfg = retention.load_config(Path("/nonexistent"))
     assert (cfg.request_values_days, cfg.disclosed_values_days) == (1095, 1095)
+
+
+def test_the_command_line(processed: Workspace, site: Site, tmp_path: Path) -> None:
+    code, stdout, _ = site.cli("retention", "purge", "--dry-run")
+    assert code == 0 and "would purge the values of 0 requests" in stdout
+    code, stdout, _ = site.cli("retention", "purge")
+    assert code == 0 and "purged the values of 0 requests" in stdout
+    bad = tmp_path / "cfg"
+    bad.mkdir()
+    (bad / "retention.yaml").write_text("request_values_days: -5\n", encoding="utf-8")
+    code, _, stderr = site.cli("retention", "purge", "--config", bad)
+    assert code == 1 and "retention.yaml" in stderr and "request_values_days" in stderr
+    _verify(processed)

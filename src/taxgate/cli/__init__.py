@@ -19,6 +19,7 @@ module             commands
 :mod:`.reports`    ``report``, ``transparency``
 :mod:`.audit`      ``audit checkpoint|verify|prove|consistency|export``
 :mod:`.users`      ``users add|list|disable|rotate``
+:mod:`.retention`  ``retention purge``
 :mod:`.serve`      ``demo``, ``serve``, ``worker``
 =================  ==================================================================
 
@@ -45,6 +46,7 @@ from taxgate.cli import (  # noqa: F401  (each module registers its commands on 
     keys,
     records,
     reports,
+    retention,
     review,
     serve,
     synth,

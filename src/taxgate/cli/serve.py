@@ -3,11 +3,16 @@ the service (HTTP API, web pages, background workers)."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from taxgate.cli.base import Config, app, out, progress, workspace
+from taxgate.cli.base import Config, app, err, out, progress, workspace
 
 
 @app.command()
@@ -41,9 +46,18 @@ def serve(
             "processes decide the queued batches).",
         ),
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=64,
+            help="Start this many `taxgate worker` processes beside the server (restarted if "
+            "they die, stopped with it) instead of the worker thread.",
+        ),
+    ] = 0,
     config: Config = None,
 ) -> None:
-    """Start the HTTP API and web pages (uvicorn), with the background worker."""
+    """Start the HTTP API and web pages (uvicorn), with the background worker(s)."""
     import dataclasses
 
     import uvicorn
@@ -52,11 +66,72 @@ def serve(
     from taxgate.settings import ServiceSettings
 
     ws = workspace(config, user="taxgate-service", origin="api")
-    ws.open_store()  # migrated before listening
+    ws.open_store()  # migrated before listening and before any worker starts
     settings = ServiceSettings.from_env()
-    settings = dataclasses.replace(settings, worker=settings.worker and worker)
+    settings = dataclasses.replace(settings, worker=settings.worker and worker and not workers)
+    pool = WorkerPool(workers, ws.paths.root, config)
+    pool.start()
     out.print(f"taxgate service on http://{host}:{port}/v1 (docs: /v1/docs, pages: /web/login)")
-    uvicorn.run(create_app(ws, settings), host=host, port=port, access_log=False, log_level="info")
+    if workers:
+        out.print(f"{workers} worker processes: pids {', '.join(map(str, pool.pids()))}")
+    # uvicorn re-raises SIGTERM once it has shut down, with the handler it found: this one,
+    # so the workers are stopped too
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        uvicorn.run(
+            create_app(ws, settings), host=host, port=port, access_log=False, log_level="info"
+        )
+    finally:
+        pool.stop()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+class WorkerPool:
+    """``n`` ``taxgate worker`` processes on one work folder, restarted when one dies (at
+    most once per second each), stopped (SIGTERM, then SIGKILL) with :meth:`stop`."""
+
+    def __init__(self, n: int, workdir: Path, config: Path | None) -> None:
+        import threading
+
+        self.n = n
+        self.argv = [sys.executable, "-m", "taxgate.cli", "worker", "--workdir", str(workdir)]
+        if config is not None:
+            self.argv += ["--config", str(config)]
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self._stopping = threading.Event()
+        self._watch = threading.Thread(target=self._restart_dead, daemon=True)
+
+    def start(self) -> None:
+        if not self.n:
+            return
+        self.procs = [subprocess.Popen(self.argv) for _ in range(self.n)]
+        self._watch.start()
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def _restart_dead(self) -> None:
+        while not self._stopping.wait(1.0):
+            for i, p in enumerate(self.procs):
+                if p.poll() is not None and not self._stopping.is_set():
+                    err.print(f"worker {p.pid} exited ({p.returncode}); starting another")
+                    self.procs[i] = subprocess.Popen(self.argv)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for p in self.procs:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 @app.command(name="worker")
@@ -66,8 +141,6 @@ def worker_command(config: Config = None) -> None:
     Workers claim jobs from the store one at a time, so several may run at once, on this
     machine or others sharing the store; a job whose worker dies is taken over.
     """
-    import signal
-
     from taxgate.services.worker import Worker
     from taxgate.settings import ServiceSettings
 
