@@ -97,6 +97,20 @@ _INT_THRESHOLDS: tuple[str, ...] = (
     "history_days",
     "max_requests_per_case",
     "max_cases_per_officer",
+    "max_requests_per_case_with_review",
+    "max_requests_per_officer",
+    "max_requests_per_agency",
+    "agency_period_days",
+)
+#: Thresholds added after the first rulebooks were written: a rulebook without them gets
+#: these (the shipped rulebook's values).
+_DEFAULT_THRESHOLDS: Mapping[str, int] = MappingProxyType(
+    {
+        "max_requests_per_case_with_review": 25,
+        "max_requests_per_officer": 150,
+        "max_requests_per_agency": 50_000,
+        "agency_period_days": 30,
+    }
 )
 _FLOAT_THRESHOLDS: tuple[str, ...] = ("boilerplate_jaccard",)
 _MATCHING: tuple[str, ...] = ("match_threshold", "review_threshold", "ambiguity_threshold")
@@ -153,6 +167,15 @@ class Rulebook:
     identity: IdentityPolicy = field(default_factory=default_policy)
     authorities: frozenset[str] = frozenset(AUTHORITIES)
     justice_agencies: frozenset[str] = JUSTICE_AGENCIES
+    #: R-ENGAGEMENT (policy serving 6103(i)(2)(A) "personally and directly engaged"):
+    #: above ``max_requests_per_case`` requests on one case a person decides (co-defendants),
+    #: above this they are refused
+    max_requests_per_case_with_review: int = 25
+    #: requests behind one officer, whatever the case numbers (batch + history)
+    max_requests_per_officer: int = 150
+    #: requests from one agency within ``agency_period_days`` (batch + history)
+    max_requests_per_agency: int = 50_000
+    agency_period_days: int = 30
 
     def kind(self, code: str) -> str:
         """``statute`` (the law requires the rule) or ``policy`` (a setting serving a clause)."""
@@ -205,7 +228,7 @@ def _mapping(doc: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[s
 def _thresholds(section: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in _INT_THRESHOLDS:
-        value = section.get(key)
+        value = section.get(key, _DEFAULT_THRESHOLDS.get(key))
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append(f"`thresholds.{key}` must be an integer")
         elif value < 1:
@@ -224,6 +247,13 @@ def _thresholds(section: Mapping[str, Any], problems: list[str]) -> dict[str, An
     problems.extend(f"unknown threshold `thresholds.{k}`" for k in section if k not in known)
     if "earliest_year" in out and not 1900 <= out["earliest_year"] <= 2100:
         problems.append("`thresholds.earliest_year` must be between 1900 and 2100")
+    case, hard = out.get("max_requests_per_case"), out.get("max_requests_per_case_with_review")
+    if case is not None and hard is not None and hard < case:
+        problems.append(
+            "`thresholds.max_requests_per_case_with_review` must be at least "
+            "`max_requests_per_case` (above the first a person decides, above the second "
+            "the requests are refused)"
+        )
     return out
 
 
