@@ -41,6 +41,7 @@ from taxgate.rules.evaluate import (
     reason_key,
 )
 from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.safeguards import SafeguardStatus
 from taxgate.settings import load_settings
 from taxgate.storage import repo
 from taxgate.storage import tables as m
@@ -181,16 +182,28 @@ def rule_history(
     )
 
 
+def safeguard_status(s: Session, agency: str) -> SafeguardStatus | None:
+    """The agency's registered 6103(p)(4) safeguard status (``None``: none registered)."""
+    row = s.get(m.Safeguard, agency)
+    if row is None:
+        return None
+    return SafeguardStatus(
+        date.fromisoformat(row.last_report), int(row.open_findings), bool(row.corrective_plan)
+    )
+
+
 def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchContext, History]:
     rb = ws.rulebook
     with ws.transaction() as (s, _):
         hist = rule_history(s, checked.info.agency, rb, checked.info.batch_id)
+        safeguards = safeguard_status(s, checked.info.agency)
     ctx = BatchContext(
         agency=checked.info.agency,
         requester_authorized=checked.requester_authorized,
         today=today,
         field_names=ws.catalogue.names(),
         requester_authority=checked.authority,
+        safeguards=safeguards,
     )
     return ctx, hist
 

@@ -30,6 +30,7 @@ from taxgate.rules.reasons import (
     reason_key,
 )
 from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.safeguards import SafeguardStatus, safeguard_problem
 from taxgate.rules.shingles import select_sets
 from taxgate.rules.stage import NO_REASON, Stage, default_workers, judged
 from taxgate.rules.statutes import StatuteCatalog
@@ -53,6 +54,7 @@ __all__ = [
 #: Rules the engine evaluates, in trace order (R-SIGNATURE is decided at intake).
 CHECKED_RULES: tuple[str, ...] = (
     "R-REQUESTER",
+    "R-SAFEGUARDS",
     "R-CASE",
     "R-OFFICER",
     "R-NAME",
@@ -98,6 +100,8 @@ class BatchContext:
             is always allowed.
         requester_authority: the signing official's registered authority (one of
             :data:`taxgate.rules.authority.AUTHORITIES`); none (``""``) fails R-REQUESTER.
+        safeguards: the agency's registered 6103(p)(4) safeguard status (R-SAFEGUARDS);
+            ``None``: none registered.
     """
 
     agency: str
@@ -105,6 +109,19 @@ class BatchContext:
     today: date
     field_names: frozenset[str]
     requester_authority: str = ""
+    safeguards: SafeguardStatus | None = None
+
+
+def safeguards_check(ctx: BatchContext, rulebook: Rulebook) -> RuleCheck:
+    """R-SAFEGUARDS for the whole batch (6103(p)(4)): the agency's safeguard status."""
+    problem = safeguard_problem(ctx.safeguards, ctx.today, rulebook.safeguards)
+    if problem is not None:
+        return RuleCheck("R-SAFEGUARDS", False, problem)
+    if ctx.safeguards is None:
+        return RuleCheck("R-SAFEGUARDS", True, "no safeguard status registered (allowed)")
+    return RuleCheck(
+        "R-SAFEGUARDS", True, f"last safeguard report {ctx.safeguards.last_report.isoformat()}"
+    )
 
 
 def requester_check(ctx: BatchContext, rulebook: Rulebook) -> RuleCheck:
@@ -274,9 +291,14 @@ def _evaluate(
             threads=workers,
         )
     requester = requester_check(ctx, rulebook)
-    passes = {**_PASS, "R-REQUESTER": requester if requester.passed else _PASS["R-REQUESTER"]}
+    safeguard = safeguards_check(ctx, rulebook)
+    passes = {
+        **_PASS,
+        "R-REQUESTER": requester if requester.passed else _PASS["R-REQUESTER"],
+        "R-SAFEGUARDS": safeguard if safeguard.passed else _PASS["R-SAFEGUARDS"],
+    }
     all_pass = tuple(passes[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
-    clean = requester.passed or not on["R-REQUESTER"]
+    clean = (requester.passed or not on["R-REQUESTER"]) and safeguard.passed
     version = rulebook.version
     del seen_ids, cases, officers, reasons, table
     decisions: list[RuleDecision] = []
@@ -295,7 +317,15 @@ def _evaluate(
             and o not in bad_officers
             and k not in bad_reasons
             else _decide(
-                p, requester, rulebook, on, passes, bad_cases, bad_officers, bad_reasons, verdicts
+                p,
+                (requester, safeguard),
+                rulebook,
+                on,
+                passes,
+                bad_cases,
+                bad_officers,
+                bad_reasons,
+                verdicts,
             )
         )
     return decisions
@@ -354,7 +384,7 @@ _SKIP = {
 
 def _decide(
     p: _Pending,
-    requester: RuleCheck,
+    batch_checks: tuple[RuleCheck, RuleCheck],
     rb: Rulebook,
     on: Mapping[str, bool],
     passes: Mapping[str, RuleCheck],
@@ -365,8 +395,11 @@ def _decide(
 ) -> RuleDecision:
     request_id, found, years, fields, case, officer, reason, duplicate, over_agency = p
     failures = found if found is not None else {}
+    requester, safeguard = batch_checks
     if on["R-REQUESTER"] and not requester.passed:
         failures["R-REQUESTER"] = [requester.detail]
+    if not safeguard.passed:
+        failures["R-SAFEGUARDS"] = [safeguard.detail]
     if on["R-ENGAGEMENT"]:
         problems = []
         if case in bad_cases:

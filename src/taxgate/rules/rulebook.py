@@ -32,6 +32,7 @@ from taxgate.rules.identity import (
     compile_identity,
     default_policy,
 )
+from taxgate.rules.safeguards import SafeguardPolicy, compile_safeguards
 
 DEFAULT_RULEBOOK = PACKAGE_DATA / "rulebook.yaml"
 
@@ -72,6 +73,7 @@ STATUTORY: Mapping[str, str] = MappingProxyType(
 REVIEW_ALLOWED: frozenset[str] = frozenset({"R-REASON", "R-PURPOSE"})
 #: Codes decided by later stages: a citation, no switch.
 OTHER_CODES: tuple[str, ...] = (
+    "R-SAFEGUARDS",
     "D-TRI",
     "D-NOT-REQUESTED",
     "D-HOLDBACK",
@@ -85,6 +87,8 @@ _DEFAULT_CITATIONS: Mapping[str, str] = MappingProxyType(
     {
         "D-HOLDBACK": "26 U.S.C. 6103(i)(6): confidential informant or tax investigation",
         "D-NOT-DISCLOSABLE": "26 U.S.C. 6103(i)(6): not disclosable by default",
+        "R-SAFEGUARDS": "26 U.S.C. 6103(p)(4): safeguards, a condition of receiving return "
+        "information",
     }
 )
 SWITCHES: frozenset[str] = frozenset({"on", "off", "review"})
@@ -124,6 +128,7 @@ _TOP_KEYS = frozenset(
         "citations",
         "description",
         "requesters",
+        "safeguards",
     }
 )
 _REQUESTER_KEYS = frozenset({"authorities", "justice_agencies"})
@@ -176,13 +181,19 @@ class Rulebook:
     #: requests from one agency within ``agency_period_days`` (batch + history)
     max_requests_per_agency: int = 50_000
     agency_period_days: int = 30
+    #: R-SAFEGUARDS (6103(p)(4)): the ``safeguards`` section
+    safeguards: SafeguardPolicy = field(default_factory=SafeguardPolicy)
 
     def kind(self, code: str) -> str:
         """``statute`` (the law requires the rule) or ``policy`` (a setting serving a clause)."""
         return "statute" if code in STATUTORY else "policy"
 
     def switch(self, code: str) -> str:
-        """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
+        """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``).
+
+        R-SAFEGUARDS has no switch: ``safeguards.action`` says review or refuse (``on``)."""
+        if code == "R-SAFEGUARDS":
+            return "review" if self.safeguards.action == "review" else "on"
         return self.enabled.get(code, "on")
 
     def citation(self, code: str) -> str:
@@ -384,6 +395,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         _mapping(doc, "requesters", problems) if "requesters" in doc else _SHIPPED_REQUESTERS,
         problems,
     )
+    safeguards = compile_safeguards(doc.get("safeguards"), problems)
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
         text = other.get(code, _DEFAULT_CITATIONS.get(code))
@@ -403,6 +415,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         identity=identity,
         authorities=authorities,
         justice_agencies=justice,
+        safeguards=safeguards,
         **thresholds,
     )
 
