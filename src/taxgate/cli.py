@@ -232,6 +232,65 @@ def agencies_revoke(
     out.print(f"revoked {n} key(s) of the official at {code}")
 
 
+@agencies_app.command("safeguards")
+def agencies_safeguards(
+    code: str,
+    report_date: Annotated[
+        str, typer.Option(help="Date of the agency's last safeguard report (YYYY-MM-DD).")
+    ],
+    open_findings: Annotated[
+        int, typer.Option(min=0, help="Findings of the last safeguard review still open.")
+    ],
+    corrective_plan: Annotated[
+        str, typer.Option(help="yes | no: a corrective action plan covers the open findings.")
+    ],
+    workdir: Workdir = None,
+) -> None:
+    """Register an agency's safeguard status (6103(p)(4)); logged. R-SAFEGUARDS holds (or
+    refuses) disclosures to an agency whose report is out of date or whose open findings have
+    no corrective action plan."""
+    from taxgate.services.safeguards import parse_report_date, register
+
+    plan = {"yes": True, "no": False}.get(corrective_plan.strip().casefold())
+    if plan is None:
+        raise UsageError("`--corrective-plan` must be yes or no")
+    when = parse_report_date(report_date)
+    new = register(_ws(workdir), code, when, open_findings, plan)
+    out.print(
+        f"{'registered' if new else 'updated'} the safeguard status of {code}: last report "
+        f"{when.isoformat()}, {open_findings} open finding(s), corrective plan: "
+        f"{'yes' if plan else 'no'}"
+    )
+
+
+@agencies_app.command("status")
+def agencies_status(workdir: Workdir = None) -> None:
+    """The agencies' registered safeguard status (6103(p)(4)), and whether it holds their
+    disclosures under the rulebook in use."""
+    from datetime import UTC, date, datetime
+
+    from taxgate.rules.safeguards import SafeguardStatus, safeguard_problem
+    from taxgate.services.safeguards import listing
+
+    ws = _ws(workdir)
+    table = Table("agency", "last report", "open findings", "corrective plan", "holds", "since")
+    today = datetime.now(UTC).date()
+    for line in listing(ws):
+        st = SafeguardStatus(
+            date.fromisoformat(line.last_report), line.open_findings, line.corrective_plan
+        )
+        problem = safeguard_problem(st, today, ws.rulebook.safeguards)
+        table.add_row(
+            line.agency,
+            line.last_report,
+            str(line.open_findings),
+            "yes" if line.corrective_plan else "no",
+            ws.rulebook.safeguards.action if problem else "no",
+            line.updated_at,
+        )
+    out.print(table)
+
+
 @agencies_app.command("list")
 def agencies_list(workdir: Workdir = None) -> None:
     """List agencies and their registered officials."""
@@ -622,25 +681,49 @@ def review_decide(
 @app.command()
 def disclosures(
     tin: Annotated[str | None, typer.Option(help="Every disclosure about this taxpayer.")] = None,
-    request: Annotated[str | None, typer.Option(help="The disclosure for this request.")] = None,
-    agency: Annotated[str | None, typer.Option(help="Disclosures to this agency.")] = None,
+    request: Annotated[str | None, typer.Option(help="The record of this request.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Requests from this agency.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Requests with this status: REJECTED, NO_MATCH, AMBIGUOUS, PENDING_REVIEW, "
+            "WITHHELD, DISCLOSED (or RECEIVED: not decided yet)."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Requests received on or after this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Requests received on or before this date (YYYY-MM-DD).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many first (paging).")] = 0,
     workdir: Workdir = None,
 ) -> None:
-    """The record of disclosures (6103(p)(3)(A)), as JSON lines; with no option, all of them
-    a page at a time (--limit, --offset)."""
-    from taxgate.services.accounting import accounting
+    """The record of requests and disclosures (6103(p)(3)(A)), as JSON lines: every request
+    received, refused ones too, with its status and what went out; with no option, all of
+    them a page at a time (--limit, --offset)."""
+    from taxgate.reports.oversight import Period
+    from taxgate.services.accounting import accounting, check_status
 
     if tin is not None and request is not None:
         raise UsageError("say at most one of `--tin` or `--request`")
+    wanted = check_status(status)
+    period = Period.of(since=since, until=until)
     rows = accounting(
-        _ws(workdir), tin=tin, request_id=request, agency=agency, limit=limit + 1, offset=offset
+        _ws(workdir),
+        tin=tin,
+        request_id=request,
+        agency=agency,
+        status=wanted,
+        period=period,
+        limit=limit + 1,
+        offset=offset,
     )
     for row in rows[:limit]:
         sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
     if not rows:
-        err.print("no disclosure matches" if offset == 0 else "no more disclosures")
+        err.print("no request matches" if offset == 0 else "no more requests")
     elif len(rows) > limit:
         err.print(
             f"showing {offset + 1:,}-{offset + limit:,}; more with `--offset {offset + limit}`"
@@ -695,9 +778,17 @@ def reaudit(
 
 @app.command()
 def report(
-    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    out_file: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="File to write: HTML, or JSON when it ends in .json (per agency: requests, "
+            "disclosures, distinct taxpayers, general purposes; 6103(p)(3)(C)).",
+        ),
+    ],
     year: Annotated[
-        int | None, typer.Option(help="Only requests received in this calendar year (UTC).")
+        int | None,
+        typer.Option(help="One calendar year (UTC): the yearly report to Congress."),
     ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only requests received on or after this date (YYYY-MM-DD).")
@@ -708,11 +799,16 @@ def report(
     workdir: Workdir = None,
     config: Config = None,
 ) -> None:
-    """The oversight report over a period (default: everything processed)."""
+    """The oversight report over a period (default: everything processed); with --year, the
+    yearly report to Congress (6103(p)(3)(C)) for that calendar year."""
     from taxgate.reports.oversight import Period
-    from taxgate.services.oversight import write_report
+    from taxgate.services.oversight import write_congress_json, write_report
 
     period = Period.of(year=year, since=since, until=until)
+    if out_file.suffix.casefold() == ".json":
+        n = write_congress_json(_ws(workdir, config), out_file, period, year)
+        out.print(f"wrote {out_file} ({n:,} requests, period: {period.label})")
+        return
     n = write_report(_ws(workdir, config), out_file, period)
     out.print(f"wrote {out_file} ({n:,} decisions, period: {period.label})")
 
