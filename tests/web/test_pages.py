@@ -254,7 +254,9 @@ def test_reviewer_compares_element_by_element_and_decides_with_a_note(
     with _signed_in(browser, site, "reviewer") as page:
         page.get_by_role("link", name="Review queue").click()
         queue = page.locator("#pending tbody tr")
-        assert queue.count() == len(site.review)
+        # the world's own batch holds co-defendants over the per-case cap (R-ENGAGEMENT)
+        earlier = sum(1 for d in site.decisions if d["status"] == "PENDING_REVIEW")
+        assert queue.count() == len(site.review) + earlier
         for rid, case in site.review.items():
             row = page.locator("#pending tbody tr", has_text=rid)
             words = case["element"].replace("_", " ")
@@ -302,7 +304,7 @@ def test_reviewer_compares_element_by_element_and_decides_with_a_note(
         page.goto(f"{site.base}/web/decisions/{approved}")
         assert "checked against the case file" in page.locator("#review").inner_text()
         page.goto(f"{site.base}/web/review")
-        assert page.locator("#pending tbody tr").count() == len(site.review) - 2
+        assert page.locator("#pending tbody tr").count() == len(site.review) + earlier - 2
 
 
 def test_auditor_verifies_looks_up_proofs_and_browses_entries_without_personal_data(
