@@ -10,10 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
+from taxgate.errors import UnauthenticatedError, UnavailableError
 from taxgate.http import auth
 from taxgate.http.auth import PUBLIC, authenticate, login
 from taxgate.http.common import ADMIN, AUDITOR, ERRORS, EVERYONE, OFFICER, workspace
-from taxgate.http.errors import ApiError
 from taxgate.http.routing import route
 from taxgate.services import users
 from taxgate.services.oversight import report_data
@@ -35,7 +35,7 @@ def health(ws: Ws) -> dict[str, Any]:
         with ws.store.session() as s:
             s.execute(text("SELECT 1"))
     except Exception:
-        raise ApiError(503, "the store does not answer") from None
+        raise UnavailableError("the store does not answer") from None
     return {"status": "ok", "store": ws.store.engine.dialect.name}
 
 
@@ -54,7 +54,7 @@ def session(
     token = credentials.credentials if credentials is not None else ""
     who = login(request, token, "api") if token else None
     if who is None:
-        raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
+        raise UnauthenticatedError("the token is not valid")
     return {"name": who.name, "role": who.role, "agency": who.agency}
 
 

@@ -15,9 +15,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from taxgate.audit.checkpoint import parse_checkpoint, verifier_key
 from taxgate.audit.export import build_export, inclusion
 from taxgate.audit.tree import MerkleTree
-from taxgate.errors import AuditError
+from taxgate.errors import AuditError, ConflictError, InputError, NotFoundError
 from taxgate.http.common import ADMIN, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
-from taxgate.http.errors import ApiError
 from taxgate.http.routing import route
 from taxgate.storage import audit_log
 from taxgate.workspace import Workspace
@@ -75,7 +74,7 @@ def entry(index: Index, ws: Ws) -> dict[str, Any]:
         try:
             data = audit_log.entry_bytes(s, index)
         except AuditError:
-            raise ApiError(404, f"no audit entry {index}") from None
+            raise NotFoundError(f"no audit entry {index}") from None
     return {"index": index, "entry": json.loads(data.decode("utf-8"))}
 
 
@@ -85,10 +84,10 @@ def inclusion_proof(index: Index, ws: Ws) -> dict[str, Any]:
     with ws.store.session() as s:
         text = audit_log.latest_checkpoint(s)
         if text is None:
-            raise ApiError(409, "no checkpoint yet")
+            raise ConflictError("no checkpoint yet")
         cp = parse_checkpoint(text)
         if index >= cp.size:
-            raise ApiError(404, f"entry {index} is not covered by the latest checkpoint")
+            raise NotFoundError(f"entry {index} is not covered by the latest checkpoint")
         proof = inclusion(audit_log.leaf_hashes(s, cp.size), index, cp.size, cp.root)
         proof["entry"] = audit_log.entry_bytes(s, index).decode("utf-8")
     proof["checkpoint"] = text
@@ -101,7 +100,7 @@ def consistency_proof(old_size: Size, new_size: Size, ws: Ws) -> dict[str, Any]:
     with ws.store.session() as s:
         size = audit_log.log_size(s)
         if not old_size <= new_size <= size:
-            raise ApiError(422, f"sizes must satisfy 0 <= old_size <= new_size <= {size}")
+            raise InputError(f"sizes must satisfy 0 <= old_size <= new_size <= {size}")
         tree = MerkleTree(audit_log.leaf_hashes(s, new_size))
     b64 = base64.b64encode
     return {
