@@ -40,10 +40,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(wd: Path) -> Iterator[str]:
-    """`taxgate serve` on a free loopback port over ``wd``; its base URL once healthy."""
+def _serving(wd: Path, store: dict[str, str] | None = None) -> Iterator[str]:
+    """`taxgate serve` on a free loopback port over ``wd`` (and ``store``'s
+    TAXGATE_DATABASE_URL, if given); its base URL once healthy."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
+    env.update(store or {})
     server = subprocess.Popen(
         [*TAXGATE, "serve", "--port", str(port), "--workdir", str(wd)],
         env=env,
@@ -68,10 +70,10 @@ def _serving(wd: Path) -> Iterator[str]:
         server.wait(10)
 
 
-def _add_user(wd: Path, name: str, role: str) -> str:
-    token = taxgate("users", "add", name, "--role", role, "--workdir", wd).stdout.strip()
-    assert token.startswith("tg_") and "\n" not in token
-    return token
+def _add_user(wd: Path, name: str, role: str, store: dict[str, str] | None = None) -> str:
+    token = taxgate("users", "add", name, "--role", role, "--workdir", wd, env=store).stdout
+    assert token.startswith("tg_") and token.count("\n") == 1
+    return token.strip()
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +90,45 @@ def served(
 
 
 def test_users_add_prints_token_once_and_stores_its_hash(
-    served: tuple[str, dict[str, str]],
+    served: tuple[str, dict[str, str]], world: World, tmp_path: Path
 ) -> None:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from taxgate.storage.tables import User
+    from taxgate.workspace import Workspace
+
+    wd = world.copy_workdir(tmp_path / "w")
+    added = taxgate("users", "add", "tess-officer", "--role", "officer", "--workdir", wd)
+    token = added.stdout.strip()
+    assert added.stdout == token + "\n" and token.startswith("tg_")  # once, alone on stdout
+    assert token not in added.stderr and "shown this once" in added.stderr
+    listed = taxgate("users", "list", "--workdir", wd)
+    assert "tess-officer" in listed.stdout and token not in listed.stdout + listed.stderr
+    taxgate("audit", "export", tmp_path / "log.json", "--workdir", wd)
+    assert token not in (tmp_path / "log.json").read_text(encoding="utf-8")
+    ws = Workspace.open(wd)
+    try:
+        with ws.transaction() as (s, _):
+            user = s.scalars(select(User).where(User.name == "tess-officer")).one()
+            assert user.token_hash == hashlib.sha256(token.encode()).hexdigest()
+            stored = [str(getattr(user, c.key)) for c in User.__table__.columns]
+            assert not any(token in v for v in stored)
+    finally:
+        ws.close()
+    # the served store knows the officer by the printed token, and by nothing close to it
     base, tokens = served
-    req = urllib.request.Request(
-        f"{base}/v1/me", headers={"Authorization": f"Bearer {tokens['officer']}"}
-    )
-    with urllib.request.urlopen(req, timeout=5) as r:
-        assert json.loads(r.read()) == {"name": "olivia-officer", "role": "officer", "agency": None}
+    for bearer, status in ((tokens["officer"], 200), (tokens["officer"][:-1] + "x", 401)):
+        req = urllib.request.Request(f"{base}/v1/me", headers={"Authorization": f"Bearer {bearer}"})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                got, body = r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            got, body = e.code, {}
+        assert got == status
+        if status == 200:
+            assert body == {"name": "olivia-officer", "role": "officer", "agency": None}
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
@@ -144,21 +177,37 @@ def test_officer_logs_in_and_reads_batch_why_and_review_queue(
             browser.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
 def reviewing(
-    world: World, tmp_path_factory: pytest.TempPathFactory
+    world: World, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[tuple[str, str, list[str]]]:
-    """A served work folder with requests pending review (R-CASE switched to review)."""
+    """A served work folder with requests pending review (R-CASE switched to review), its
+    store in SQLite (a copy of the world's) or in a fresh PostgreSQL database."""
     root = tmp_path_factory.mktemp("reviewing")
     config = policy_review_config(root)
     wd = world.copy_workdir(root / "work")
+    store: dict[str, str] = {}
+    if request.param == "postgres":
+        from tests.pgserver import create_database
+
+        url = create_database(request.getfixturevalue("pg_url"), f"review_{root.name[-12:]}")
+        store = {"TAXGATE_DATABASE_URL": url}
+        manifest = json.loads((world.batch / "manifest.json").read_text(encoding="utf-8"))
+        official = manifest["official"]
+        taxgate(
+            "agencies", "add", manifest["agency"], "--official", official["name"],
+            "--title", official["title"], "--authority", "agency-head",
+            "--public-key", f"{world.key}.pub", "--workdir", wd, env=store,
+        )  # fmt: skip
     batch = new_batch(world, root, seed=23, workdir=wd)
-    taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config)
+    taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config, env=store)
     pending = [d["request_id"] for d in world.decisions(root / "out")
                if d["status"] == "PENDING_REVIEW"]  # fmt: skip
     assert len(pending) >= 2
-    token = _add_user(wd, "rita-reviewer", "reviewer")
-    with _serving(wd) as base:
+    token = _add_user(wd, "rita-reviewer", "reviewer", store)
+    with _serving(wd, store) as base:
         yield base, token, pending
 
 
