@@ -302,9 +302,8 @@ def _train(
     eng = open_engine(engine, work, spark_master)
     say("building training requests", 0.15)
     train_req = training_requests(eng.con, records, work / "train_requests.parquet", seed, sample)
-    n_versions = int(
-        eng.con.execute(f"SELECT count(*) FROM read_parquet({literal(versions)})").fetchall()[0][0]
-    )
+    counted = eng.con.execute(f"SELECT count(*) FROM read_parquet({literal(versions)})")
+    (n_versions,) = counted.fetchone() or (0,)
     left = eng.register(train_req, "requests")
     right = eng.register(versions, "taxpayer_records")
     untrained = settings(1.0 / max(n_versions, 1)).get_settings(eng.dialect).as_dict()
