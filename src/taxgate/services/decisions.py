@@ -77,14 +77,19 @@ def why(
         "tax_years": list(body.get("tax_years", [])),
         "disclosed_fields": list(body.get("disclosed_fields", [])),
         "withheld_fields": list(body.get("withheld_fields", [])),
-        "review": _review(body.get("review")),
+        "review": _review(body.get("review"), with_note=who.role in SEES_REQUEST),
     }
     if who.role in SEES_REQUEST:
         out["request"] = dict(req.payload)
     return out
 
 
-def _review(value: object) -> dict[str, Any] | None:
+def _review(value: object, *, with_note: bool) -> dict[str, Any] | None:
+    """The review of a decision: who and what; the note only for officers and reviewers
+    (auditors never read reviewers' notes)."""
     if not isinstance(value, dict):
         return None
-    return {"action": value.get("action"), "user": value.get("user")}
+    out = {"action": value.get("action"), "user": value.get("user")}
+    if with_note:
+        out["note"] = value.get("note", "")
+    return out
