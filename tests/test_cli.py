@@ -146,3 +146,13 @@ def test_workdir_is_one_option_taken_before_or_after_the_command(tmp_path: Path)
     taxgate("keygen", "--out", tmp_path / "k", "--workdir", tmp_path / "unused")
     assert not (tmp_path / "unused").exists()
     assert "ignores it" in taxgate("keygen", "--help").stdout
+
+
+def test_an_option_that_would_do_nothing_is_a_usage_error(tmp_path: Path) -> None:
+    w = ("--workdir", tmp_path / "w")
+    key_alone = taxgate("audit", "verify", "--key", "taxgate+abc", *w, check=False)
+    assert key_alone.returncode == 2 and "`--export`" in key_alone.stderr
+    (tmp_path / "x.json").write_text("{}", encoding="utf-8")
+    x = tmp_path / "x.json"
+    both = taxgate("audit", "verify", "--export", x, "--since", x, *w, check=False)
+    assert both.returncode == 2 and "`--since`" in both.stderr

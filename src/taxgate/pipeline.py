@@ -378,7 +378,7 @@ def process(
     The configuration is compiled first, whether or not anything is left to judge: a
     rulebook that switches off a statutory rule is refused before the batch is touched.
     """
-    _ = (ws.rulebook, ws.statutes, ws.catalogue)
+    ws.compile_configuration()
     today = today or datetime.now(UTC).date()
     say = progress or (lambda _stage, _done, _total: None)
     checked = intake(ws, folder)
