@@ -17,6 +17,7 @@ from taxgate.http.common import ADMIN, AUDITOR, ERRORS, EVERYONE, OFFICER, works
 from taxgate.http.routing import route
 from taxgate.services import users
 from taxgate.services.oversight import report_data
+from taxgate.services.sessions import close_user_sessions
 from taxgate.services.users import Principal
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.tables import User
@@ -109,6 +110,8 @@ def change_user(name: str, body: UserChange, who: Who, ws: Ws) -> dict[str, Any]
             active=body.active,
             by=who.name,
         )
+        if not user.active:
+            close_user_sessions(s, user.name)  # as `taxgate users disable` does
         return _user(user)
 
 
