@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from taxgate import holdback, pipeline
+from taxgate import pipeline
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
 from taxgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from taxgate.services.users import Principal
+from taxgate.services.views import decision_view
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, require_committed
@@ -254,17 +255,6 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
     }
 
 
-AGENCY_DECISION_KEYS = (
-    "request_id",
-    "status",
-    "reasons",
-    "disclosed_fields",
-    "withheld_fields",
-    "tax_years",
-    "rulebook_version",
-)
-
-
 def decisions(ws: Workspace, who: Principal, batch_id: str) -> list[dict[str, Any]]:
     """The batch's decisions; an agency sees statuses and reasons, staff the whole body."""
     with ws.store.session() as s:
@@ -280,6 +270,5 @@ def decisions(ws: Workspace, who: Principal, batch_id: str) -> list[dict[str, An
 
 
 def view_decision(body: dict[str, Any], who: Principal) -> dict[str, Any]:
-    if who.role == "agency":  # a held-back request reads exactly as an M-NONE
-        return {k: holdback.agency_view(body).get(k) for k in AGENCY_DECISION_KEYS}
-    return body
+    """A decision as ``who`` may see it (:mod:`taxgate.services.views`)."""
+    return decision_view(body, who.role)
