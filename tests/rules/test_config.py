@@ -103,7 +103,9 @@ def test_citations_normalise(text: str, expected: str) -> None:
 def test_statute_lookup_and_inheritance() -> None:
     cat = load_statutes()
     found = cat.lookup("8 U.S.C. 1324(a)(1)(A)(ii)")
-    assert found is not None and found.citation == "8 U.S.C. 1324" and found.allowed
+    assert found is not None and found.citation == "8 U.S.C. 1324(a)" and found.allowed
+    whole = cat.lookup("8 U.S.C. 1326(b)(2)")  # a section that is not mixed: inherited
+    assert whole is not None and whole.citation == "8 U.S.C. 1326" and whole.allowed
     assert cat.lookup("8 U.S.C. 1253") is None
     sub = cat.lookup("8 U.S.C. 1253(a)(1)(B)")
     assert sub is not None and sub.citation == "8 U.S.C. 1253(a)(1)"
@@ -113,22 +115,70 @@ def test_statute_lookup_and_inheritance() -> None:
     for tax in ("26 U.S.C. 7201", "26 U.S.C. 7206"):
         got = cat.lookup(tax)
         assert got is not None and got.title_number == 26 and not got.allowed
-    for ok in ("8 U.S.C. 1325", "8 U.S.C. 1326", "18 U.S.C. 1028", "18 U.S.C. 1546",
-               "18 U.S.C. 1956", "21 U.S.C. 841"):  # fmt: skip
+    for ok in ("8 U.S.C. 1325", "8 U.S.C. 1325(a)", "8 U.S.C. 1326", "18 U.S.C. 1028",
+               "18 U.S.C. 1546", "18 U.S.C. 1956", "18 U.S.C. 1956(a)(1)(B)(i)",
+               "18 U.S.C. 1956(h)", "21 U.S.C. 841"):  # fmt: skip
         got = cat.lookup(ok)
         assert got is not None and got.allowed, ok
 
 
 def test_statute_catalog_problems_are_collected() -> None:
+    src = {"purpose": "smuggling", "source": "https://uscode.house.gov/view.xhtml?req=x"}
     doc = {
         "version": "t",
         "statutes": [
-            {"citation": "8 U.S.C. 1324", "title": "x", "criminal": True, "title_number": 8},
-            {"citation": "8 U.S.C. 1324", "title": "x", "criminal": True, "title_number": 8},
+            {"citation": "8 U.S.C. 1324", "title": "x", "criminal": True, "title_number": 8, **src},
+            {"citation": "8 U.S.C. 1324", "title": "x", "criminal": True, "title_number": 8, **src},
             {"citation": "nonsense", "title": "", "criminal": "yes", "title_number": "8"},
-            {"citation": "18 U.S.C. 1028", "title": "x", "criminal": True, "title_number": 8},
+            {"citation": "18 U.S.C. 1028", "title": "x", "criminal": True, "title_number": 8,
+             **src},
         ],
-    }
+    }  # fmt: skip
     with pytest.raises(ConfigError) as err:
         compile_statutes(doc, "s.yaml")
-    assert len(err.value.problems) == 6
+    # a duplicate; citation, title, criminal, title_number, purpose, source; a wrong title
+    assert len(err.value.problems) == 8
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"source": "uscode.house.gov/1956"}, "`source` must be the https address"),
+        ({"source": None}, "`source` must be the https address"),
+        ({"purpose": " "}, "`purpose` must name"),
+        ({"civil_subsections": {"(a)": "Civil"}}, "listed both criminal and civil"),
+        ({"civil_subsections": {}}, "must map each subsection"),
+        ({"civil_subsections": {"b": "Civil"}}, "is not a subsection"),
+        ({"civil_subsections": {"(a)(b)": "Civil"}}, "is not a subsection"),
+        ({"civil_subsections": {"(b)": ""}}, "needs a heading"),
+        ({"criminal_subsections": None}, "must map each subsection"),
+        ({"extra": 1}, "unknown key `extra`"),
+    ],
+)
+def test_mixed_section_entries_are_checked(change: dict[str, object], needle: str) -> None:
+    entry: dict[str, object] = {
+        "citation": "18 U.S.C. 1956",
+        "title": "Laundering",
+        "criminal": True,
+        "title_number": 18,
+        "purpose": "money laundering",
+        "source": "https://uscode.house.gov/view.xhtml?req=granuleid:USC-prelim-title18-section1956",
+        "criminal_subsections": {"(a)": "Offenses", "(h)": "Conspiracy"},
+        "civil_subsections": {"(b)": "Civil penalties"},
+    }
+    compile_statutes({"version": "t", "statutes": [entry]}, "s.yaml")  # the base is valid
+    entry.update(change)
+    with pytest.raises(ConfigError) as err:
+        compile_statutes({"version": "t", "statutes": [entry]}, "s.yaml")
+    assert any(needle in p for p in err.value.problems), err.value.problems
+
+
+def test_every_shipped_entry_names_its_source_and_purpose() -> None:
+    cat = load_statutes()
+    for key, s in cat.by_citation.items():
+        assert s.source.startswith("https://uscode.house.gov/"), key
+        number = key.split(" usc ")[1].split("(")[0]
+        assert f"title{s.title_number}-section{number}".casefold() in s.source.casefold(), key
+        assert s.purpose, key
+    mixed = {k for k, s in cat.by_citation.items() if s.mixed}
+    assert {"8 usc 1324", "8 usc 1325", "18 usc 1956"} <= mixed

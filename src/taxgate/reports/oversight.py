@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from taxgate.errors import UsageError
+from taxgate.rules.statutes import display_subsections, section_label, split_citation
 
 NOT_A_CITATION = "(not a recognised citation)"
-_CITATION = re.compile(
-    r"^\s*(\d{1,3})\s*U\.?\s*S\.?\s*C\.?\s*(?:§+\s*)?(\d+[A-Za-z]?(?:-\d+)?)\s*((?:\([A-Za-z0-9]{1,4}\))*)\s*$"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +80,12 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def section_of(citation: str) -> tuple[str, str] | None:
+def section_of(citation: str, labels: Mapping[str, str] | None = None) -> tuple[str, str] | None:
     """``(section, subsection)`` of a U.S.C. citation, or None when it is not one.
+
+    The section is normalised as the statute catalog normalises it (so "8 USC 1324", "8
+    U.S.C. § 1324(a)(1)(A)" and "Title 8, United States Code, Section 1324" are one
+    section), and printed as ``labels`` (the catalog's spelling) has it.
 
     Example:
         >>> section_of("8 USC § 1324(a)(1)(A)"), section_of("21 U.S.C. 841")
@@ -91,10 +93,12 @@ def section_of(citation: str) -> tuple[str, str] | None:
         >>> section_of("John Smith") is None
         True
     """
-    hit = _CITATION.match(citation)
-    if hit is None:
+    split = split_citation(citation)
+    if split is None:
         return None
-    return f"{int(hit.group(1))} U.S.C. {hit.group(2)}", hit.group(3)
+    key, sub = split
+    label = (labels or {}).get(key) or section_label(key)
+    return label, display_subsections(sub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +112,15 @@ class StatuteGroup:
     subsections: tuple[tuple[str, int], ...]
 
 
-def group_statutes(by_statute: Mapping[str, Mapping[str, int]]) -> list[StatuteGroup]:
-    """Statute rows grouped by title and section; anything else under one line."""
+def group_statutes(
+    by_statute: Mapping[str, Mapping[str, int]], labels: Mapping[str, str] | None = None
+) -> list[StatuteGroup]:
+    """Statute rows grouped by their normalised title and section (printed as ``labels``,
+    the catalog's spellings, has them); anything else under one line."""
     sections: dict[str, Counter[str]] = defaultdict(Counter)
     subs: dict[str, Counter[str]] = defaultdict(Counter)
     for citation, counts in by_statute.items():
-        parsed = section_of(citation)
+        parsed = section_of(citation, labels)
         section, sub = parsed if parsed else (NOT_A_CITATION, "")
         sections[section].update(
             {

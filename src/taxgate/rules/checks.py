@@ -24,7 +24,7 @@ from taxgate.rules.names import (
 from taxgate.rules.periods import parse_periods
 from taxgate.rules.purpose import purpose_problem
 from taxgate.rules.rulebook import Rulebook
-from taxgate.rules.statutes import StatuteCatalog
+from taxgate.rules.statutes import NO_STATUTE, StatuteCatalog
 from taxgate.types import Request
 
 _HAS_DIGIT = re.compile(r"\d")
@@ -125,15 +125,9 @@ class RequestJudge:
         problem: str | None = None
         parts = [p.strip() for p in text.split(";") if p.strip()]
         if not parts:
-            problem = "no statute is cited"
+            problem = NO_STATUTE
         for part in parts:
-            found = self.statutes.lookup(part)
-            if found is None:
-                problem = "the statute is not in the statute catalog"
-            elif found.title_number == 26:
-                problem = "a Title 26 (tax) offense cannot be the basis of a request"
-            elif not found.criminal:
-                problem = "the statute is a civil provision, not a criminal one"
+            problem = self.statutes.problem(part)
             if problem:
                 break
         self.statute_cache[text] = problem

@@ -202,7 +202,7 @@ def oversight_data(
     extras = OversightExtras(
         period=period,
         trend=trend,
-        statute_groups=tuple(group_statutes(data.by_statute)),
+        statute_groups=tuple(group_statutes(data.by_statute, ws.statutes.section_labels())),
         reviewers=tuple(reviews_by_reviewer(reviews)),
         reviews=len(reviews),
         reaudits=tuple(reaudits),
