@@ -26,7 +26,7 @@ from taxgate.audit import content
 from taxgate.config import chunk_size
 from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
-from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
+from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError, TaxgateError
 from taxgate.intake.batch import parse_manifest, read_raw, read_requests
 from taxgate.intake.signing import verify_manifest
 from taxgate.records.lookup import TaxpayerRows
@@ -62,12 +62,31 @@ class Checked:
     authority: str = ""
 
 
-def intake(ws: Workspace, folder: Path, *, log_refusal: bool = True) -> Checked:
+def intake(
+    ws: Workspace,
+    folder: Path,
+    *,
+    log_refusal: bool = True,
+    user: str | None = None,
+    agency: str | None = None,
+) -> Checked:
     """Read and authenticate a batch folder; refuse it whole (and log that, unless
-    ``log_refusal`` is false, as for ``check``, which stores nothing) if it fails."""
+    ``log_refusal`` is false, as for ``check``, which stores nothing) if it fails.
+
+    ``user`` is who submitted it (the log's attribution; else the workspace's user);
+    ``agency``, when given, is the only agency that submitter may submit for: a manifest
+    naming another is refused as forbidden before anything is written about that batch.
+
+    Raises:
+        InputError: the batch is refused whole (logged).
+        ForbiddenError: the manifest names an agency other than ``agency`` (not logged
+            here: the service logs refusals, attributed to the submitter).
+    """
     raw = read_raw(folder)
     try:
         info = parse_manifest(raw)
+        if agency is not None and info.agency != agency:
+            raise ForbiddenError(f"this token submits for agency `{agency}` only")
         with ws.transaction() as (s, _):
             keys = repo.agency_keys(s, info.agency)
         signer = verify_manifest(raw.manifest, raw.requests_bytes, keys, file=raw.manifest_file)
@@ -85,9 +104,15 @@ def intake(ws: Workspace, folder: Path, *, log_refusal: bool = True) -> Checked:
                 where["position"] = e.position
             if e.column:
                 where["column"] = e.column
+            if agency is not None:
+                where["submitter_agency"] = agency
             with ws.transaction() as (_, log):
                 log.append(
-                    "batch_received", batch_id, {"error": e.reason, **where}, outcome="failure"
+                    "batch_received",
+                    batch_id,
+                    {"error": e.reason, **where},
+                    outcome="failure",
+                    user=user,
                 )
         raise
     authorized = signer.active and signer.official.casefold() == info.official.name.casefold()

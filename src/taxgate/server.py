@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from taxgate.api.routes import admin, audit, batches, decisions
 from taxgate.http import errors
 from taxgate.http.limits import AccessLog, BodyLimit, CatchAll, RateLimiter
+from taxgate.http.refusals import RefusalLog
 from taxgate.http.routing import check_declared
 from taxgate.services.worker import Worker
 from taxgate.settings import ServiceSettings
@@ -59,6 +60,7 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     app.state.ws = ws
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
+    app.state.refusals = RefusalLog(settings.refusals_per_window, settings.refusal_window_seconds)
     errors.install(app)
     for module in (admin, batches, decisions, audit):
         app.include_router(module.router)

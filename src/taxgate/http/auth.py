@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from taxgate.http.errors import ApiError
+from taxgate.http.refusals import ANONYMOUS, UNKNOWN, refused
 from taxgate.services.users import Principal, lookup
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.tables import ROLES
@@ -39,16 +40,19 @@ def authenticate(
     """The caller, from the bearer token (or the web pages' cookie); 401 without one."""
     token = token_of(request, credentials)
     if not token:
+        refused(request, user=ANONYMOUS, status=401, reason="no token")
         raise ApiError(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     ws = request.app.state.ws
     with ws.store.session() as s:
         who = lookup(s, token)
     if who is None:
+        refused(request, user=UNKNOWN, status=401, reason="unknown or inactive token")
         raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
     limiter = request.app.state.limiter
     if who.role == "agency" and who.agency:
         wait = limiter.take(who.agency)
         if wait > 0:
+            refused(request, user=who.name, status=429, reason="over the agency's rate limit")
             raise ApiError(
                 429,
                 f"agency `{who.agency}` is over its rate limit",
@@ -58,7 +62,7 @@ def authenticate(
     return who
 
 
-def allow(*roles: str) -> Callable[[Principal], Principal]:
+def allow(*roles: str) -> Callable[[Request, Principal], Principal]:
     """A dependency admitting only ``roles``; every route names its roles with it."""
     admitted = frozenset(roles)
     unknown = admitted - set(ROLES)
@@ -67,8 +71,9 @@ def allow(*roles: str) -> Callable[[Principal], Principal]:
     if not admitted:
         raise ValueError("a route must admit at least one role")
 
-    def dependency(who: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    def dependency(request: Request, who: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if who.role not in admitted:
+            refused(request, user=who.name, status=403, reason=f"role `{who.role}` not admitted")
             raise ApiError(403, f"role `{who.role}` may not do this")
         return who
 
@@ -81,12 +86,16 @@ def login(request: Request, token: str, origin: str) -> Principal | None:
     ws: Workspace = request.app.state.ws
     client = request.client.host if request.client else "unknown"
     if request.app.state.limiter.take(f"login:{client}") > 0:
+        refused(request, user=UNKNOWN, status=429, reason="too many logins", event="login")
         raise ApiError(429, "too many logins from this address", headers={"Retry-After": "60"})
     with ws.store.session() as s:
         who = lookup(s, token)
-        log = AuditLog(s, user=who.name if who else "(unknown)", origin=origin)
-        if who is None:
-            log.append("login", "login", {"reason": "unknown or inactive token"}, outcome="failure")
-        else:
-            log.append("login", f"user:{who.name}", {"role": who.role})
+        if who is not None:
+            AuditLog(s, user=who.name, origin=origin).append(
+                "login", f"user:{who.name}", {"role": who.role}
+            )
+    if who is None:  # written like every refusal: a flood of failed logins is summarised
+        refused(
+            request, user=UNKNOWN, status=401, reason="unknown or inactive token", event="login"
+        )
     return who

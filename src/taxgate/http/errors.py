@@ -17,9 +17,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from taxgate.errors import TaxgateError, http_status
+from taxgate.errors import ForbiddenError, TaxgateError, http_status
 
 CODES = {
     400: "bad_request",
@@ -110,8 +111,14 @@ def install(app: FastAPI) -> None:
         ]
         return error_response(422, "the request is not valid", details=details)
 
-    async def taxgate_error(_: Request, e: Exception) -> JSONResponse:
+    async def taxgate_error(request: Request, e: Exception) -> JSONResponse:
         assert isinstance(e, TaxgateError)
+        if isinstance(e, ForbiddenError):  # a service refused this user: logged, attributed
+            from taxgate.http.refusals import UNKNOWN, refused
+
+            who = getattr(request.state, "principal", None)
+            name = getattr(who, "name", UNKNOWN)
+            await run_in_threadpool(refused, request, user=name, status=403, reason=e.reason)
         return error_response(http_status(e), str(e))
 
     app.add_exception_handler(ApiError, api_error)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from taxgate import pipeline
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
-from taxgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from taxgate.errors import ConflictError, InputError, NotFoundError
 from taxgate.services.users import Principal
 from taxgate.services.views import decision_view
 from taxgate.storage import repo
@@ -54,13 +54,12 @@ def submit(ws: Workspace, who: Principal, manifest: bytes, requests: bytes) -> S
     """Check a batch's signature and queue it; idempotent on (batch id, requests hash)."""
     with tempfile.TemporaryDirectory(prefix="taxgate-submit-") as tmp:
         folder = materialise(Path(tmp) / "batch", manifest, requests)
-        try:
-            checked = pipeline.intake(ws, folder)
+        agency = who.agency if who.role == "agency" else None
+        try:  # a manifest for another agency is forbidden before anything is logged on it
+            checked = pipeline.intake(ws, folder, user=who.name, agency=agency)
         except InputError as e:
             raise _located(e, folder) from None
     info = checked.info
-    if who.role == "agency" and who.agency != info.agency:
-        raise ForbiddenError(f"this token submits for agency `{who.agency}` only")
     pipeline.refuse_reused_ids(ws, checked, user=who.name)  # 409 naming the rows
     existing = _existing(ws, info.batch_id)
     if existing is not None:
