@@ -326,6 +326,11 @@ def process(
         f"in {time.perf_counter() - t0:.1f} s"
     )
     out.print(f"outputs in {out_dir} (report: {out_dir / 'report.html'})")
+    if result.held:
+        out.print(
+            f"response.jsonl held: {result.held}; run `taxgate audit cosign`, then this "
+            "command again (the stored decisions are answered, nothing is decided twice)"
+        )
 
 
 def _summary(decisions: list[dict[str, Any]]) -> None:
@@ -402,9 +407,19 @@ def audit_verify(
             "today's log extends it (a rollback or a fork is caught).",
         ),
     ] = None,
+    witness_keys: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness-key",
+            help="A witness's key: its cosignatures must verify and cover a checkpoint "
+            "(repeatable; the rulebook's witnesses are always checked).",
+        ),
+    ] = None,
     workdir: Workdir = None,
 ) -> None:
     """Rebuild the log and check it against every checkpoint and every stored row."""
+    from taxgate.audit.export import cosigned_sizes
+
     if export is not None:
         from taxgate.audit.export import verify_export
 
@@ -417,6 +432,9 @@ def audit_verify(
             f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, "
             f"root {_b64_root(rep.root)} (base64, as in checkpoints)"
         )
+        if witness_keys:
+            for name, size in cosigned_sizes(list(doc["checkpoints"]), witness_keys).items():
+                out.print(f"cosigned by witness `{name}` up to {size:,} entries")
         return
     from taxgate.storage.audit_log import verify_log
 
@@ -435,6 +453,13 @@ def audit_verify(
 
             seen = verify_since(s, pub, earlier)
             out.print(f"the log extends the {seen:,} entries of `{since.name}` (consistency proof)")
+        from taxgate.storage.audit_log import checkpoint_texts
+
+        texts = checkpoint_texts(s)
+        found = cosigned_sizes(texts, ws.rulebook.witnesses, required=False)  # lines verify
+        found |= cosigned_sizes(texts, witness_keys or [])  # and these must have cosigned
+        for name, size in found.items():
+            out.print(f"cosigned by witness `{name}` up to {size:,} entries")
     out.print(
         f"audit log verified: {report.size:,} entries, {report.checkpoints} checkpoints, "
         f"root {_b64_root(report.root)} (base64, as in checkpoints), "
@@ -902,6 +927,90 @@ def worker_command(workdir: Workdir = None, config: Config = None) -> None:
         pass
     finally:
         ws.close()
+
+
+# ---------------------------------------------------------------- witnesses (C2SP tlog-witness)
+
+witness_app = typer.Typer(
+    no_args_is_help=True,
+    help="A witness an overseer runs with its own key: it cosigns the agency's checkpoints "
+    "only when each extends the last one it cosigned (C2SP tlog-witness).",
+)
+app.add_typer(witness_app, name="witness")
+WitnessDir = Annotated[Path, typer.Option("--dir", help="The witness's folder.")]
+
+
+@witness_app.command("init")
+def witness_init(
+    folder: WitnessDir,
+    name: Annotated[str, typer.Option("--name", help="The witness's name, e.g. oig.example/w1.")],
+    log_key: Annotated[
+        str,
+        typer.Option(
+            "--log-key", help="The tax agency's verifier key (`taxgate audit export` prints it)."
+        ),
+    ],
+    origin: Annotated[str, typer.Option(help="The log's origin line.")] = "taxgate/audit-log",
+) -> None:
+    """Make a witness folder with a new Ed25519 key; print the witness key to publish."""
+    from taxgate.overseer.witness import WitnessHome
+
+    home = WitnessHome.create(folder, name, {origin: log_key})
+    out.print(f"witness `{home.name}` in {folder}; its key (give it to the agency):")
+    sys.stdout.write(home.verifier_key + "\n")
+
+
+@witness_app.command("cosign")
+def witness_cosign(
+    request: Annotated[Path, typer.Argument(help="An add-checkpoint request body (`-`: stdin).")],
+    folder: WitnessDir,
+) -> None:
+    """Answer one add-checkpoint request offline: print the cosignature or refuse (exit 1)."""
+    from taxgate.errors import AuditError
+    from taxgate.overseer.witness import WitnessHome
+
+    body = sys.stdin.read() if str(request) == "-" else request.read_text(encoding="utf-8")
+    answer = WitnessHome(folder).add(body)
+    if answer.status != 200:
+        raise AuditError(f"witness refuses (HTTP {answer.status}): {answer.body.strip()}")
+    sys.stdout.write(answer.body)
+
+
+@witness_app.command("serve")
+def witness_serve(
+    folder: WitnessDir,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+) -> None:
+    """Serve POST /add-checkpoint over HTTP (uvicorn)."""
+    import uvicorn
+
+    from taxgate.overseer.app import create_witness_app
+    from taxgate.overseer.witness import WitnessHome
+
+    home = WitnessHome(folder)
+    out.print(f"witness `{home.name}` on http://{host}:{port}/add-checkpoint")
+    uvicorn.run(create_witness_app(home), host=host, port=port, access_log=False)
+
+
+@audit_app.command("cosign")
+def audit_cosign(
+    witness: Annotated[
+        str, typer.Option("--witness", help="The witness's URL, or its folder (offline).")
+    ],
+    witness_key: Annotated[
+        str, typer.Option("--witness-key", help="The witness's key (`taxgate witness init`).")
+    ],
+    workdir: Workdir = None,
+    config: Config = None,
+) -> None:
+    """Have a witness cosign the latest checkpoint; the cosignature is kept with it."""
+    from taxgate.services.witnessing import cosign_latest
+
+    ws = _ws(workdir, config)
+    ws.agency_key()
+    got = cosign_latest(ws, witness, witness_key)
+    out.print(f"checkpoint of size {got.size:,} cosigned by witness `{got.witness}`")
 
 
 def _debug() -> bool:

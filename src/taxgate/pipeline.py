@@ -44,6 +44,7 @@ from taxgate.settings import load_settings
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
+from taxgate.storage.publication import require_published
 from taxgate.storage.record import decision_values, disclosure_row, log_decision, request_values
 from taxgate.types import BatchInfo, FinalDecision, MatchResult, Request, RuleDecision
 from taxgate.workspace import Workspace
@@ -353,6 +354,8 @@ class Outcome:
     disclosed: int
     out_dir: Path | None
     checkpoint: str
+    #: why the response was held (publish before disclose), "" when it was written
+    held: str = ""
 
 
 def process(
@@ -437,8 +440,16 @@ def process(
         cp = checkpoint_now(s, key)
     decisions = [stored[r.request_id] for r in checked.requests]
     lines = [disclosures[r.request_id] for r in unique if r.request_id in disclosures]
+    on_hold = ""
+    if lines and ws.rulebook.publish_before_disclose:
+        with ws.transaction() as (s, _):
+            sent = repo.disclosures_for(s, info.agency, [str(x["request_id"]) for x in lines])
+            try:
+                require_published(s, ws.rulebook, [d.audit_index for d in sent.values()])
+            except ConflictError as e:
+                on_hold = e.reason
     if out_dir is not None:
-        write_outputs(ws, out_dir, info, checked.requests, decisions, lines, cp)
+        write_outputs(ws, out_dir, info, checked.requests, decisions, lines, cp, held=bool(on_hold))
     return Outcome(
         batch_id=info.batch_id,
         decisions=decisions,
@@ -447,6 +458,7 @@ def process(
         disclosed=len(lines),
         out_dir=out_dir,
         checkpoint=cp,
+        held=on_hold,
     )
 
 
@@ -525,16 +537,24 @@ def write_outputs(
     decisions: Sequence[Mapping[str, Any]],
     response_lines: Sequence[Mapping[str, Any]],
     checkpoint_text: str,
+    *,
+    held: bool = False,
 ) -> None:
+    """Write decisions, response and report; a ``held`` response (publish before disclose)
+    is not written, and an earlier one in ``out_dir`` is removed so none is sent by mistake."""
     out_dir.mkdir(parents=True, exist_ok=True)
     data = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions)
     _atomic_write(out_dir / "decisions.jsonl", data.encode("utf-8"))
     key = ws.agency_key()
     from taxgate.disclosure.response import key_id_for
 
-    write_response(
-        out_dir, info.batch_id, info.agency, response_lines, key, key_id_for(key.public_key())
-    )
+    if held:
+        for name in ("response.jsonl", "response-manifest.json"):
+            (out_dir / name).unlink(missing_ok=True)
+    else:
+        write_response(
+            out_dir, info.batch_id, info.agency, response_lines, key, key_id_for(key.public_key())
+        )
     meta = {r.request_id: {"agency": info.agency, "statute": r.statute} for r in requests}
     report = aggregate(
         decisions,

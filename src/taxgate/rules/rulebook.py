@@ -110,6 +110,7 @@ _TOP_KEYS = frozenset(
         "citations",
         "description",
         "requesters",
+        "publication",
     }
 )
 _REQUESTER_KEYS = frozenset({"authorities", "justice_agencies"})
@@ -153,6 +154,10 @@ class Rulebook:
     identity: IdentityPolicy = field(default_factory=default_policy)
     authorities: frozenset[str] = frozenset(AUTHORITIES)
     justice_agencies: frozenset[str] = JUSTICE_AGENCIES
+    #: publish before disclose: no response goes out until a checkpoint covering its
+    #: disclosures carries a cosignature by one of ``witnesses`` (verifier keys)
+    publish_before_disclose: bool = False
+    witnesses: tuple[str, ...] = ()
 
     def kind(self, code: str) -> str:
         """``statute`` (the law requires the rule) or ``policy`` (a setting serving a clause)."""
@@ -324,6 +329,39 @@ def _requesters(
     return frozenset(allowed), frozenset(justice)
 
 
+def _publication(section: object, problems: list[str]) -> tuple[bool, tuple[str, ...]]:
+    """``publication``: ``publish_before_disclose`` and the ``witnesses`` whose cosignature
+    counts (their verifier keys, ``name+hexid+base64``)."""
+    from taxgate.audit.cosignature import parse_witness_key
+    from taxgate.errors import AuditError
+
+    if not isinstance(section, Mapping):
+        problems.append("`publication` must be a mapping")
+        return False, ()
+    problems.extend(
+        f"unknown setting `publication.{k}`"
+        for k in section
+        if k not in ("publish_before_disclose", "witnesses")
+    )
+    hold = section.get("publish_before_disclose", False)
+    if not isinstance(hold, bool):
+        problems.append("`publication.publish_before_disclose` must be true or false")
+        hold = False
+    raw = section.get("witnesses", [])
+    keys: list[str] = []
+    if not isinstance(raw, list):
+        problems.append("`publication.witnesses` must be a list of witness keys")
+        raw = []
+    for n, text in enumerate(raw, start=1):
+        try:
+            keys.append(parse_witness_key(str(text)).text)
+        except AuditError as e:
+            problems.append(f"`publication.witnesses` item {n}: {e}")
+    if hold and not keys and not raw:
+        problems.append("`publication.publish_before_disclose` needs at least one witness")
+    return hold, tuple(keys)
+
+
 def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     """Validate an authoring document and compile it.
 
@@ -354,6 +392,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         _mapping(doc, "requesters", problems) if "requesters" in doc else _SHIPPED_REQUESTERS,
         problems,
     )
+    publish, witnesses = _publication(doc.get("publication", {}), problems)
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
         text = other.get(code, _DEFAULT_CITATIONS.get(code))
@@ -373,6 +412,8 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         identity=identity,
         authorities=authorities,
         justice_agencies=justice,
+        publish_before_disclose=publish,
+        witnesses=witnesses,
         **thresholds,
     )
 

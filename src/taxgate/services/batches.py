@@ -24,6 +24,7 @@ from taxgate.services.views import decision_view
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, require_committed
+from taxgate.storage.publication import require_published
 from taxgate.storage.tables import Job
 from taxgate.workspace import Workspace
 
@@ -235,6 +236,7 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
         ).all()
         # signed only as the log committed to it: to this agency, with this content
         require_committed(s, disclosures=list(rows))
+        require_published(s, ws.rulebook, [d.audit_index for d in rows])
         lines = [dict(d.payload) for d in rows]
     key = ws.agency_key()
     manifest = signed_manifest(
