@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench check fmt clean
+.PHONY: demo test bench fuzz check fmt clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -22,6 +22,17 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# coverage-guided fuzzing (atheris) of every target in tests/fuzz/targets.py, FUZZ_SECONDS each
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP)
+	$(BIN)/pip install -q atheris
+	for t in $$($(BIN)/python -c "from tests.fuzz.targets import TARGETS; print(' '.join(TARGETS))"); do \
+	  echo "fuzz: $$t ($(FUZZ_SECONDS) s)"; \
+	  $(BIN)/python -m tests.fuzz.atheris_main $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+	    -max_len=65536 -print_final_stats=1 2>&1 | grep -E "^(stat::number_of_executed_units|==|.*ERROR|.*Traceback)|crash-" || true; \
+	  ls tests/fuzz/corpus/$$t/crash-* >/dev/null 2>&1 && { echo "fuzz: $$t crashed (see tests/fuzz/corpus/$$t/crash-*)"; exit 1; } || true; \
+	done
 
 check: $(STAMP)
 	$(BIN)/ruff format --check src tests bench

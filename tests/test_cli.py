@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-import typer.main
 
-from taxgate.cli import _tidy_help, app
+from taxgate.cli import command as cli_command
 from taxgate.services.users import lookup
 from taxgate.workspace import Workspace
 from tests.conftest import World, taxgate
@@ -23,8 +22,7 @@ def test_every_help_page_shows_flags_as_flags_and_arguments_by_name(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "120")
-    command = typer.main.get_command(app)
-    _tidy_help(command)
+    command = cli_command()
 
     def help_of(path: str) -> str:
         command.main([*path.split(), "--help"], prog_name="taxgate", standalone_mode=False)
@@ -51,7 +49,7 @@ def test_users_add_list_rotate_disable_and_clear_errors(world: World, tmp_path: 
     dup = taxgate("users", "add", "rivera", "--role", "auditor", *w, check=False)
     assert dup.returncode == 1 and "already exists" in dup.stderr
     unknown = taxgate("users", "add", "p", "--role", "agency", "--agency", "NOPE", *w, check=False)
-    assert unknown.returncode == 2 and "no agency `NOPE`" in unknown.stderr
+    assert unknown.returncode == 1 and "no agency `NOPE`" in unknown.stderr
     for proc in (dup, unknown):
         assert "internal error" not in proc.stderr and not _EXCEPTION_NAME.search(proc.stderr)
     listed = taxgate("users", "list", *w).stdout
@@ -135,3 +133,16 @@ def test_audit_verify_and_checkpoints_show_the_root_in_one_encoding(
     taxgate("audit", "export", tmp_path / "log.json", "--workdir", wd)
     exported = taxgate("audit", "verify", "--export", tmp_path / "log.json", "--workdir", wd)
     assert f"root {checkpoint[2]} (base64" in exported.stdout
+
+
+def test_workdir_is_one_option_taken_before_or_after_the_command(tmp_path: Path) -> None:
+    before, after = tmp_path / "before", tmp_path / "after"
+    taxgate("--workdir", before, "users", "add", "a", "--role", "auditor")
+    taxgate("users", "add", "b", "--role", "auditor", "--workdir", after)
+    assert "a" in taxgate("users", "list", "--workdir", before).stdout
+    listed_after = taxgate("--workdir", after, "users", "list").stdout
+    assert " b " in listed_after and " a " not in listed_after
+    # stateless commands accept it (scripts pass it everywhere) and say they ignore it
+    taxgate("keygen", "--out", tmp_path / "k", "--workdir", tmp_path / "unused")
+    assert not (tmp_path / "unused").exists()
+    assert "ignores it" in taxgate("keygen", "--help").stdout

@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from taxgate import pipeline
-from taxgate.intake.batch import read_raw
-from taxgate.intake.signing import generate_key, load_private_key, load_public_key, sign_manifest
-from taxgate.records.load import load_records
+from taxgate.intake.batch import sign_folder
+from taxgate.intake.signing import generate_key, load_private_key, load_public_key
+from taxgate.services import records
 from taxgate.services.officials import register_official
 from taxgate.storage import repo
 from taxgate.synth.batch import write_batch
@@ -46,7 +46,7 @@ def run_demo(
             records_file, taxpayers, seed, progress=lambda n: update("records", n, taxpayers * 5)
         )
         write_batch(records_file, batch_dir, truth, requests, seed)
-        load_records(records_file, ws.paths.records)
+        records.load(ws, records_file)
     manifest = json.loads((batch_dir / "manifest.json").read_text(encoding="utf-8"))
     key_file = world / "official.key"
     generate_key(key_file)
@@ -58,9 +58,7 @@ def run_demo(
         load_public_key(key_file.with_name("official.key.pub")),
         "agency-head",
     )
-    raw = read_raw(batch_dir)
-    signed = sign_manifest(raw.manifest, raw.requests_bytes, load_private_key(key_file))
-    (batch_dir / "manifest.json").write_text(json.dumps(signed, indent=2), encoding="utf-8")
+    sign_folder(batch_dir, load_private_key(key_file))
     out_dir = world / "out"
     with progress("process") as update:
         result = pipeline.process(ws, batch_dir, out_dir, progress=update)

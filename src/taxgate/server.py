@@ -3,7 +3,7 @@
 ::
 
     /v1/...       the API (OpenAPI at /v1/openapi.json, docs at /v1/docs)
-    /web/...      server-rendered pages for staff (token login, cookie session)
+    /web/...      server-rendered pages (sign in with a token; a server-side session)
 
 Requests are logged one line each: method, route template, status, time and the
 caller's user name; never a query string, a body or a personal value.
@@ -18,12 +18,14 @@ from fastapi import FastAPI
 
 from taxgate.api.routes import admin, audit, batches, decisions
 from taxgate.http import errors
+from taxgate.http.headers import SecurityHeaders
 from taxgate.http.limits import AccessLog, BodyLimit, CatchAll, RateLimiter
 from taxgate.http.refusals import RefusalLog
 from taxgate.http.routing import check_declared
 from taxgate.services.worker import Worker
 from taxgate.settings import ServiceSettings
-from taxgate.web.pages import router as web_router
+from taxgate.web.pages import ROUTERS as WEB_ROUTERS
+from taxgate.web.render import error_page
 from taxgate.workspace import Workspace
 
 API_VERSION = "1"
@@ -61,13 +63,16 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
     app.state.refusals = RefusalLog(settings.refusals_per_window, settings.refusal_window_seconds)
-    errors.install(app)
+    app.state.login_limiter = RateLimiter(settings.login_per_minute, settings.login_burst)
+    errors.install(app, page_error=error_page)
     for module in (admin, batches, decisions, audit):
         app.include_router(module.router)
 
-    app.include_router(web_router)
+    for web_router in WEB_ROUTERS:
+        app.include_router(web_router)
     check_declared(app)
 
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     service_heartbeat_seconds: float = Field(default=5.0, gt=0)
     service_stale_seconds: float = Field(default=60.0, gt=0)
     service_max_attempts: int = Field(default=3, ge=1)
+    service_login_per_minute: float = Field(default=10.0, gt=0)
+    service_login_burst: float = Field(default=5.0, ge=1)
+    service_session_idle_seconds: int = Field(default=30 * 60, ge=1)
+    service_session_max_seconds: int = Field(default=8 * 3600, ge=1)
 
 
 def load_settings() -> Settings:
@@ -102,6 +106,10 @@ class ServiceSettings:
         heartbeat_seconds: how often a busy worker says it is alive.
         stale_seconds: after how long without a heartbeat a running job is taken over.
         max_attempts: how many times a job is tried before it is marked failed.
+        login_per_minute: sign-ins (pages) or logins (API) one address may try per minute.
+        login_burst: how many of those may come at once.
+        session_idle_seconds: a web session ends after this long without a page view.
+        session_max_seconds: a web session ends this long after it opened, whatever.
     """
 
     max_body_bytes: int = 64 * 1024 * 1024
@@ -115,6 +123,10 @@ class ServiceSettings:
     heartbeat_seconds: float = 5.0
     stale_seconds: float = 60.0
     max_attempts: int = 3
+    login_per_minute: float = 10.0
+    login_burst: float = 5.0
+    session_idle_seconds: int = 30 * 60
+    session_max_seconds: int = 8 * 3600
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -133,4 +145,8 @@ class ServiceSettings:
             heartbeat_seconds=s.service_heartbeat_seconds,
             stale_seconds=s.service_stale_seconds,
             max_attempts=s.service_max_attempts,
+            login_per_minute=s.service_login_per_minute,
+            login_burst=s.service_login_burst,
+            session_idle_seconds=s.service_session_idle_seconds,
+            session_max_seconds=s.service_session_max_seconds,
         )

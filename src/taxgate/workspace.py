@@ -63,6 +63,11 @@ class Workspace:
             self._store = Store(self.paths.database_url)
         return self._store
 
+    def open_store(self) -> Store:
+        """Open the store now and bring its schema to the latest revision (a long-running
+        front door does this before it listens, so the first request does not wait)."""
+        return self.store
+
     @contextmanager
     def transaction(self) -> Iterator[tuple[Session, AuditLog]]:
         """A store session in one transaction, with the audit log appending inside it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import warnings
 from collections.abc import Iterator
@@ -113,6 +114,17 @@ class Service:
         token = self.other_agency_token if role == "other-agency" else self.tokens[role]
         return {"Authorization": f"Bearer {token}"}
 
+    def web(self, role: str) -> str:
+        """Sign ``role`` in on the pages (the client keeps the session cookie); the session's
+        form token, read from a page as a browser would."""
+        token = self.other_agency_token if role == "other-agency" else self.tokens[role]
+        self.client.cookies.clear()
+        r = self.client.post("/web/login", data={"token": token}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        found = re.search(r'name="csrf" value="([^"]+)"', self.client.get("/web").text)
+        assert found is not None
+        return found.group(1)
+
     def submit(self, name: str, role: str = "agency") -> Any:
         return self.client.post("/v1/batches", files=self.kit.files(name), headers=self.h(role))
 
@@ -133,7 +145,9 @@ def open_service(
     workdir: Path, url: str, kit: Kit, settings: ServiceSettings | None = None
 ) -> Iterator[Service]:
     """The app over ``workdir`` and the store at ``url``; the worker runs only on demand."""
-    settings = settings or ServiceSettings(worker=False, stale_seconds=30, heartbeat_seconds=0.2)
+    settings = settings or ServiceSettings(
+        worker=False, stale_seconds=30, heartbeat_seconds=0.2, login_burst=10**6
+    )
     ws = Workspace.open(workdir, user="taxgate-service", origin="api")
     ws._store = Store(url)
     with ws.store.session() as s:

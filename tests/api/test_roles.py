@@ -46,21 +46,46 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/users", {AD}),
     ("POST", "/v1/users", {AD}),
     ("PATCH", "/v1/users/{name}", {AD}),
+    ("GET", "/web/static/taxgate.css", PUBLIC),
     ("GET", "/web/login", PUBLIC),
     ("POST", "/web/login", PUBLIC),
     ("POST", "/web/logout", PUBLIC),
+    ("GET", "/web", ALL),
+    ("GET", "/web/", ALL),
     ("GET", "/web/batches", ALL),
     ("GET", "/web/batches/{batch_id}", ALL),
+    ("GET", "/web/batches/{batch_id}/response.jsonl", {AG, OF}),
+    ("GET", "/web/batches/{batch_id}/response-manifest.json", {AG, OF}),
+    ("GET", "/web/decisions", {AG, OF, RV, AU}),
+    ("GET", "/web/decisions.csv", {AG, OF, RV, AU}),
     ("GET", "/web/decisions/{request_id}", {OF, RV, AU}),
     ("GET", "/web/review", {OF, RV}),
+    ("GET", "/web/review/{request_id}", {RV}),
     ("POST", "/web/review/{request_id}", {RV}),
     ("GET", "/web/audit", {OF, RV, AU, AD}),
+    ("POST", "/web/audit/verify", {AU, AD}),
+    ("GET", "/web/audit/proof", {AU, AD}),
+    ("GET", "/web/audit/entries", {AU, AD}),
+    ("GET", "/web/audit/export.json", {AU, AD}),
+    ("GET", "/web/disclosures", {OF, AU}),
+    ("GET", "/web/disclosures.csv", {OF, AU}),
+    ("GET", "/web/reports/oversight", {OF, AU, AD}),
 ]
 
 _users = iter(range(10**6))
 
 
-def _call(svc: Service, method: str, path: str, headers: dict[str, str]) -> Any:
+def _call(svc: Service, method: str, path: str, role: str | None) -> Any:
+    """Call one route as ``role``: the API with its bearer token, the pages with a session
+    opened by signing in (and the session's form token on a post)."""
+    headers = svc.h(role) if role else {}
+    page = path == "/web" or path.startswith("/web/")
+    csrf = ""
+    if page:
+        svc.client.cookies.clear()
+        if role is not None:
+            csrf = svc.web(role)
+        headers = {}
     batch_id = svc.kit.manifest("a1")["batch_id"]
     url = path.format(
         batch_id=batch_id,
@@ -83,8 +108,10 @@ def _call(svc: Service, method: str, path: str, headers: dict[str, str]) -> Any:
     if path == "/web/review/{request_id}":
         url = "/web/review/no-such-request"
         kw["data"] = {"action": "refuse", "note": "matrix"}
+    if page and method == "POST":
+        kw["data"] = {**kw.get("data", {}), "csrf": csrf}
     if path == "/web/login" and method == "POST":
-        kw["data"] = {"token": headers.get("Authorization", "Bearer x").split()[-1]}
+        kw["data"] = {"token": svc.tokens[role] if role else "x"}
     return svc.client.request(method, url, **kw)
 
 
@@ -94,13 +121,12 @@ def test_every_route_with_every_role_and_without_token(processed: Service) -> No
     for method, path, admitted in MATRIX:
         for role in [*sorted(ALL), None]:
             svc.client.cookies.clear()
-            headers = svc.h(role) if role else {}
-            r = _call(svc, method, path, headers)
+            r = _call(svc, method, path, role)
             if admitted == PUBLIC:
                 ok = r.status_code < 400 or (path.endswith(("/session", "/login")) and role is None)
                 expected = "< 400 (401 for a login without token)"
             elif role is None:
-                ok = r.status_code == 401 or (path.startswith("/web/") and r.status_code == 303)
+                ok = r.status_code == 401 or (path.startswith("/web") and r.status_code == 303)
                 expected = "401 (web: redirect to login)"
             elif role in admitted:
                 ok = r.status_code not in (401, 403) and r.status_code < 500
@@ -142,19 +168,25 @@ def test_agency_never_sees_another_agencys_batch(processed: Service, path: str) 
     svc = processed
     other_batch = svc.kit.manifest("b1")["batch_id"]
     own_batch = svc.kit.manifest("a1")["batch_id"]
-    svc.client.cookies.clear()
-    theirs = svc.client.get(path.format(b=other_batch), headers=svc.h("agency"))
+    page = path.startswith("/web/")
+
+    def get(url: str, who: str) -> Any:
+        if page:
+            svc.web(who)
+            return svc.client.get(url)
+        svc.client.cookies.clear()
+        return svc.client.get(url, headers=svc.h(who))
+
+    theirs = get(path.format(b=other_batch), "agency")
     assert theirs.status_code == 404
-    assert theirs.json()["error"]["code"] == "not_found"
-    mine = svc.client.get(path.format(b=own_batch), headers=svc.h("agency"))
-    assert mine.status_code == 200
+    if page:
+        assert "Not found" in theirs.text and 'href="/web"' in theirs.text
+    else:
+        assert theirs.json()["error"]["code"] == "not_found"
+    assert get(path.format(b=own_batch), "agency").status_code == 200
     # and the other agency sees its own, not ours
-    assert (
-        svc.client.get(path.format(b=other_batch), headers=svc.h("other-agency")).status_code == 200
-    )
-    assert (
-        svc.client.get(path.format(b=own_batch), headers=svc.h("other-agency")).status_code == 404
-    )
+    assert get(path.format(b=other_batch), "other-agency").status_code == 200
+    assert get(path.format(b=own_batch), "other-agency").status_code == 404
 
 
 def test_agency_lists_only_its_own_batches(processed: Service) -> None:
@@ -174,7 +206,8 @@ def test_auditor_never_sees_requested_persons_values(processed: Service) -> None
     personal = ("first_name", "middle_name", "last_name", "date_of_birth", "address_line1")
     values = [v for k, v in officer["request"].items() if k in personal and len(str(v)) > 3]
     assert values
-    text = str(auditor) + svc.client.get(f"/web/decisions/{rid}", headers=svc.h("auditor")).text
+    svc.web("auditor")
+    text = str(auditor) + svc.client.get(f"/web/decisions/{rid}").text
     assert not [v for v in values if str(v) in text]
     assert auditor["trace"] == officer["trace"]  # the why is the same
 
@@ -183,7 +216,9 @@ def test_routes_declare_exactly_the_matrix(processed: Service) -> None:
     app = processed.client.app
     assert isinstance(app, FastAPI)
     declared = {
-        k: set(v) for k, v in routes_roles(app).items() if k[1].startswith(("/v1/", "/web/"))
+        k: set(v)
+        for k, v in routes_roles(app).items()
+        if k[1] == "/web" or k[1].startswith(("/v1/", "/web/"))
     }
     declared = {k: v for k, v in declared.items() if k[1] not in ("/v1/openapi.json", "/v1/docs")}
     expected = {(m, p): roles for m, p, roles in MATRIX}

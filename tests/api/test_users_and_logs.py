@@ -97,9 +97,28 @@ def test_no_personal_data_in_any_log_line(
         for d in decided["decisions"][:10]:
             c.get(f"/v1/decisions/{d['request_id']}/why", headers=service.h("officer"))
         c.get("/v1/review", headers=service.h("reviewer"))
-        c.get(f"/web/batches/{batch_id}", headers=service.h("officer"))
+        service.web("officer")
+        c.get(f"/web/batches/{batch_id}")
     out, err = capfd.readouterr()
     logged = caplog.text + out + err
     assert "batches" in caplog.text  # the access log did run
     leaked = sorted(v for v in personal if v in logged)
     assert not leaked, f"{len(leaked)} personal values in the logs"
+
+
+def test_adding_a_user_for_an_unknown_agency_or_a_taken_name_is_refused_in_words(
+    service: Service,
+) -> None:
+    c, admin = service.client, service.h("admin")
+    unknown = c.post(
+        "/v1/users", json={"name": "p", "role": "agency", "agency": "NOPE"}, headers=admin
+    )
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"].startswith("no agency `NOPE` is registered")
+    assert (
+        c.post("/v1/users", json={"name": "q", "role": "auditor"}, headers=admin).status_code == 201
+    )
+    taken = c.post("/v1/users", json={"name": "q", "role": "reviewer"}, headers=admin)
+    assert taken.status_code == 409 and "already exists" in taken.json()["error"]["message"]
+    with service.ws.store.session() as s:
+        assert s.scalars(select(User).where(User.name == "p")).first() is None

@@ -62,3 +62,17 @@ def test_a_band_below_the_precision_target_does_not_disclose_automatically() -> 
     doc["matching"]["match_threshold"] = 0.999
     with pytest.raises(ConfigError, match="band from 0.999"):
         compile_rulebook(doc, "top.yaml")
+
+
+def test_the_shipped_calibration_holds_the_match_threshold_where_it_was_measured() -> None:
+    """The shipped bands come from the bench's labelled worlds: the threshold as shipped
+    sits in a band that reached the target; lowered one band it does not."""
+    doc = shipped()
+    bands = compile_rulebook(copy.deepcopy(doc), "shipped.yaml").identity.calibration
+    assert [b.low for b in bands] == sorted((b.low for b in bands), reverse=True)
+    assert bands and bands[0].precision >= 0.999 and bands[0].pairs >= 100_000
+    doc["matching"]["match_threshold"] = 0.995
+    with pytest.raises(ConfigError, match="band from 0.99,"):
+        compile_rulebook(copy.deepcopy(doc), "lowered.yaml")
+    doc["matching"]["match_threshold"] = 0.9999  # stricter is always allowed
+    compile_rulebook(doc, "stricter.yaml")

@@ -76,7 +76,8 @@ def test_no_wrong_identity(synth_run: SynthRun) -> None:
     wrong = [rid for rid, r in matched.items() if r.tin != synth_run.truth[rid]["tin"]]
     assert wrong == []  # precision 1.0
     for rid, r in synth_run.results.items():
-        assert (r.tin is not None) == (r.verdict == "MATCH"), rid
+        # a match names its taxpayer, a review the candidate it was held for; nothing else
+        assert (r.tin is not None) == (r.verdict in ("MATCH", "REVIEW")), rid
 
 
 def test_nothing_for_non_taxpayers_and_hard_negatives(synth_run: SynthRun) -> None:

@@ -60,7 +60,9 @@ def test_every_problem_is_collected() -> None:
     for part in ("boilerplate_cap", "boilerplate_jaccard", "surprise", "R-NAME", "R-CASE",
                  "matching", "M-NONE", "test.yaml"):  # fmt: skip
         assert part in text, part
-    assert len(err.value.problems) == 7
+    # 7 problems, and the match threshold 0.1 discloses in three bands the calibration
+    # measured below the precision target
+    assert len(err.value.problems) == 10
 
 
 def test_yaml_booleans_are_switches() -> None:

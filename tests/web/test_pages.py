@@ -1,11 +1,15 @@
-"""The pages in a real browser (Debian's chromium through Playwright) against `taxgate serve`.
+"""The pages in a real browser (Debian's chromium through Playwright) against `taxgate serve`,
+one test per role, following a batch from submission to response on the pages alone.
 
-The served work folder is a copy of the test world (its batch already processed); users
-are added with `taxgate users add`, and the officer logs in with the printed token.
+The served work folder is a copy of the test world (its batch already processed) plus a
+batch of requests held for review (``cases/review_mutations.json``); users are added with
+`taxgate users add` and sign in with the printed token. Every page visited is kept as a
+screenshot under ``tests/web/screenshots/`` (git-ignored) for a person to look at.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -16,11 +20,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import TAXGATE, World, new_batch, policy_review_config, taxgate
+from tests.conftest import TAXGATE, World, taxgate
+from tests.web.mutate import review_batch
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -74,143 +81,304 @@ def _add_user(wd: Path, name: str, role: str) -> str:
     return token
 
 
-@pytest.fixture(scope="module")
-def served(
-    world: World, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, dict[str, str]]]:
-    wd = world.copy_workdir(tmp_path_factory.mktemp("served") / "work")
-    tokens = {
-        "officer": _add_user(wd, "olivia-officer", "officer"),
-        "auditor": _add_user(wd, "avery-auditor", "auditor"),
-    }
-    with _serving(wd) as base:
-        yield base, tokens
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+ROLES = ("agency", "officer", "reviewer", "auditor", "admin")
 
 
-def test_users_add_prints_token_once_and_stores_its_hash(
-    served: tuple[str, dict[str, str]],
-) -> None:
-    base, tokens = served
-    req = urllib.request.Request(
-        f"{base}/v1/me", headers={"Authorization": f"Bearer {tokens['officer']}"}
-    )
-    with urllib.request.urlopen(req, timeout=5) as r:
-        assert json.loads(r.read()) == {"name": "olivia-officer", "role": "officer", "agency": None}
-
-
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-def test_officer_logs_in_and_reads_batch_why_and_review_queue(
-    served: tuple[str, dict[str, str]], world: World
-) -> None:
-    from playwright.sync_api import sync_playwright
-
-    base, tokens = served
-    batch_id = json.loads((world.batch / "manifest.json").read_text())["batch_id"]
-    decisions = world.decisions()
-    rejected = next(d for d in decisions if d["status"] == "REJECTED")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{base}/web/batches")
-            assert page.url.endswith("/web/login")  # not logged in: sent to the login page
-            page.fill("#token", "tg_not-a-token")
-            page.click("button[type=submit]")
-            assert page.locator("[role=alert]").is_visible()
-            page.fill("#token", tokens["officer"])
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/web/batches")
-            page.click(f"text={batch_id}")
-            page.wait_for_url(f"**/web/batches/{batch_id}")
-            assert page.locator("#state").inner_text() == "done"
-            counts = page.locator("#counts tbody tr").count()
-            assert counts == len({d["status"] for d in decisions})
-            page.click(f"text={rejected['request_id']}")
-            page.wait_for_url(f"**/web/decisions/{rejected['request_id']}?agency=*")
-            assert "REJECTED" in page.locator("h1").inner_text()
-            codes = [r["code"] for r in rejected["reasons"]]
-            reasons_text = page.locator("#reasons").inner_text()
-            assert all(code in reasons_text for code in codes)
-            failed = page.locator("#trace td.fail").count()
-            assert failed == sum(1 for t in rejected["trace"] if not t["passed"])
-            assert page.locator("#request").count() == 1  # officers see the request
-            page.click("text=Review queue")
-            page.wait_for_url(f"{base}/web/review")
-            pending = sum(1 for d in decisions if d["status"] == "PENDING_REVIEW")
-            assert f"{pending} pending" in page.locator("main").inner_text()
-            page.click("text=Audit log")
-            assert "taxgate/audit-log" in page.locator("#checkpoint").inner_text()
-        finally:
-            browser.close()
+@dataclass(frozen=True)
+class Site:
+    base: str
+    tokens: dict[str, str]
+    batch_id: str  # the world's batch, processed
+    agency: str
+    review: dict[str, dict[str, Any]]  # held request id -> its mutation case
+    decisions: list[dict[str, Any]]  # the world's batch's decisions
+    requests: Path  # the world's batch's requests.csv
 
 
 @pytest.fixture(scope="module")
-def reviewing(
-    world: World, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str, list[str]]]:
-    """A served work folder with requests pending review (R-CASE switched to review)."""
-    root = tmp_path_factory.mktemp("reviewing")
-    config = policy_review_config(root)
+def site(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    root = tmp_path_factory.mktemp("site")
     wd = world.copy_workdir(root / "work")
-    batch = new_batch(world, root, seed=23, workdir=wd)
-    taxgate("process", batch, "--out", root / "out", "--workdir", wd, "--config", config)
-    pending = [d["request_id"] for d in world.decisions(root / "out")
-               if d["status"] == "PENDING_REVIEW"]  # fmt: skip
-    assert len(pending) >= 2
-    token = _add_user(wd, "rita-reviewer", "reviewer")
+    batch, review = review_batch(world, root, wd)
+    taxgate("process", batch, "--out", root / "out", "--workdir", wd)
+    held = {d["request_id"] for d in world.decisions(root / "out")
+            if d["status"] == "PENDING_REVIEW"}  # fmt: skip
+    assert held == set(review), "every mutation must be held for a person"
+    manifest = json.loads((world.batch / "manifest.json").read_text())
+    tokens = {}
+    for role in ROLES:
+        extra = ["--agency", manifest["agency"]] if role == "agency" else []
+        out = taxgate("users", "add", f"{role}-one", "--role", role, *extra, "--workdir", wd)
+        tokens[role] = out.stdout.strip()
+    taxgate("audit", "checkpoint", "--workdir", wd)
+    SHOTS.mkdir(exist_ok=True)
     with _serving(wd) as base:
-        yield base, token, pending
+        yield Site(base, tokens, manifest["batch_id"], manifest["agency"], review,
+                   world.decisions(), world.batch / "requests.csv")  # fmt: skip
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
-def test_reviewer_refuses_and_approves_from_the_queue_page(
-    reviewing: tuple[str, str, list[str]],
-) -> None:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    base, token, pending = reviewing
-    refused, approved = pending[0], pending[1]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = browser.new_page()
-            page.goto(f"{base}/web/login")
-            page.fill("#token", token)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/web/batches")
-            page.click("text=Review queue")
-            page.wait_for_url(f"{base}/web/review")
-            assert f"{len(pending)} pending" in page.locator("main").inner_text()
-
-            row = page.locator("#pending tbody tr", has_text=refused)
-            row.locator("button[value=refuse]").click()  # no note: the browser asks for one
-            assert page.url == f"{base}/web/review"
-            row.locator("textarea[name=note]").fill("the statute cited does not fit the facts")
-            row.locator("button[value=refuse]").click()
-            page.wait_for_url(f"**/web/decisions/{refused}?agency=*")
-            assert "WITHHELD" in page.locator("h1").inner_text()
-
-            page.goto(f"{base}/web/review")
-            assert f"{len(pending) - 1} pending" in page.locator("main").inner_text()
-            assert page.locator("#pending tbody tr", has_text=refused).count() == 0
-            row = page.locator("#pending tbody tr", has_text=approved)
-            candidate = row.locator("td.candidate").inner_text().strip()
-            assert candidate.isdigit()  # the reviewer sees whom the request was held for
-            row.locator("textarea[name=note]").fill("checked against the case file")
-            row.locator("button[value=approve]").click()
-            page.wait_for_url(f"**/web/decisions/{approved}?agency=*")
-            assert "DISCLOSED" in page.locator("h1").inner_text()
+            yield b
         finally:
-            browser.close()
-    # Deciding again is refused with the reason on the page, and changes nothing.
-    import http.cookiejar
+            b.close()
 
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    login = urllib.parse.urlencode({"token": token}).encode()
-    opener.open(f"{base}/web/login", data=login, timeout=10)
-    again = urllib.parse.urlencode({"action": "approve", "note": "second try"}).encode()
-    with pytest.raises(urllib.error.HTTPError) as refused_again:
-        opener.open(f"{base}/web/review/{refused}", data=again, timeout=10)
-    assert refused_again.value.code == 409
-    assert "not pending review" in refused_again.value.read().decode()
+
+@contextmanager
+def _signed_in(browser: Any, site: Site, role: str) -> Iterator[Any]:
+    """A fresh browser context signed in as ``role``; fails the test if the browser refused
+    anything the page asked for (a Content-Security-Policy violation) or a request failed."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Refused" in m.text or "Policy" in m.text else None,
+    )
+    page.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+    try:
+        page.goto(f"{site.base}/web/login")
+        page.get_by_label("Token").fill(site.tokens[role])
+        page.get_by_label("Token").press("Enter")  # the keyboard is enough
+        page.wait_for_url(f"{site.base}/web")
+        yield page
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _nav(page: Any) -> list[str]:
+    return [t.strip() for t in page.locator("header nav a").all_inner_texts()]
+
+
+def test_each_role_lands_on_its_home_page_and_sees_only_its_navigation(
+    site: Site, browser: Any
+) -> None:
+    expected = {
+        "agency": ["Home", "Batches", "Decisions"],
+        "officer": ["Home", "Batches", "Decisions", "Review queue", "Record of disclosures",
+                    "Audit log", "Oversight report"],
+        "reviewer": ["Home", "Batches", "Decisions", "Review queue", "Audit log"],
+        "auditor": ["Home", "Batches", "Decisions", "Record of disclosures", "Audit log",
+                    "Oversight report"],
+        "admin": ["Home", "Batches", "Audit log", "Oversight report"],
+    }  # fmt: skip
+    for role in ROLES:
+        with _signed_in(browser, site, role) as page:
+            assert _nav(page) == expected[role], role
+            assert f"{role}-one" in page.locator("header").inner_text()
+            _shot(page, f"home-{role}")
+            missing = page.goto(f"{site.base}/web/no-such-page")
+            assert missing is not None and missing.status == 404
+            assert "Not found" in page.locator("h1").inner_text()
+            assert _nav(page) == expected[role]  # the error page keeps the navigation
+            _shot(page, f"404-{role}")
+            if role == "agency":
+                refused = page.goto(f"{site.base}/web/audit")
+                assert refused is not None and refused.status == 403
+                assert "Not allowed" in page.locator("h1").inner_text()
+                _shot(page, "403-agency")
+            page.get_by_role("button", name="Sign out").click()
+            page.wait_for_url("**/web/login?ended=true")
+            page.goto(f"{site.base}/web")  # the session is gone, not just the cookie
+            assert page.url.endswith("/web/login")
+
+
+def test_officer_follows_a_batch_through_filters_pages_and_exports(
+    site: Site, browser: Any
+) -> None:
+    rejected = [d for d in site.decisions if d["status"] == "REJECTED"]
+    with _signed_in(browser, site, "officer") as page:
+        page.get_by_role("link", name="Batches", exact=True).click()
+        page.get_by_role("link", name=site.batch_id).click()
+        page.wait_for_url(f"**/web/batches/{site.batch_id}")
+        assert page.locator("#state").inner_text() == "done"
+        rows = page.locator("#decisions tbody tr")
+        assert rows.count() == 50  # a page, not the whole batch
+        assert "of 400" in page.locator("nav.pages").first.inner_text()
+        height = page.evaluate("document.body.scrollHeight")
+        assert height < 12000, height
+        _shot(page, "batch-officer")
+        page.get_by_label("Final status").select_option("REJECTED")
+        page.get_by_role("button", name="Filter").click()
+        page.wait_for_url("**status=REJECTED**")
+        assert f"of {len(rejected)}" in page.locator("nav.pages").first.inner_text()
+        statuses = set(page.locator("#decisions td.status").all_inner_texts())
+        assert statuses == {"REJECTED"}
+        # plain words beside each code: the clause of the statute and the message
+        first = rejected[0]
+        text = page.locator("#decisions").inner_text()
+        assert first["reasons"][0]["message"] in text and first["reasons"][0]["citation"] in text
+        with page.expect_download() as dl:
+            page.get_by_role("link", name="Download these decisions as CSV").click()
+        lines = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("request_id,agency,batch_id")
+        assert len(lines) == 1 + len(rejected)
+        code = first["reasons"][0]["code"]
+        page.goto(f"{site.base}/web/decisions?code={code}")
+        with_code = [d for d in site.decisions if code in {r["code"] for r in d["reasons"]}]
+        assert f"of {len(with_code)}" in page.locator("nav.pages").first.inner_text()
+        page.get_by_role("link", name=first["request_id"]).first.click()
+        page.wait_for_url(f"**/web/decisions/{first['request_id']}?agency=*")
+        assert "REJECTED" in page.locator("h1").inner_text()
+        failed = page.locator("#trace td.fail").count()
+        assert failed == sum(1 for t in first["trace"] if not t["passed"])
+        assert page.locator("#request").count() == 1  # officers see the request
+        _shot(page, "why-officer")
+        page.get_by_role("link", name="Record of disclosures").click()
+        disclosed = sum(1 for d in site.decisions if d["status"] == "DISCLOSED")
+        assert f"of {disclosed}" in page.locator("nav.pages").first.inner_text()
+        assert "TIN" in page.locator("#disclosures thead").inner_text()
+        _shot(page, "disclosures-officer")
+        page.get_by_role("link", name="Oversight report").click()
+        assert "oversight" in page.title().lower() or "report" in page.title().lower()
+        _shot(page, "oversight-officer")
+
+
+def test_reviewer_compares_element_by_element_and_decides_with_a_note(
+    site: Site, browser: Any
+) -> None:
+    refused, approved, *_ = sorted(site.review)
+    with _signed_in(browser, site, "reviewer") as page:
+        page.get_by_role("link", name="Review queue").click()
+        queue = page.locator("#pending tbody tr")
+        assert queue.count() == len(site.review)
+        for rid, case in site.review.items():
+            row = page.locator("#pending tbody tr", has_text=rid)
+            words = case["element"].replace("_", " ")
+            assert f"the {words} differs from the record" in row.inner_text()
+            assert "min" in row.locator("td.waiting").inner_text() or "under" in row.inner_text()
+        _shot(page, "queue-reviewer")
+        for rid in (refused, approved):
+            case = site.review[rid]
+            page.goto(f"{site.base}/web/review/{rid}")
+            table = page.locator("#compare-candidate")
+            assert table.count() == 1
+            label = {"house_number": "House number", "first_name": "First name",
+                     "street": "Street"}[case["element"]]  # fmt: skip
+            cells = table.locator("tr", has=page.locator("th", has_text=label)).locator("td")
+            sent, on_file, verdict = (cells.nth(i).inner_text() for i in range(3))
+            assert sent != on_file and sent != "—"  # the two sides, side by side
+            assert verdict.startswith(case["expected_verdict"])
+            assert "warn" in (cells.nth(2).get_attribute("class") or "")
+            agrees = table.locator("td.pass").count()
+            assert agrees >= 3  # the rest agrees, said in words and colour
+        _shot(page, "case-reviewer")
+        # refuse without a note: the browser keeps the form (required), nothing is decided
+        page.goto(f"{site.base}/web/review/{refused}")
+        page.get_by_role("button", name="Refuse: withhold").click()
+        assert page.url.endswith(f"/web/review/{refused}")
+        note = page.get_by_label("Note: why you approve or refuse")
+        assert note.evaluate("e => e.validity.valueMissing") is True
+        note.focus()
+        page.keyboard.type("the house number is another house on the same street")
+        page.keyboard.press("Tab")  # to Approve
+        page.keyboard.press("Tab")  # to Refuse
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/web/review/{refused}?agency=*")
+        assert page.locator("#status").inner_text() == "WITHHELD"
+        reviews = page.locator("#reviews").inner_text()
+        assert "reviewer-one" in reviews and "refused" in reviews
+        assert "another house on the same street" in reviews
+        assert page.locator("#decide").count() == 0  # decided: no form any more
+        _shot(page, "case-refused-reviewer")
+        page.goto(f"{site.base}/web/review/{approved}")
+        page.get_by_label("Note: why you approve or refuse").fill("checked against the case file")
+        page.get_by_role("button", name=f"Approve: disclose to {site.agency}").click()
+        page.wait_for_url(f"**/web/review/{approved}?agency=*")
+        assert page.locator("#status").inner_text() == "DISCLOSED"
+        page.goto(f"{site.base}/web/decisions/{approved}")
+        assert "checked against the case file" in page.locator("#review").inner_text()
+        page.goto(f"{site.base}/web/review")
+        assert page.locator("#pending tbody tr").count() == len(site.review) - 2
+
+
+def test_auditor_verifies_looks_up_proofs_and_browses_entries_without_personal_data(
+    site: Site, browser: Any
+) -> None:
+    held = sorted(site.review)[0]
+    with _signed_in(browser, site, "auditor") as page:
+        page.get_by_role("link", name="Audit log").click()
+        page.get_by_role("button", name="Verify now").click()
+        verified = page.locator("#verified").inner_text()
+        assert verified.startswith("Verified at 20") and " UTC" in verified
+        root = page.locator("#root").inner_text()
+        assert root in page.locator("#checkpoint").inner_text()  # base64, as in the checkpoint
+        assert "(the agency)" in page.locator("#checkpoints").inner_text()
+        _shot(page, "audit-verified-auditor")
+        page.get_by_label("Request id").fill(held)
+        page.get_by_role("button", name="Look up").click()
+        assert page.locator(".proof").count() >= 1
+        assert "included" in page.locator(".proof").first.inner_text()
+        _shot(page, "audit-proof-auditor")
+        page.goto(f"{site.base}/web/audit/entries?event_type=disclosure")
+        kinds = set(page.locator("#entries tbody td:nth-child(3)").all_inner_texts())
+        assert kinds == {"disclosure"}
+        _shot(page, "audit-entries-auditor")
+        with page.expect_download() as dl:
+            page.goto(f"{site.base}/web/audit")
+            page.get_by_role("link", name="Download the export (JSON)").click()
+        doc = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+        assert doc["entries"] and doc["checkpoints"]
+        page.get_by_role("link", name="Record of disclosures").click()
+        assert "TIN" not in page.locator("#disclosures thead").inner_text()
+        _shot(page, "disclosures-auditor")
+        seen = page.locator("main").inner_text()
+        page.goto(f"{site.base}/web/decisions/{held}")
+        assert page.locator("#request").count() == 0
+        seen += page.locator("main").inner_text()
+        _shot(page, "why-auditor")
+    truth = _persons(site)
+    leaked = sorted(v for v in truth if v in seen)
+    assert not leaked, f"{len(leaked)} personal values shown to an auditor"
+
+
+def _persons(site: Site) -> set[str]:
+    """Names and street lines the agency sent, and the TINs matched (4+ characters)."""
+    out: set[str] = set()
+    with site.requests.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            out.update(row[k].strip() for k in ("first_name", "last_name", "address_line1"))
+    for d in site.decisions:
+        best = ((d.get("match") or {}).get("evidence") or {}).get("best") or {}
+        out.add(str(best.get("tin", "")))
+    return {v for v in out if len(v) >= 4}
+
+
+def test_agency_reads_plain_refusals_and_downloads_its_signed_response(
+    site: Site, browser: Any
+) -> None:
+    mine = [d for d in site.decisions if d["status"] == "DISCLOSED"]
+    with _signed_in(browser, site, "agency") as page:
+        page.get_by_role("link", name=site.batch_id).first.click()
+        page.wait_for_url(f"**/web/batches/{site.batch_id}")
+        assert page.locator("#decisions a[href^='/web/decisions/']").count() == 0
+        text = page.locator("#decisions").inner_text()
+        assert "26 U.S.C." in text  # the clause in words, not in a tooltip
+        _shot(page, "batch-agency")
+        with page.expect_download() as dl:
+            page.get_by_role("link", name="response.jsonl").click()
+        lines = Path(dl.value.path()).read_text(encoding="utf-8").splitlines()
+        assert len(lines) == len(mine)
+        assert {json.loads(x)["request_id"] for x in lines} == {d["request_id"] for d in mine}
+        with page.expect_download() as dl:
+            page.get_by_role("link", name="manifest (signed by the tax agency)").click()
+        manifest = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+        assert manifest.get("signature")
+        response = page.goto(f"{site.base}/web/batches/{site.batch_id}")
+        assert response is not None
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp
+        assert response.headers["x-frame-options"] == "DENY"

@@ -51,13 +51,15 @@ def verify_export(doc: Mapping[str, Any], verifier: str | None = None) -> Export
     if doc.get("format") != FORMAT:
         raise AuditError(f"not a taxgate audit export (format `{doc.get('format')}`)")
     key = parse_verifier_key(verifier or str(doc.get("verifier_key", "")))
+    entries, texts = doc.get("entries", []), doc.get("checkpoints", [])
+    if not isinstance(entries, list) or not isinstance(texts, list):
+        raise AuditError("`entries` and `checkpoints` of the export must be lists")
     try:
-        raw = [base64.b64decode(e, validate=True) for e in doc.get("entries", [])]
+        raw = [base64.b64decode(e, validate=True) for e in entries]
     except (ValueError, TypeError):
         raise AuditError("an entry of the export is not base64") from None
     tree = MerkleTree(b"".join(leaf_hash(e) for e in raw))
     previous: tuple[int, bytes] | None = None
-    texts = doc.get("checkpoints", [])
     for n, text in enumerate(texts, start=1):
         head = verify_checkpoint(str(text), key.public_key, key.key_name)
         if head.size > tree.size:

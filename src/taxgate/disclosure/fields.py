@@ -231,7 +231,11 @@ def compile_catalogue(
         if name in columns:
             problems.append(f"derived `{name}`: has the name of a records column")
         built_from = entry.get("from") if isinstance(entry, Mapping) else None
-        if not isinstance(built_from, list) or not built_from:
+        if (
+            not isinstance(built_from, list)
+            or not built_from
+            or not all(isinstance(c, str) for c in built_from)
+        ):
             problems.append(f"derived `{name}`: `from` must list the columns it is built from")
             built_from = []
         unknown = [str(c) for c in built_from if c not in specs and c not in columns]

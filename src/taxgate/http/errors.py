@@ -11,7 +11,7 @@ data). Validation errors add ``details``: where each problem is, never the value
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -83,24 +83,41 @@ def error_response(
     )
 
 
-def install(app: FastAPI) -> None:
-    """Route every kind of error through the one shape."""
+#: Renders an error on a page path as HTML: (request, status, message) -> response.
+PageError = Callable[[Request, int, str], Response]
+
+
+def _page(request: Request) -> bool:
+    path = request.url.path
+    return path == "/web" or path.startswith("/web/")
+
+
+def install(app: FastAPI, page_error: PageError | None = None) -> None:
+    """Route every kind of error through the one shape; on ``/web`` paths through
+    ``page_error`` (an HTML page with navigation) when one is given."""
+
+    def respond(
+        request: Request, status: int, message: str, code: str | None = None, **kw: Any
+    ) -> Response:
+        if page_error is not None and _page(request):
+            return page_error(request, status, message)
+        return error_response(status, message, code, **kw)
 
     async def api_error(request: Request, e: Exception) -> Response:
         assert isinstance(e, ApiError)
-        if e.status == 401 and request.url.path.startswith("/web/"):
-            return RedirectResponse("/web/login", status_code=303)  # pages: log in first
-        return error_response(e.status, e.message, e.code, headers=e.headers)
+        if e.status == 401 and _page(request):
+            return RedirectResponse("/web/login", status_code=303)  # pages: sign in first
+        return respond(request, e.status, e.message, e.code, headers=e.headers)
 
-    async def http_error(_: Request, e: Exception) -> JSONResponse:
+    async def http_error(request: Request, e: Exception) -> Response:
         assert isinstance(e, StarletteHTTPException)
         message = {
             404: "no such resource",
             405: "method not allowed here",
         }.get(e.status_code, str(e.detail).lower() if e.detail else "error")
-        return error_response(e.status_code, message, headers=e.headers)
+        return respond(request, e.status_code, message, headers=e.headers)
 
-    async def validation_error(_: Request, e: Exception) -> JSONResponse:
+    async def validation_error(request: Request, e: Exception) -> Response:
         assert isinstance(e, RequestValidationError)
         details = [
             {
@@ -109,9 +126,12 @@ def install(app: FastAPI) -> None:
             }
             for err in e.errors()
         ]
+        if page_error is not None and _page(request):
+            where = ", ".join(".".join(d["location"][1:]) or "the form" for d in details)
+            return page_error(request, 422, f"the form is not valid: check {where}")
         return error_response(422, "the request is not valid", details=details)
 
-    async def taxgate_error(request: Request, e: Exception) -> JSONResponse:
+    async def taxgate_error(request: Request, e: Exception) -> Response:
         assert isinstance(e, TaxgateError)
         if isinstance(e, ForbiddenError):  # a service refused this user: logged, attributed
             from taxgate.http.refusals import UNKNOWN, refused
@@ -119,7 +139,7 @@ def install(app: FastAPI) -> None:
             who = getattr(request.state, "principal", None)
             name = getattr(who, "name", UNKNOWN)
             await run_in_threadpool(refused, request, user=name, status=403, reason=e.reason)
-        return error_response(http_status(e), str(e))
+        return respond(request, http_status(e), str(e))
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from taxgate.errors import InputError
 from taxgate.intake.header import header_positions
+from taxgate.intake.signing import sign_manifest
 from taxgate.types import REQUEST_COLUMNS, BatchInfo, Official, Request
 
 MAX_FIELD_CHARS = 4000
@@ -66,6 +69,18 @@ def read_raw(folder: Path) -> RawBatch:
     if rpath.stat().st_size > MAX_REQUESTS_BYTES:
         raise InputError("larger than the 2 GiB a batch may hold", file=str(rpath))
     return RawBatch(folder, manifest, rpath.read_bytes())
+
+
+def sign_folder(folder: Path, key: Ed25519PrivateKey) -> dict[str, Any]:
+    """Fill ``requests_sha256`` and ``signature`` in ``folder/manifest.json`` (replaced
+    whole, never half-written); returns the signed manifest."""
+    raw = read_raw(folder)
+    signed = sign_manifest(raw.manifest, raw.requests_bytes, key)
+    path = folder / "manifest.json"
+    tmp = path.with_name("manifest.json.tmp")
+    tmp.write_text(json.dumps(signed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return signed
 
 
 class _Refused(ValueError):

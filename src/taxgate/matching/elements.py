@@ -208,10 +208,13 @@ def status_sql(policy: IdentityPolicy) -> str:
     for name in ELEMENTS:
         pol = policy.elements[name]
         col = f"lv_{name}"
-        ok = f"({col} = 'not_given' OR {_in(col, pol.auto)})"
+        ok = (
+            f"({col} = 'not_given' OR {_in(col, pol.auto)} OR (lv_dob = 'exact' AND "
+            f"{_in(col, pol.auto_with_exact_dob)}))"
+        )
         rev = (
-            f"({_in(col, pol.review)} OR (lv_dob = 'exact' AND "
-            f"{_in(col, pol.review_with_exact_dob)}))"
+            f"({_in(col, pol.review)} OR {_in(col, pol.auto_with_exact_dob)} OR "
+            f"(lv_dob = 'exact' AND {_in(col, pol.review_with_exact_dob)}))"
         )
         veto.append(f"CASE WHEN NOT {ok} AND NOT {rev} THEN '{name}' END")
         review.append(f"CASE WHEN NOT {ok} AND {rev} THEN '{name}' END")

@@ -2,60 +2,85 @@
 
 Standardisation and decisions always run in DuckDB (they are cheap and local); only the
 Splink work (training, blocking, scoring) runs on the chosen engine. Inputs reach the
-engine as Parquet files and predictions come back as Parquet, so a Spark cluster given by
-master URL needs those paths on a shared file system.
+engine as Parquet files and results come back as Parquet, so a Spark cluster given by
+master URL needs those paths on a shared file system. Callers see only :class:`Engine`;
+tests/matching/test_engines.py runs one conformance suite against each implementation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 
 from taxgate.errors import UsageError
+from taxgate.sqltext import literal
 
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 
 
-@dataclass
-class Engine:
-    """A Splink database API plus how to move Parquet in and predictions out."""
+class Engine(ABC):
+    """A Splink database API, how Parquet goes in and results come out, and a local DuckDB
+    connection (``con``) for the SQL taxgate runs itself."""
 
-    name: str
-    db_api: Any
-    con: duckdb.DuckDBPyConnection
-    spark: Any = None
-    _registered: list[str] = field(default_factory=list)
+    name: ClassVar[str]
+    dialect: ClassVar[str]  # Splink's SQL dialect
 
-    @property
-    def dialect(self) -> str:
-        """Splink's SQL dialect for this engine."""
-        return "spark" if self.spark is not None else "duckdb"
+    def __init__(self, db_api: Any, con: duckdb.DuckDBPyConnection) -> None:
+        self.db_api = db_api
+        self.con = con
+
+    @abstractmethod
+    def register(self, parquet: Path, name: str) -> Any:
+        """Register a Parquet file (or folder of them) as a Splink input table ``name``;
+        returns Splink's data frame for it."""
+
+    @abstractmethod
+    def export(self, splink_df: Any, out: Path) -> None:
+        """Write a Splink result table as Parquet at ``out`` (a file, or a folder of
+        files; :func:`taxgate.matching.match.parquet_source` reads either)."""
+
+    def close(self) -> None:
+        """Release what this engine holds (a shared Spark session stays up for reuse)."""
+        self.con.close()
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+    dialect = "duckdb"
 
     def register(self, parquet: Path, name: str) -> Any:
-        """Register a Parquet file as a Splink input table named ``name``."""
-        if self.spark is not None:
-            # the session outlives one job (training then matching in one process):
-            # a view left by the earlier job under this name is replaced, not an error
-            self.spark.catalog.dropTempView(name)
-            frame = self.spark.read.parquet(str(parquet))
-            return self.db_api.register(frame, dataset_display_name=name)
         physical = f"tg_in_{name}"
         self.con.execute(
-            f"CREATE OR REPLACE TABLE {physical} AS SELECT * FROM read_parquet('{parquet}')"
+            f"CREATE OR REPLACE TABLE {physical} AS SELECT * FROM read_parquet({literal(parquet)})"
         )
         return self.db_api.register(physical, dataset_display_name=name)
 
     def export(self, splink_df: Any, out: Path) -> None:
-        """Write a Splink result table to Parquet at ``out``."""
-        if self.spark is not None:
-            splink_df.as_spark_dataframe().write.mode("overwrite").parquet(str(out))
-            return
         self.con.execute(
-            f"COPY (SELECT * FROM {splink_df.physical_name}) TO '{out}' (FORMAT parquet)"
+            f"COPY (SELECT * FROM {splink_df.physical_name}) TO {literal(out)} (FORMAT parquet)"
         )
+
+
+class SparkEngine(Engine):
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, db_api: Any, con: duckdb.DuckDBPyConnection, spark: Any) -> None:
+        super().__init__(db_api, con)
+        self.spark = spark
+
+    def register(self, parquet: Path, name: str) -> Any:
+        # the session outlives one job (training then matching in one process): a view
+        # left by the earlier job under this name is replaced, not an error
+        self.spark.catalog.dropTempView(name)
+        frame = self.spark.read.parquet(str(parquet))
+        return self.db_api.register(frame, dataset_display_name=name)
+
+    def export(self, splink_df: Any, out: Path) -> None:
+        splink_df.as_spark_dataframe().write.mode("overwrite").parquet(str(out))
 
 
 def open_engine(
@@ -64,21 +89,20 @@ def open_engine(
     """Open ``duckdb`` or ``spark`` (a local or remote master URL) for Splink work."""
     from splink import DuckDBAPI
 
+    if name not in ENGINES:
+        raise UsageError(f"unknown matching engine `{name}`: use one of {', '.join(ENGINES)}")
     workdir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
-    con.execute(f"SET temp_directory = '{workdir / 'duckdb_tmp'}'")
-    con.execute(f"SET memory_limit = '{memory_budget(0.25)}'")
+    con.execute(f"SET temp_directory = {literal(workdir / 'duckdb_tmp')}")
+    con.execute(f"SET memory_limit = {literal(memory_budget(0.25))}")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     if name == "duckdb":
-        return Engine(name, DuckDBAPI(connection=con), con)
-    if name == "spark":
-        from splink import SparkAPI
+        return DuckDBEngine(DuckDBAPI(connection=con), con)
+    from splink import SparkAPI
 
-        spark = spark_session(spark_master, workdir)
-        api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
-        return Engine(name, api, con, spark=spark)
-    raise UsageError(f"unknown matching engine `{name}`: use one of {', '.join(ENGINES)}")
+    spark = spark_session(spark_master, workdir)
+    return SparkEngine(SparkAPI(spark_session=spark), con, spark)  # type: ignore[no-untyped-call]
 
 
 def memory_budget(share: float) -> str:

@@ -23,11 +23,12 @@ from typing import Any
 import duckdb
 
 from taxgate.rules.identity import ADDRESS_ELEMENTS, ELEMENTS, IdentityPolicy
+from taxgate.sqltext import literal
 from taxgate.types import MatchResult, Request
 
 from .decide import ADDRESS, NONE, REVIEW, Decision, TaxpayerScore, Thresholds, decide
 from .elements import level_columns_sql, review_weight_sql, status_sql
-from .engines import memory_budget, open_engine
+from .engines import Engine, memory_budget, open_engine
 from .evidence import Levels, evidence_for
 from .prepare import register_helpers
 from .records import (
@@ -97,8 +98,8 @@ def match_requests(
         say("deciding", 0.8)
         levels = Levels.from_model(json.loads(model.read_text(encoding="utf-8")))
         con = duckdb.connect()
-        con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp'}'")
-        con.execute(f"SET memory_limit = '{memory_budget(0.1)}'")
+        con.execute(f"SET temp_directory = {literal(tmp / 'duckdb_tmp')}")
+        con.execute(f"SET memory_limit = {literal(memory_budget(0.1))}")
         register_helpers(con)
         rows = _top_two(con, predictions, versions, thresholds)
         clock.lap("aggregate")
@@ -107,8 +108,7 @@ def match_requests(
         results = _results(con, rows, requests, thresholds, levels, info.version)
         clock.lap("decide")
         con.close()
-        if eng.spark is None:
-            eng.con.close()
+        eng.close()
         if stats is not None:
             stats["seconds"] = clock.laps
         say("done", 1.0)
@@ -129,7 +129,7 @@ class _Clock:
 
 
 def _predict(
-    eng: Any,
+    eng: Engine,
     req: Path,
     versions: Path,
     model: Path,
@@ -165,8 +165,8 @@ def _pairs_sql(predictions: Path, first_names: str, last_names: str, policy: Ide
     """
     address_mw = " + ".join(f"coalesce(mw_{c}, 0)" for c in (*ADDRESS_COMPARISONS, "tin"))
     identity_w = f"(match_weight - ({address_mw}))"
-    src = _parquet(predictions)
-    address = "[" + ", ".join(f"'{e}'" for e in ADDRESS_ELEMENTS) + "]"
+    src = parquet_source(predictions)
+    address = "[" + ", ".join(literal(e) for e in ADDRESS_ELEMENTS) + "]"
     return f"""
     WITH lv AS (
       SELECT *, {level_columns_sql(first_names, last_names)} FROM {src}
@@ -205,11 +205,11 @@ def _top_two(
     tf = term_frequency_tables(versions, ("first_name", "last_name"))
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW tg_first_names AS SELECT first_name AS v"
-        f" FROM read_parquet('{tf['first_name']}')"
+        f" FROM read_parquet({literal(tf['first_name'])})"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW tg_last_names AS SELECT last_name AS v"
-        f" FROM read_parquet('{tf['last_name']}')"
+        f" FROM read_parquet({literal(tf['last_name'])})"
     )
     pairs = _pairs_sql(predictions, "tg_first_names", "tg_last_names", th.policy)
     con.execute(f"CREATE TEMP TABLE tg_pairs AS {pairs}")
@@ -273,22 +273,22 @@ def _counts(
     con: duckdb.DuckDBPyConnection, blocked: Path, versions: Path, pairs_out: Any
 ) -> dict[str, Any]:
     """Comparisons per blocking rule from the blocked pairs, before any weight threshold."""
-    src = _parquet(blocked)
+    src = parquet_source(blocked)
     rows = con.execute(f"SELECT match_key, count(*) FROM {src} GROUP BY ALL").fetchall()
     per_rule = {BLOCKING_RULES[int(k)][0]: int(n) for k, n in rows}
     if pairs_out:
         con.execute(f"""
           COPY (
             SELECT DISTINCT substr(b.join_key_l, {len("requests-__-") + 1}) AS l, v.tin
-            FROM {src} b JOIN read_parquet('{versions}') v
+            FROM {src} b JOIN read_parquet({literal(versions)}) v
               ON v.unique_id = substr(b.join_key_r, {len("taxpayer_records-__-") + 1})
-          ) TO '{pairs_out}' (FORMAT parquet)""")
+          ) TO {literal(pairs_out)} (FORMAT parquet)""")
     return {"comparisons": sum(per_rule.values()), "comparisons_per_rule": per_rule}
 
 
-def _parquet(path: Path) -> str:
+def parquet_source(path: Path) -> str:
     """A DuckDB table expression for a Parquet file or a folder of them (Spark output)."""
-    return f"read_parquet('{path}/**/*.parquet')" if path.is_dir() else f"'{path}'"
+    return f"read_parquet({literal(f'{path}/**/*.parquet' if path.is_dir() else path)})"
 
 
 def _results(

@@ -17,6 +17,8 @@ import duckdb
 import jellyfish
 import pyarrow as pa
 
+from taxgate.sqltext import literal
+
 from .standardise import (
     DIRECTIONALS,
     NAME_SUFFIXES,
@@ -56,18 +58,20 @@ _DOB_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%m-%d-%Y", "%Y/%m/%d")
 
 
 def _map_sql(table: Mapping[str, str]) -> str:
-    body = ", ".join(f"'{k}': '{v}'" for k, v in sorted(table.items()))
+    body = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(table.items()))
     return "MAP {" + body + "}"
 
 
 def _list_sql(values: frozenset[str] | tuple[str, ...]) -> str:
-    return "[" + ", ".join(f"'{v}'" for v in sorted(values)) + "]::VARCHAR[]"
+    return "[" + ", ".join(literal(v) for v in sorted(values)) + "]::VARCHAR[]"
 
 
 def fold_sql(expr: str) -> str:
     """SQL twin of :func:`.standardise.fold`."""
     src, dst = "".join(UNDECOMPOSED), "".join(UNDECOMPOSED.values())
-    lowered = f"lower(strip_accents(translate(coalesce({expr}, ''), '{src}', '{dst}')))"
+    lowered = (
+        f"lower(strip_accents(translate(coalesce({expr}, ''), {literal(src)}, {literal(dst)})))"
+    )
     no_apos = f"regexp_replace({lowered}, '[''’`]', '', 'g')"
     return f"trim(regexp_replace({no_apos}, '[^a-z0-9]+', ' ', 'g'))"
 

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from taxgate.errors import InputError
+from taxgate.sqltext import literal
 from taxgate.types import Request
 
 from .prepare import records_versions_sql, register_helpers, requests_std_sql, standardise_sql
@@ -21,9 +22,9 @@ def read_sql(path: Path) -> str:
     """A DuckDB table expression reading a records or requests file (Parquet or CSV)."""
     if path.suffix.lower() == ".parquet" or path.is_dir():
         target = f"{path}/**/*.parquet" if path.is_dir() else str(path)
-        return f"read_parquet('{target}')"
+        return f"read_parquet({literal(target)})"
     if path.suffix.lower() == ".csv":
-        return f"read_csv('{path}', header = true, all_varchar = true)"
+        return f"read_csv({literal(path)}, header = true, all_varchar = true)"
     raise InputError("records must be a Parquet or CSV file", file=str(path))
 
 
@@ -45,11 +46,11 @@ def prepare_records(records: Path, work: Path) -> Path:
         if json.loads(key_file.read_text(encoding="utf-8")) == key:
             return out
     con = duckdb.connect()
-    con.execute(f"SET temp_directory = '{work / 'duckdb_tmp'}'")
+    con.execute(f"SET temp_directory = {literal(work / 'duckdb_tmp')}")
     register_helpers(con)
     con.execute(f"CREATE TEMP VIEW tg_raw AS SELECT * FROM {read_sql(records)}")
     con.execute(f"CREATE TEMP TABLE tg_std AS {standardise_sql('tg_raw', is_records=True)}")
-    con.execute(f"COPY ({records_versions_sql('tg_std')}) TO '{out}' (FORMAT parquet)")
+    con.execute(f"COPY ({records_versions_sql('tg_std')}) TO {literal(out)} (FORMAT parquet)")
     con.close()
     key_file.write_text(json.dumps(key), encoding="utf-8")
     return out
@@ -75,10 +76,10 @@ def term_frequency_tables(versions: Path, columns: Sequence[str]) -> dict[str, P
         con.execute(f"""
           COPY (
             SELECT {col}, CAST(count(*) AS DOUBLE) / (
-                SELECT count({col}) FROM read_parquet('{versions}')) AS tf_{col}
-            FROM read_parquet('{versions}') WHERE {col} IS NOT NULL
+                SELECT count({col}) FROM read_parquet({literal(versions)})) AS tf_{col}
+            FROM read_parquet({literal(versions)}) WHERE {col} IS NOT NULL
             GROUP BY {col} ORDER BY {col}
-          ) TO '{path}' (FORMAT parquet)""")
+          ) TO {literal(path)} (FORMAT parquet)""")
     if con is not None:
         con.close()
     return out
@@ -111,7 +112,7 @@ def prepare_requests(table: pa.Table, out: Path) -> Path:
     con.register("tg_req_raw", table)
     std = standardise_sql("tg_req_raw", is_records=False)
     con.execute(f"CREATE TEMP TABLE tg_req_std AS {std}")
-    con.execute(f"COPY ({requests_std_sql('tg_req_std')}) TO '{out}' (FORMAT parquet)")
+    con.execute(f"COPY ({requests_std_sql('tg_req_std')}) TO {literal(out)} (FORMAT parquet)")
     con.close()
     return out
 
@@ -133,14 +134,15 @@ def training_requests(
     )
 
     def u(tag: str) -> str:
-        return f"(hash(CAST(tin AS VARCHAR) || tax_year || '{seed}{tag}') % 10000) / 10000.0"
+        salt = literal(f"{seed}{tag}")
+        return f"(hash(CAST(tin AS VARCHAR) || tax_year || {salt}) % 10000) / 10000.0"
 
     src = read_sql(records)
     first = "lower(trim(first_name))"
     sql = f"""
     WITH s AS (
       SELECT * FROM {src}
-      ORDER BY hash(CAST(tin AS VARCHAR) || tax_year || '{seed}') LIMIT {int(sample)}
+      ORDER BY hash(CAST(tin AS VARCHAR) || tax_year || {literal(str(seed))}) LIMIT {int(sample)}
     )
     SELECT 't' || row_number() OVER (ORDER BY tin, tax_year) AS request_id,
       CASE WHEN {u("f")} < 0.08 AND n.nick IS NOT NULL THEN n.nick
@@ -167,5 +169,5 @@ def training_requests(
     con.execute(f"CREATE OR REPLACE TEMP TABLE tg_train_raw AS {sql}")
     std = standardise_sql("tg_train_raw", is_records=False)
     con.execute(f"CREATE OR REPLACE TEMP TABLE tg_train_std AS {std}")
-    con.execute(f"COPY ({requests_std_sql('tg_train_std')}) TO '{out}' (FORMAT parquet)")
+    con.execute(f"COPY ({requests_std_sql('tg_train_std')}) TO {literal(out)} (FORMAT parquet)")
     return out

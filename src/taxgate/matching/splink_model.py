@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from taxgate.errors import StoreError
+from taxgate.sqltext import literal
 
 from .elements import EXTRA_COLUMNS
-from .engines import open_engine
+from .engines import Engine, open_engine
 from .records import prepare_records, term_frequency_tables, training_requests
 
 Progress = Callable[[str, float], None]
@@ -174,7 +175,9 @@ def tf_columns(built: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(cols))
 
 
-def register_term_frequencies(linker: Any, eng: Any, versions: Path, built: dict[str, Any]) -> None:
+def register_term_frequencies(
+    linker: Any, eng: Engine, versions: Path, built: dict[str, Any]
+) -> None:
     """Give ``linker`` term-frequency lookups computed from the record versions only.
 
     ``built`` is the linker's settings as a dict; its TF columns get a lookup each.
@@ -225,7 +228,7 @@ def train_model(
     say("building training requests", 0.15)
     train_req = training_requests(eng.con, records, work / "train_requests.parquet", seed, sample)
     n_versions = int(
-        eng.con.execute(f"SELECT count(*) FROM read_parquet('{versions}')").fetchall()[0][0]
+        eng.con.execute(f"SELECT count(*) FROM read_parquet({literal(versions)})").fetchall()[0][0]
     )
     left = eng.register(train_req, "requests")
     right = eng.register(versions, "taxpayer_records")

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from taxgate.errors import InputError
 from taxgate.intake.header import header_positions
+from taxgate.sqltext import literal
 from taxgate.types import RECORD_COLUMNS
 
 NUMERIC = ("adjusted_gross_income", "dependents", "wages", "balance_due")
@@ -97,7 +98,7 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
         cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in RECORD_COLUMNS)
         con.execute(
             f"CREATE VIEW src AS SELECT row_number() OVER () AS rn, {cols} "
-            f"FROM read_parquet({_literal(path)})"
+            f"FROM read_parquet({literal(path)})"
         )
         return "parquet", 0
     if suffix == ".csv":
@@ -120,11 +121,6 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
             raise InputError(f"malformed CSV ({type(e).__name__})", file=str(path)) from None
         return "csv", 1
     raise InputError("must end in .csv or .parquet", file=str(path))
-
-
-def _literal(path: Path) -> str:
-    """A path as an SQL string literal (views cannot take prepared parameters)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _columns(names: list[str], path: Path) -> None:
@@ -171,7 +167,7 @@ def load_records(path: Path, target: Path) -> LoadStats:
         )
         ordered = ", ".join(RECORD_COLUMNS)
         con.execute(
-            f"COPY (SELECT {ordered} FROM ({select})) TO {_literal(tmp)} "  # noqa: S608
+            f"COPY (SELECT {ordered} FROM ({select})) TO {literal(tmp)} "  # noqa: S608
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 250000)"
         )
         rows, taxpayers = con.execute("SELECT count(*), count(DISTINCT tin) FROM src").fetchall()[0]

@@ -4,7 +4,10 @@ A Fellegi-Sunter sum lets strong agreements buy off a hard disagreement; a discl
 not. So every identity element the request supplies is compared on its own and given a
 *level* (``exact``, ``typo``, ``nickname``, ``other``, ...; the vocabulary is
 :data:`LEVELS`), and the rulebook says, per element, which levels allow an automatic
-disclosure (``auto``) and which only a human reviewer's (``review``, and
+disclosure (``auto``, and ``auto_with_exact_dob`` for slips that identify the person only
+when the date of birth agrees exactly too: a first name one keystroke from the record's is
+a typo or a relative's name, and without the date of birth nothing tells which; otherwise
+they go to a reviewer) and which only a human reviewer's (``review``, and
 ``review_with_exact_dob`` for those that are plausible only when the date of birth agrees
 exactly, such as another surname after a marriage). Any other level *vetoes* the
 disclosure whatever the total weight. An element the request does not supply
@@ -16,6 +19,10 @@ Example:
     ('veto', ('last_name',), ())
     >>> p.verdict({"last_name": "other", "dob": "exact"})
     ('review', (), ('last_name',))
+    >>> p.verdict({"first_name": "typo", "dob": "exact"})
+    ('auto', (), ())
+    >>> p.verdict({"first_name": "typo", "dob": "not_given"})
+    ('review', (), ('first_name',))
 """
 
 from __future__ import annotations
@@ -56,7 +63,7 @@ ADDRESS_ELEMENTS: tuple[str, ...] = ("house_number", "street", "unit", "city", "
 #: The shipped policy (also written out in ``data/rulebook.yaml``).
 DEFAULT_ELEMENTS: Mapping[str, Mapping[str, list[str]]] = MappingProxyType(
     {
-        "first_name": {"auto": ["exact", "nickname", "typo"],
+        "first_name": {"auto": ["exact", "nickname"], "auto_with_exact_dob": ["typo"],
                        "review": ["initial", "partial", "close", "swapped"]},
         "middle_name": {"auto": ["exact", "initial", "typo"],
                         "review": ["not_on_record", "other"]},
@@ -74,7 +81,7 @@ DEFAULT_ELEMENTS: Mapping[str, Mapping[str, list[str]]] = MappingProxyType(
     }
 )  # fmt: skip
 
-_POLICY_KEYS = ("auto", "review", "review_with_exact_dob")
+_POLICY_KEYS = ("auto", "auto_with_exact_dob", "review", "review_with_exact_dob")
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class ElementPolicy:
     """The levels of one element that allow an automatic disclosure or a review."""
 
     auto: frozenset[str]
+    auto_with_exact_dob: frozenset[str] = frozenset()
     review: frozenset[str] = frozenset()
     review_with_exact_dob: frozenset[str] = frozenset()
 
@@ -123,7 +131,13 @@ class IdentityPolicy:
             pol = self.elements[name]
             if level == "not_given" or level in pol.auto:
                 continue
-            if level in pol.review or (dob_exact and level in pol.review_with_exact_dob):
+            if dob_exact and level in pol.auto_with_exact_dob:
+                continue
+            if (
+                level in pol.review
+                or level in pol.auto_with_exact_dob
+                or (dob_exact and level in pol.review_with_exact_dob)
+            ):
                 review.append(name)
             else:
                 vetoes.append(name)
@@ -168,12 +182,14 @@ def compile_identity(section: Any, problems: list[str]) -> IdentityPolicy:
         problems.extend(
             f"`identity.elements.{name}`: unknown key `{k}`" for k in entry if k not in _POLICY_KEYS
         )
-        if "other" in sets["auto"] or "conflict" in sets["auto"]:
+        if {"other", "conflict"} & (sets["auto"] | sets["auto_with_exact_dob"]):
             problems.append(
                 f"`identity.elements.{name}.auto`: a disagreeing element may never disclose"
                 " automatically"
             )
-        both = sets["auto"] & (sets["review"] | sets["review_with_exact_dob"])
+        both = (sets["auto"] | sets["auto_with_exact_dob"]) & (
+            sets["review"] | sets["review_with_exact_dob"]
+        ) | (sets["auto"] & sets["auto_with_exact_dob"])
         problems.extend(
             f"`identity.elements.{name}`: level `{v}` is both auto and review" for v in sorted(both)
         )

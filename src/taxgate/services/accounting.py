@@ -74,3 +74,46 @@ def accounting(
                 }
             )
     return out
+
+
+#: What an auditor may not read in the record: the taxpayer's TIN, people's names, and the
+#: free-text reason (it may name people). Ids, agencies, statutes, fields and times stay.
+HIDDEN_FROM_AUDITORS = ("tin", "investigating_officer", "reason", "signed_by")
+
+
+def for_role(row: dict[str, Any], role: str) -> dict[str, Any]:
+    """One row of the record as ``role`` may read it.
+
+    >>> r = for_role({"tin": "1", "reason": "x", "official": {"name": "A", "title": "T"},
+    ...               "request_id": "R"}, "auditor")
+    >>> sorted(r), r["official"]
+    (['official', 'request_id'], {'title': 'T'})
+    """
+    if role == "officer":
+        return row
+    out = {k: v for k, v in row.items() if k not in HIDDEN_FROM_AUDITORS}
+    if isinstance(out.get("official"), dict):
+        out["official"] = {k: v for k, v in out["official"].items() if k != "name"}
+    return out
+
+
+def record_page(
+    ws: Workspace,
+    role: str,
+    *,
+    request_id: str = "",
+    agency: str = "",
+    since: str = "",
+    until: str = "",
+    limit: int | None = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the record of disclosures (oldest first) as ``role`` may read it, found
+    by request id, agency and UTC date of disclosure (both ends inclusive)."""
+    rows = accounting(ws, request_id=request_id or None, agency=agency or None)
+    if since:
+        rows = [r for r in rows if str(r["disclosed_at"])[:10] >= since]
+    if until:
+        rows = [r for r in rows if str(r["disclosed_at"])[:10] <= until]
+    end = None if limit is None else offset + limit
+    return [for_role(r, role) for r in rows[offset:end]], len(rows)

@@ -7,10 +7,20 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from taxgate.errors import UsageError
+from taxgate.errors import NotFoundError, UsageError
 from taxgate.rules.authority import AUTHORITIES
 from taxgate.storage import repo
 from taxgate.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialLine:
+    agency: str
+    name: str
+    title: str
+    authority: str
+    key_id: str
+    active: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +67,23 @@ def register_official(
             {"official_id": row.id, "key_id": row.key_id, "title": title, "authority": authority},
         )
         return Registered(created, row.id, row.key_id)
+
+
+def revoke_official(ws: Workspace, agency: str, name: str) -> int:
+    """End an official's authority to request (their batches then fail R-REQUESTER), logged
+    as a ``permission_change``; returns how many of their keys were revoked."""
+    with ws.transaction() as (s, log):
+        n = repo.set_official_active(s, agency, name, False)
+        if n == 0:
+            raise NotFoundError(f"agency `{agency}` has no such official registered")
+        log.append("permission_change", agency, {"change": "official_revoked", "keys": n})
+    return n
+
+
+def list_officials(ws: Workspace) -> list[OfficialLine]:
+    """Every registered official, by agency and name."""
+    with ws.transaction() as (s, _):
+        return [
+            OfficialLine(o.agency_code, o.name, o.title, o.authority or "", o.key_id, o.active)
+            for o in repo.list_officials(s)
+        ]

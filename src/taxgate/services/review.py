@@ -39,6 +39,10 @@ class Pending:
     codes: tuple[str, ...]
     candidate: str  # the taxpayer an approval would disclose about ("" when there is none)
     runner_up: str  # the second-best taxpayer, for the reviewer to compare
+    waiting_since: str = ""  # when the request was held (UTC, ISO 8601)
+    messages: tuple[str, ...] = ()  # the message of each code, in the order of ``codes``
+    discrepancies: tuple[str, ...] = ()  # identity elements the match sent to a person
+    match_why: str = ""  # the matcher's one-line reason for its verdict
 
 
 def pending(ws: Workspace) -> list[Pending]:
@@ -49,18 +53,26 @@ def pending(ws: Workspace) -> list[Pending]:
             .where(m.Decision.status == "PENDING_REVIEW")
             .order_by(m.Decision.decided_at, m.Decision.request_id)
         ).all()
-        return [
-            Pending(
-                d.request_id,
-                d.batch_id,
-                agency,
-                d.body.get("match", {}).get("probability"),
-                tuple(r["code"] for r in d.body.get("reasons", [])),
-                d.matched_tin,
-                d.runner_up_tin,
-            )
-            for d, agency in rows
-        ]
+        return [_pending(d, agency) for d, agency in rows]
+
+
+def _pending(d: m.Decision, agency: str) -> Pending:
+    match = d.body.get("match") or {}
+    evidence = match.get("evidence") or {}
+    reasons = list(d.body.get("reasons", []))
+    return Pending(
+        d.request_id,
+        d.batch_id,
+        agency,
+        match.get("probability"),
+        tuple(str(r.get("code", "")) for r in reasons),
+        d.matched_tin,
+        d.runner_up_tin,
+        waiting_since=d.decided_at,
+        messages=tuple(str(r.get("message", "")) for r in reasons),
+        discrepancies=tuple(str(x) for x in evidence.get("discrepancies") or ()),
+        match_why=str(evidence.get("why") or ""),
+    )
 
 
 def decide_review(

@@ -1,7 +1,8 @@
 """Users of the service, managed from the command line: add, list, disable, rotate.
 
-Each change is logged; a token is shown once and only its SHA-256 is kept. Errors are
-taxgate's own (a duplicate name, an unknown agency or user), in plain words.
+Each change is logged under the work folder's user; a token is shown once and only its
+SHA-256 is kept. Errors are taxgate's own (a duplicate name, an unknown agency or user), in
+plain words; adding goes through :func:`taxgate.services.users.add_user`, as the API does.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from taxgate.errors import ConflictError, StoreError, UsageError
+from taxgate.errors import NotFoundError
 from taxgate.services.users import add_user, hash_token, new_token
 from taxgate.storage import tables as m
-from taxgate.storage.audit_log import AuditLog
+from taxgate.workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,45 +30,44 @@ class UserLine:
 def _user(s: Session, name: str) -> m.User:
     user = s.scalars(select(m.User).where(m.User.name == name.strip())).first()
     if user is None:
-        raise StoreError(f"no user `{name.strip()}`")
+        raise NotFoundError(f"no user `{name.strip()}`")
     return user
 
 
-def create(s: Session, log: AuditLog, name: str, role: str, agency: str | None, *, by: str) -> str:
+def create(ws: Workspace, name: str, role: str, agency: str | None) -> str:
     """Add a user; refuses a name already taken and an agency that is not registered."""
-    clean = name.strip()
-    if clean and s.scalars(select(m.User).where(m.User.name == clean)).first() is not None:
-        raise ConflictError(f"user `{clean}` already exists: pick another name")
-    if agency is not None and agency.strip():
-        if s.get(m.Agency, agency.strip()) is None:
-            raise UsageError(
-                f"no agency `{agency.strip()}` is registered: add it first with "
-                "`taxgate agencies add`"
-            )
-    return add_user(s, log, name, role, agency, by=by)
+    with ws.transaction() as (s, log):
+        return add_user(s, log, name, role, agency, by=ws.user)
 
 
-def listing(s: Session) -> list[UserLine]:
-    return [
-        UserLine(u.name, u.role, u.agency_code or "", u.active, u.created_at)
-        for u in s.scalars(select(m.User).order_by(m.User.name))
-    ]
+def listing(ws: Workspace) -> list[UserLine]:
+    with ws.transaction() as (s, _):
+        return [
+            UserLine(u.name, u.role, u.agency_code or "", u.active, u.created_at)
+            for u in s.scalars(select(m.User).order_by(m.User.name))
+        ]
 
 
-def disable(s: Session, log: AuditLog, name: str, *, by: str) -> bool:
+def disable(ws: Workspace, name: str) -> bool:
     """Disable a user (its token stops working); False when it already was."""
-    user = _user(s, name)
-    if not user.active:
-        return False
-    user.active = False
-    log.append("permission_change", f"user:{user.name}", {"action": "user_disabled"}, user=by)
-    return True
+    with ws.transaction() as (s, log):
+        user = _user(s, name)
+        if not user.active:
+            return False
+        user.active = False
+        log.append(
+            "permission_change", f"user:{user.name}", {"action": "user_disabled"}, user=ws.user
+        )
+        return True
 
 
-def rotate(s: Session, log: AuditLog, name: str, *, by: str) -> str:
+def rotate(ws: Workspace, name: str) -> str:
     """Give a user a new token (the old one stops working); returns it, shown once."""
-    user = _user(s, name)
-    token = new_token()
-    user.token_hash = hash_token(token)
-    log.append("permission_change", f"user:{user.name}", {"action": "token_rotated"}, user=by)
-    return token
+    with ws.transaction() as (s, log):
+        user = _user(s, name)
+        token = new_token()
+        user.token_hash = hash_token(token)
+        log.append(
+            "permission_change", f"user:{user.name}", {"action": "token_rotated"}, user=ws.user
+        )
+        return token

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from taxgate.errors import ConflictError, NotFoundError, UsageError
 from taxgate.storage import repo
 from taxgate.storage.audit_log import AuditLog
-from taxgate.storage.tables import ROLES, User
+from taxgate.storage.tables import ROLES, Agency, User
 
 TOKEN_PREFIX = "tg_"
 
@@ -59,13 +59,22 @@ def check_role(role: str, agency: str | None) -> None:
 def add_user(
     s: Session, log: AuditLog, name: str, role: str, agency: str | None, *, by: str
 ) -> str:
-    """Create a user and return its token (shown once; only its hash is stored)."""
+    """Create a user and return its token (shown once; only its hash is stored).
+
+    Raises:
+        ConflictError: the name is taken.
+        NotFoundError: the agency is not registered.
+    """
     name = name.strip()
     if not name or len(name) > 200:
         raise UsageError("a user name must have 1 to 200 characters")
     check_role(role, agency)
     if s.scalars(select(User).where(User.name == name)).first() is not None:
-        raise ConflictError(f"user `{name}` already exists")
+        raise ConflictError(f"user `{name}` already exists: pick another name")
+    if agency is not None and s.get(Agency, agency.strip()) is None:
+        raise NotFoundError(
+            f"no agency `{agency.strip()}` is registered: add it first (`agencies add`)"
+        )
     token = new_token()
     s.add(
         User(

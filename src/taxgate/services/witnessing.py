@@ -98,3 +98,21 @@ def cosign_latest(ws: Workspace, witness: str, key_text: str) -> CosignResult:
         row.text = row.text + mine[0]
         log.append("checkpoint_cosigned", f"checkpoint:{size}", {"witness": key.name, "size": size})
     return CosignResult(size, key.name)
+
+
+def cosignatures(ws: Workspace, witness_keys: list[str]) -> dict[str, int]:
+    """Check the stored checkpoints' cosignatures: the rulebook's witnesses' lines must
+    verify; each of ``witness_keys`` must also have cosigned a checkpoint. Per witness, the
+    largest size cosigned.
+
+    Raises:
+        AuditError: a cosignature does not verify, or a named witness cosigned nothing.
+    """
+    from taxgate.audit.export import cosigned_sizes
+    from taxgate.storage.audit_log import checkpoint_texts
+
+    with ws.transaction() as (s, _):
+        texts = checkpoint_texts(s)
+    found = cosigned_sizes(texts, ws.rulebook.witnesses, required=False)
+    found |= cosigned_sizes(texts, witness_keys)
+    return found

@@ -258,3 +258,17 @@ class PrivacySpend(Base):
     released_by: Mapped[str] = mapped_column(String(200))
     released_at: Mapped[str] = mapped_column(String(40))
     audit_index: Mapped[int] = mapped_column(Integer)
+
+
+class WebSession(Base):
+    """A signed-in web page session, apart from API tokens: the cookie carries a random id
+    of which only the SHA-256 is kept; it expires when idle or old, and logout deletes it.
+    ``csrf`` is the token every form of the session must send back."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(200), index=True)
+    csrf: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch
+    last_seen: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)  # absolute end of the session

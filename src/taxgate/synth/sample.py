@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from taxgate.errors import InputError
+from taxgate.sqltext import literal
 
 BASE_YEAR = 2000  # filed-year bitmasks count from here
 PERSON_COLUMNS: tuple[str, ...] = (
@@ -46,11 +47,10 @@ def connect(records: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     con.execute("SET enable_progress_bar = false")
-    path = str(records).replace("'", "''")
     if suffix == ".parquet":
-        src = f"read_parquet('{path}')"
+        src = f"read_parquet({literal(records)})"
     elif suffix == ".csv":
-        src = f"read_csv('{path}', header = true, all_varchar = true)"
+        src = f"read_csv({literal(records)}, header = true, all_varchar = true)"
     else:
         raise InputError("records file must be .csv or .parquet", file=str(records))
     cols = ", ".join(

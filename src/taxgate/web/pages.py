@@ -1,153 +1,307 @@
-"""The pages under ``/web``: a token login that sets an HttpOnly, SameSite=Strict cookie,
-then views, and the reviewer's approve/refuse form. Every page declares its roles like the
-API routes do. The cookie is never sent on a cross-site request, so another site cannot
-post the form in a reviewer's name.
+"""The pages under ``/web``: sign-in, a home page per role, batches and decisions.
+
+Signing in with a token opens a server-side session (:mod:`taxgate.services.sessions`):
+the cookie carries only the session's random id (HttpOnly, SameSite=Strict, path
+``/web``), expires when idle or old, and sign-out deletes the session. Every form carries
+the session's form token and is checked with the Origin (:mod:`.guard`). Every page
+declares its roles like the API routes do; the review, audit and record pages are
+:mod:`.review`, :mod:`.audit` and :mod:`.records`.
 """
 
 from __future__ import annotations
 
-import base64
-from functools import cache
+import json
+import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
-import jinja2
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from taxgate.audit.checkpoint import parse_checkpoint
-from taxgate.errors import TaxgateError, UsageError, http_status
+from taxgate.disclosure.response import response_bytes
 from taxgate.http.auth import COOKIE, PUBLIC, authenticate, login
 from taxgate.http.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, workspace
 from taxgate.http.routing import route
 from taxgate.services import batches as batch_svc
 from taxgate.services import decisions as decision_svc
-from taxgate.services.review import decide_review, pending
+from taxgate.services import sessions
+from taxgate.services.review import pending
+from taxgate.services.search import (
+    STATUSES,
+    BatchFilter,
+    DecisionFilter,
+    find_batches,
+    find_decisions,
+)
 from taxgate.services.users import Principal
 from taxgate.storage import audit_log
-from taxgate.workspace import Workspace
+from taxgate.web import audit, records, review
+from taxgate.web.export import csv_response
+from taxgate.web.guard import form_guard
+from taxgate.web.paging import Paging
+from taxgate.web.render import page
 
-router = APIRouter(prefix="/web", include_in_schema=False)
+router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
 Who = Annotated[Principal, Depends(authenticate)]
-Ws = Annotated[Workspace, Depends(workspace)]
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-SEES_DECISIONS = frozenset({AGENCY, OFFICER, REVIEWER, AUDITOR})
+Ws = Annotated[Any, Depends(workspace)]
+PageNo = Annotated[int, Query(ge=1, le=10**6)]
+Text = Annotated[str, Query(max_length=200)]
+STATIC = Path(__file__).resolve().parent / "static"
+ALL = [AGENCY, OFFICER, REVIEWER, AUDITOR, ADMIN]
+SEES_DECISIONS = [AGENCY, OFFICER, REVIEWER, AUDITOR]
+SEES_RESPONSE = [AGENCY, OFFICER]
 
 
-@cache
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html"]),
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-def page(name: str, who: Principal | None, code: int = 200, **context: Any) -> HTMLResponse:
-    html = _env().get_template(name).render(who=who, **context)
-    return HTMLResponse(html, status_code=code)
+@route(router, "GET", "/static/taxgate.css", PUBLIC)
+def stylesheet() -> Response:
+    css = (STATIC / "taxgate.css").read_bytes()
+    return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=300"})
 
 
 @route(router, "GET", "/login", PUBLIC)
-def login_form() -> HTMLResponse:
-    return page("login.html", None, failed=False)
+def login_form(request: Request, ended: bool = False) -> HTMLResponse:
+    return page(request, "login.html", None, failed=False, ended=ended)
 
 
 @route(router, "POST", "/login", PUBLIC)
 def login_submit(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
     who = login(request, token.strip(), "web")
     if who is None:
-        return page("login.html", None, code=401, failed=True)
-    response = RedirectResponse("/web/batches", status_code=303)
+        return page(request, "login.html", None, code=401, failed=True, ended=False)
+    settings = request.app.state.settings
+    ws = request.app.state.ws
+    with ws.store.session() as s:
+        opened = sessions.open_session(
+            s, who.name, time.time(), getattr(settings, "session_max_seconds", 8 * 3600)
+        )
+    response = RedirectResponse("/web", status_code=303)
     response.set_cookie(
         COOKIE,
-        token.strip(),
+        opened.session_id,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        path="/",
-        max_age=8 * 3600,
+        path="/web",
     )
     return response
 
 
 @route(router, "POST", "/logout", PUBLIC)
-def logout() -> Response:
-    response = RedirectResponse("/web/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
+def logout(request: Request) -> Response:
+    """Sign out: the session is deleted in the store, not only forgotten by the browser."""
+    sid = request.cookies.get(COOKIE, "")
+    if sid:
+        with request.app.state.ws.store.session() as s:
+            sessions.close_session(s, sid)
+    response = RedirectResponse("/web/login?ended=true", status_code=303)
+    response.delete_cookie(COOKIE, path="/web")
     return response
 
 
-@route(router, "GET", "/batches", [AGENCY, OFFICER, REVIEWER, AUDITOR, ADMIN])
-def batches_page(who: Who, ws: Ws) -> HTMLResponse:
-    return page("batches.html", who, batches=batch_svc.listing(ws, who, 200, 0))
+@route(router, "GET", "/", ALL)
+def home_slash() -> Response:
+    return RedirectResponse("/web", status_code=307)
 
 
-@route(router, "GET", "/batches/{batch_id}", [AGENCY, OFFICER, REVIEWER, AUDITOR, ADMIN])
-def batch_page(batch_id: str, who: Who, ws: Ws) -> HTMLResponse:
+@route(router, "GET", "", ALL)
+def home(request: Request, who: Who, ws: Ws) -> HTMLResponse:
+    """A home page per role: what waits for this person, and where to go."""
+    ctx: dict[str, Any] = {"queue": [], "head": None, "batches": []}
+    if who.role in (OFFICER, REVIEWER):
+        ctx["queue"] = pending(ws)
+    if who.role in (AUDITOR, OFFICER, ADMIN, REVIEWER):
+        with ws.store.session() as s:
+            size = audit_log.log_size(s)
+            text = audit_log.latest_checkpoint(s)
+        ctx["head"] = {"size": size, "checkpoint": audit.head_of(text)}
+    ctx["batches"], ctx["batch_count"] = find_batches(ws, who, BatchFilter(), 5, 0)
+    return page(request, "home.html", who, **ctx)
+
+
+@route(router, "GET", "/batches", ALL)
+def batches_page(
+    request: Request,
+    who: Who,
+    ws: Ws,
+    batch_id: Text = "",
+    agency: Text = "",
+    state: Text = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
+) -> HTMLResponse:
+    f = BatchFilter(batch_id, agency, state)
+    _, total = find_batches(ws, who, f, 0, 0)
+    pg = Paging.of(page=page_no, total=total)
+    rows, _ = find_batches(ws, who, f, pg.per_page, pg.offset)
+    params = {"batch_id": batch_id, "agency": agency, "state": state}
+    return page(request, "batches.html", who, batches=rows, pg=pg, params=params)
+
+
+@route(router, "GET", "/batches/{batch_id}", ALL)
+def batch_page(
+    request: Request,
+    batch_id: str,
+    who: Who,
+    ws: Ws,
+    request_id: Text = "",
+    status: Text = "",
+    code: Text = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
+) -> HTMLResponse:
+    """A batch: its state, its counts, and its requests a page at a time."""
     batch_svc.visible_agency(ws, who, batch_id)
-    status = batch_svc.status(ws, batch_id)
-    items = batch_svc.decisions(ws, who, batch_id) if who.role in SEES_DECISIONS else []
-    return page("batch.html", who, status=status, decisions=items, links=who.role != AGENCY)
+    st = batch_svc.status(ws, batch_id)
+    params = {"request_id": request_id, "status": status, "code": code}
+    rows: list[dict[str, Any]] = []
+    pg = Paging.of(page=1, total=0)
+    if who.role in SEES_DECISIONS:
+        f = DecisionFilter(request_id=request_id, batch_id=batch_id, status=status, code=code)
+        _, total = find_decisions(ws, who, f, 0, 0)
+        pg = Paging.of(page=page_no, total=total)
+        rows, _ = find_decisions(ws, who, f, pg.per_page, pg.offset)
+    return page(
+        request,
+        "batch.html",
+        who,
+        status=st,
+        decisions=rows,
+        pg=pg,
+        params=params,
+        statuses=STATUSES,
+        links=who.role in (OFFICER, REVIEWER, AUDITOR),
+        response=who.role in SEES_RESPONSE and st["state"] == "done",
+    )
+
+
+def _response(ws: Any, who: Principal, batch_id: str) -> dict[str, Any]:
+    batch_svc.visible_agency(ws, who, batch_id)
+    return batch_svc.response(ws, batch_id)
+
+
+@route(router, "GET", "/batches/{batch_id}/response.jsonl", SEES_RESPONSE)
+def response_lines(batch_id: str, who: Who, ws: Ws) -> Response:
+    """The signed response's lines, exactly the bytes the manifest's hash covers."""
+    doc = _response(ws, who, batch_id)
+    return Response(
+        response_bytes(doc["lines"]),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="response.jsonl"'},
+    )
+
+
+@route(router, "GET", "/batches/{batch_id}/response-manifest.json", SEES_RESPONSE)
+def response_manifest(batch_id: str, who: Who, ws: Ws) -> Response:
+    """The response's manifest, signed with the tax agency's key."""
+    doc = _response(ws, who, batch_id)
+    return Response(
+        json.dumps(doc["manifest"], indent=2, sort_keys=True).encode("utf-8"),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="response-manifest.json"'},
+    )
+
+
+def _decision_filter(
+    request_id: str, agency: str, batch_id: str, status: str, code: str, since: str, until: str
+) -> DecisionFilter:
+    return DecisionFilter(request_id, agency, batch_id, status, code, since, until)
+
+
+@route(router, "GET", "/decisions", SEES_DECISIONS)
+def decisions_page(
+    request: Request,
+    who: Who,
+    ws: Ws,
+    request_id: Text = "",
+    agency: Text = "",
+    batch_id: Text = "",
+    status: Text = "",
+    code: Text = "",
+    since: Text = "",
+    until: Text = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
+) -> HTMLResponse:
+    """Every decision the caller may see, found by id, agency, status, code and date."""
+    f = _decision_filter(request_id, agency, batch_id, status, code, since, until)
+    _, total = find_decisions(ws, who, f, 0, 0)
+    pg = Paging.of(page=page_no, total=total)
+    rows, _ = find_decisions(ws, who, f, pg.per_page, pg.offset)
+    params = {
+        "request_id": request_id,
+        "agency": agency,
+        "batch_id": batch_id,
+        "status": status,
+        "code": code,
+        "since": since,
+        "until": until,
+    }
+    return page(
+        request,
+        "decisions.html",
+        who,
+        decisions=rows,
+        pg=pg,
+        params=params,
+        statuses=STATUSES,
+        links=who.role in (OFFICER, REVIEWER, AUDITOR),
+    )
+
+
+@route(router, "GET", "/decisions.csv", SEES_DECISIONS)
+def decisions_csv(
+    who: Who,
+    ws: Ws,
+    request_id: Text = "",
+    agency: Text = "",
+    batch_id: Text = "",
+    status: Text = "",
+    code: Text = "",
+    since: Text = "",
+    until: Text = "",
+) -> Response:
+    """The decisions the filters find, as CSV (formula-like cells neutralised)."""
+    f = _decision_filter(request_id, agency, batch_id, status, code, since, until)
+    rows, _ = find_decisions(ws, who, f, None)
+    header = [
+        "request_id",
+        "agency",
+        "batch_id",
+        "decided_at",
+        "status",
+        "codes",
+        "reasons",
+        "disclosed_fields",
+        "withheld_fields",
+    ]
+    return csv_response(
+        "decisions.csv",
+        header,
+        (
+            [
+                r["request_id"],
+                r["agency"],
+                r["batch_id"],
+                r["decided_at"],
+                r["status"],
+                ";".join(x.get("code", "") for x in r["reasons"]),
+                " | ".join(
+                    f"{x.get('code', '')} ({x.get('citation', '')}): {x.get('message', '')}"
+                    for x in r["reasons"]
+                ),
+                ";".join(r["disclosed_fields"]),
+                ";".join(f"{w.get('field', '')}:{w.get('code', '')}" for w in r["withheld_fields"]),
+            ]
+            for r in rows
+        ),
+    )
 
 
 @route(router, "GET", "/decisions/{request_id}", [OFFICER, REVIEWER, AUDITOR])
-def why_page(request_id: str, who: Who, ws: Ws, agency: str | None = None) -> HTMLResponse:
-    return page("why.html", who, why=decision_svc.why(ws, who, request_id, agency))
+def why_page(
+    request: Request, request_id: str, who: Who, ws: Ws, agency: str | None = None
+) -> HTMLResponse:
+    """Why a request was decided as it was (auditors: no values, no notes)."""
+    why = decision_svc.why(ws, who, request_id, agency)
+    return page(request, "why.html", who, why=why, elements=review.levels_of(why))
 
 
-@route(router, "GET", "/review", [OFFICER, REVIEWER])
-def review_page(who: Who, ws: Ws) -> HTMLResponse:
-    return page("review.html", who, pending=pending(ws), error=None)
-
-
-@route(router, "POST", "/review/{request_id}", [REVIEWER])
-def review_submit(
-    request_id: str,
-    who: Who,
-    ws: Ws,
-    action: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str, Form(max_length=4000)] = "",
-    agency: str | None = None,
-) -> Response:
-    """Approve or refuse one pending request, then show its decision."""
-    problem, code = None, 200
-    if action not in ("approve", "refuse"):
-        problem, code = "choose approve or refuse", 422
-    else:
-        try:
-            decide_review(
-                ws,
-                request_id,
-                approve=action == "approve",
-                note=note,
-                user=who.name,
-                agency=agency,
-            )
-        except UsageError as e:
-            problem, code = str(e), 422
-        except TaxgateError as e:  # not found, not pending, no candidate, two-person rule
-            problem, code = str(e), http_status(e)
-    if problem is not None:
-        return page("review.html", who, code=code, pending=pending(ws), error=problem)
-    target = f"/web/decisions/{quote(request_id, safe='')}"
-    if agency:
-        target += f"?agency={quote(agency, safe='')}"
-    return RedirectResponse(target, status_code=303)
-
-
-@route(router, "GET", "/audit", [OFFICER, REVIEWER, AUDITOR, ADMIN])
-def audit_page(who: Who, ws: Ws) -> HTMLResponse:
-    with ws.store.session() as s:
-        size = audit_log.log_size(s)
-        text = audit_log.latest_checkpoint(s)
-    head = parse_checkpoint(text) if text else None
-    return page(
-        "audit.html",
-        who,
-        size=size,
-        checkpoint=text,
-        checkpoint_size=head.size if head else None,
-        root=base64.b64encode(head.root).decode("ascii") if head else None,
-    )
+#: Every router of the pages, for :mod:`taxgate.server` to include.
+ROUTERS = (router, review.router, audit.router, records.router)

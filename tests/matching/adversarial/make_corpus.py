@@ -218,11 +218,35 @@ def relative_cases(households: list[list[P]]) -> list[dict[str, str]]:
     return out
 
 
+def first_name_typo_cases(households: list[list[P]]) -> list[dict[str, str]]:
+    """A first name one keystroke from the taxpayer's (two inner letters swapped): with the
+    exact date of birth a slip, disclosed; without it a slip or a relative's name, which
+    only a reviewer may tell apart (never an automatic disclosure)."""
+    rng = random.Random(SEED + 1)  # its own stream: the classes above stay as they were
+    out = []
+    for home in households:
+        t = home[0]
+        inner = [i for i in range(1, len(t.first) - 2) if t.first[i] != t.first[i + 1]]
+        if " " in t.first or not inner:
+            continue
+        i = rng.choice(inner)
+        typo = t.first[:i] + t.first[i + 1] + t.first[i] + t.first[i + 2 :]
+        for cls, expect, dob in (("first_name_typo_exact_dob", "match", t.dob),
+                                 ("first_name_typo_no_dob", "review", "")):  # fmt: skip
+            out.append({"case_id": f"{cls}-{len(out):05d}", "class": cls, "expect": expect,
+                        "tin": t.tin, "first_name": typo, "middle_name": t.middle,
+                        "last_name": t.last, "suffix": t.suffix, "date_of_birth": dob,
+                        "address_line1": t.line1, "address_line2": t.line2, "city": t.city,
+                        "state": t.state, "zip": t.zip})  # fmt: skip
+    return out
+
+
 def main() -> None:
     rng = random.Random(SEED)
     people, households = world(rng)
     add_relatives(rng, households, people)
     rows = cases(rng, households) + relative_cases(households)
+    rows += first_name_typo_cases(households)
     with (HERE / "people.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(PEOPLE_COLUMNS)

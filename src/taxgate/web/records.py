@@ -1,0 +1,146 @@
+"""The record of disclosures (26 U.S.C. 6103(p)(3)(A)) and the oversight report, on pages.
+
+Officers read the whole record; auditors read it without TINs, people's names or the
+free-text reasons (:func:`taxgate.services.accounting.for_role`). Both download it as CSV
+(formula-like cells neutralised).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from taxgate.errors import UsageError
+from taxgate.http.auth import authenticate
+from taxgate.http.common import ADMIN, AUDITOR, OFFICER, workspace
+from taxgate.http.routing import route
+from taxgate.reports.html import render_html
+from taxgate.reports.oversight import Period
+from taxgate.services.accounting import HIDDEN_FROM_AUDITORS, record_page
+from taxgate.services.oversight import oversight_data
+from taxgate.services.users import Principal
+from taxgate.web.export import csv_response
+from taxgate.web.guard import form_guard
+from taxgate.web.paging import Paging
+from taxgate.web.render import page
+
+router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
+Who = Annotated[Principal, Depends(authenticate)]
+Ws = Annotated[Any, Depends(workspace)]
+Text = Annotated[str, Query(max_length=200)]
+#: The report embeds its own styles and inline SVG charts; still no script of any kind.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+COLUMNS = (
+    "request_id", "disclosed_at", "agency", "official_title", "official_authority",
+    "official_name", "signed_by", "investigating_officer", "case_number", "statute",
+    "reason", "tax_periods", "fields", "tin", "rulebook_version", "model_version",
+    "audit_index", "batch_id",
+)  # fmt: skip
+
+
+def _date(value: str, name: str) -> str:
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UsageError(f"`{name}` must be a date like 2026-12-31") from None
+
+
+def _columns(role: str) -> list[str]:
+    """The record's columns ``role`` may read (auditors: no TIN, names or reasons)."""
+    if role == OFFICER:
+        return list(COLUMNS)
+    return [c for c in COLUMNS if c not in (*HIDDEN_FROM_AUDITORS, "official_name")]
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    official = row.get("official") or {}
+    out = {k: v for k, v in row.items() if k != "official"}
+    out["official_title"] = official.get("title", "")
+    out["official_authority"] = official.get("authority", "")
+    if "name" in official:
+        out["official_name"] = official["name"]
+    for k in ("tax_periods", "fields"):
+        if isinstance(out.get(k), list):
+            out[k] = ";".join(str(x) for x in out[k])
+    return out
+
+
+@route(router, "GET", "/disclosures", [OFFICER, AUDITOR])
+def disclosures_page(
+    request: Request,
+    who: Who,
+    ws: Ws,
+    request_id: Text = "",
+    agency: Text = "",
+    since: Text = "",
+    until: Text = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
+) -> HTMLResponse:
+    """The record of disclosures, a page at a time."""
+    s, u = _date(since, "since"), _date(until, "until")
+    _, total = record_page(
+        ws, who.role, request_id=request_id, agency=agency, since=s, until=u, limit=0
+    )
+    pg = Paging.of(page=page_no, total=total)
+    rows, _ = record_page(
+        ws,
+        who.role,
+        request_id=request_id,
+        agency=agency,
+        since=s,
+        until=u,
+        limit=pg.per_page,
+        offset=pg.offset,
+    )
+    flat = [_flat(r) for r in rows]
+    columns = _columns(who.role)
+    params = {"request_id": request_id, "agency": agency, "since": since, "until": until}
+    return page(request, "disclosures.html", who, rows=flat, columns=columns, pg=pg, params=params)
+
+
+@route(router, "GET", "/disclosures.csv", [OFFICER, AUDITOR])
+def disclosures_csv(
+    who: Who,
+    ws: Ws,
+    request_id: Text = "",
+    agency: Text = "",
+    since: Text = "",
+    until: Text = "",
+) -> Response:
+    rows, _ = record_page(
+        ws,
+        who.role,
+        request_id=request_id,
+        agency=agency,
+        since=_date(since, "since"),
+        until=_date(until, "until"),
+        limit=None,
+    )
+    flat = [_flat(r) for r in rows]
+    columns = _columns(who.role)
+    return csv_response(
+        "record-of-disclosures.csv", columns, ([r.get(c, "") for c in columns] for r in flat)
+    )
+
+
+@route(router, "GET", "/reports/oversight", [OFFICER, AUDITOR, ADMIN])
+def oversight_page(
+    ws: Ws,
+    year: Annotated[str, Query(max_length=4)] = "",
+    since: Text = "",
+    until: Text = "",
+) -> HTMLResponse:
+    """The oversight report for a year or a span of dates (everything by default)."""
+    if year and not year.isdigit():
+        raise UsageError("`year` must be a calendar year like 2026")
+    period = Period.of(year=int(year) if year else None, since=since or None, until=until or None)
+    html = render_html(*oversight_data(ws, period))
+    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})

@@ -1,0 +1,170 @@
+"""Rendering pages: the templates, the filters that make times and hashes readable, the
+navigation each role sees, and the HTML error page.
+
+Times are shown in UTC as ``2026-12-03 22:13:52 UTC``; roots and hashes in base64, as the
+command line and the checkpoints write them.
+
+    >>> utc("2026-12-03T22:13:52.641260Z"), utc(1796336032)
+    ('2026-12-03 22:13:52 UTC', '2026-12-03 22:13:52 UTC')
+    >>> duration(3 * 86400 + 7200), duration(125), duration(5)
+    ('3 d 2 h', '2 min', 'under a minute')
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from taxgate.http.auth import web_session
+from taxgate.services.users import Principal
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: (label, path, roles) of the navigation, in order.
+NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("Home", "/web", frozenset({"agency", "officer", "reviewer", "auditor", "admin"})),
+    ("Batches", "/web/batches", frozenset({"agency", "officer", "reviewer", "auditor", "admin"})),
+    ("Decisions", "/web/decisions", frozenset({"agency", "officer", "reviewer", "auditor"})),
+    ("Review queue", "/web/review", frozenset({"officer", "reviewer"})),
+    ("Record of disclosures", "/web/disclosures", frozenset({"officer", "auditor"})),
+    ("Audit log", "/web/audit", frozenset({"officer", "reviewer", "auditor", "admin"})),
+    ("Oversight report", "/web/reports/oversight", frozenset({"officer", "auditor", "admin"})),
+)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 string or Unix seconds as an aware UTC datetime (None when unreadable)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), UTC)
+    text = str(value).strip()
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text), UTC)
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def utc(value: Any) -> str:
+    """A time as ``YYYY-MM-DD HH:MM:SS UTC`` (the text unchanged when unreadable)."""
+    t = parse_time(value)
+    return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t else str(value or "")
+
+
+def duration(seconds: float) -> str:
+    """A span in the two largest units a person reads at a glance."""
+    s = int(max(0, seconds))
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return "under a minute"
+
+
+def waited(value: Any) -> str:
+    """How long since ``value`` (a time), as :func:`duration`."""
+    t = parse_time(value)
+    return duration((datetime.now(UTC) - t).total_seconds()) if t else ""
+
+
+def b64(value: Any) -> str:
+    """Bytes or a hex string as base64 (how the checkpoints write roots)."""
+    if isinstance(value, bytes):
+        raw = value
+    else:
+        try:
+            raw = bytes.fromhex(str(value))
+        except ValueError:
+            return str(value)
+    return base64.b64encode(raw).decode("ascii")
+
+
+def query(params: dict[str, Any], **changes: Any) -> str:
+    """``?a=1&b=2``: the page's filters with ``changes`` (empty values dropped)."""
+    merged = {**params, **changes}
+    kept = {k: v for k, v in merged.items() if v not in (None, "")}
+    return "?" + urlencode(kept) if kept else ""
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(utc=utc, waited=waited, b64=b64)
+    env.globals.update(query=query)
+    return env
+
+
+def nav_for(who: Principal | None) -> list[tuple[str, str]]:
+    if who is None:
+        return []
+    return [(label, path) for label, path, roles in NAV if who.role in roles]
+
+
+def page(
+    request: Request | None,
+    name: str,
+    who: Principal | None,
+    code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page; ``csrf`` (the session's form token) is there for every form."""
+    csrf = getattr(request.state, "csrf", "") if request is not None else ""
+    path = request.url.path if request is not None else ""
+    html = (
+        _env()
+        .get_template(name)
+        .render(who=who, nav=nav_for(who), csrf=csrf, current=path, **context)
+    )
+    return HTMLResponse(html, status_code=code)
+
+
+TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Conflict",
+    413: "Too large",
+    422: "Not valid",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The HTML page for an error on a ``/web`` path, with the caller's navigation."""
+    who = getattr(request.state, "principal", None)
+    if not isinstance(who, Principal):  # an unknown path: no route authenticated anyone
+        live = web_session(request)
+        who = live.who if live is not None else None
+        if live is not None:
+            request.state.csrf = live.csrf
+    return page(
+        request,
+        "error.html",
+        who,
+        code=status,
+        status=status,
+        title=TITLES.get(status, "Error"),
+        message=message,
+    )
