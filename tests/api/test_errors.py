@@ -98,7 +98,7 @@ def test_rate_limit_per_agency(sqlite_service: Service) -> None:
     svc = sqlite_service
     app = svc.client.app
     assert isinstance(app, FastAPI)
-    app.state.limiter = RateLimiter(per_minute=3, burst=100)
+    app.state.limiter = RateLimiter(per_minute=1, burst=3)  # 3 in any second
     for _ in range(3):
         assert svc.client.get("/v1/me", headers=svc.h("agency")).status_code == 200
     r = svc.client.get("/v1/me", headers=svc.h("agency"))

@@ -26,14 +26,15 @@ ASGIApp = Callable[[Scope, Receive, Send], Any]
 
 class RateLimiter:
     """Per-key rate limits (a key is an agency, or a login's client address) on the
-    ``limits`` library: at most ``per_minute`` requests in any minute and ``burst`` in any
-    second (moving windows, kept in this process's memory).
+    ``limits`` library, moving windows kept in this process's memory: at most ``burst``
+    requests in any one second and ``per_minute + burst`` in any minute (what a token
+    bucket of that rate and size lets through in its first minute).
     """
 
     def __init__(self, per_minute: float, burst: float, storage: Storage | None = None) -> None:
         self.items = (
             RateLimitItemPerSecond(max(1, int(burst))),
-            RateLimitItemPerMinute(max(1, int(per_minute))),
+            RateLimitItemPerMinute(max(1, int(per_minute + burst))),
         )
         self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
