@@ -40,6 +40,8 @@ from taxgate.rules.evaluate import (
     officer_key,
     reason_key,
 )
+from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.safeguards import SafeguardStatus
 from taxgate.settings import load_settings
 from taxgate.storage import repo
 from taxgate.storage import tables as m
@@ -190,20 +192,46 @@ def refuse_reused_ids(ws: Workspace, checked: Checked, *, user: str | None = Non
     )
 
 
+def rule_history(
+    s: Session, agency: str, rb: Rulebook, exclude_batch: str, at: datetime | None = None
+) -> History:
+    """What the rules count across batches: the agency's requests before ``at`` (now)."""
+    h = repo.history(
+        s, agency, rb.history_days, exclude_batch, at=at, agency_days=rb.agency_period_days
+    )
+    return History(
+        reason_keys=h.reasons,
+        case_counts=h.cases,
+        officer_cases=h.officers,
+        officer_requests=h.officer_requests,
+        agency_requests=h.agency_requests,
+    )
+
+
+def safeguard_status(s: Session, agency: str) -> SafeguardStatus | None:
+    """The agency's registered 6103(p)(4) safeguard status (``None``: none registered)."""
+    row = s.get(m.Safeguard, agency)
+    if row is None:
+        return None
+    return SafeguardStatus(
+        date.fromisoformat(row.last_report), int(row.open_findings), bool(row.corrective_plan)
+    )
+
+
 def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchContext, History]:
     rb = ws.rulebook
     with ws.transaction() as (s, _):
-        reasons, cases, officers = repo.history(
-            s, checked.info.agency, rb.history_days, checked.info.batch_id
-        )
+        hist = rule_history(s, checked.info.agency, rb, checked.info.batch_id)
+        safeguards = safeguard_status(s, checked.info.agency)
     ctx = BatchContext(
         agency=checked.info.agency,
         requester_authorized=checked.requester_authorized,
         today=today,
         field_names=ws.catalogue.names(),
         requester_authority=checked.authority,
+        safeguards=safeguards,
     )
-    return ctx, History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
+    return ctx, hist
 
 
 def _rules(

@@ -128,3 +128,13 @@ def test_sign_in_is_rate_limited(sqlite_service: Service) -> None:
         assert codes == [401, 401, 401, 429, 429]
         right = c.post("/web/login", data={"token": svc.tokens["officer"]})
         assert right.status_code == 429  # even the right token waits: no guessing race
+
+
+def test_rotating_or_disabling_a_user_ends_their_page_sessions(sqlite_service: Service) -> None:
+    from taxgate.services import user_admin
+
+    svc = sqlite_service
+    svc.web("reviewer")
+    assert svc.client.get("/web", follow_redirects=False).status_code == 200
+    user_admin.rotate(svc.ws, "reviewer-user")
+    assert svc.client.get("/web", follow_redirects=False).status_code == 303

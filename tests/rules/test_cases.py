@@ -26,6 +26,8 @@ def _history(h: dict[str, Any]) -> History:
         reason_keys=[reason_key(_request(r)) for r in h.get("reason_requests", [])],
         case_counts=h.get("case_counts", {}),
         officer_cases={k: frozenset(v) for k, v in h.get("officer_cases", {}).items()},
+        officer_requests=h.get("officer_requests", {}),
+        agency_requests=h.get("agency_requests", 0),
     )
 
 

@@ -101,3 +101,29 @@ def test_checkpoint_history_tells_cosignatures_from_the_agency() -> None:
     ]
     assert head.root == base64.b64encode(b"\x01" * 32).decode()
     assert head_of("garbage").size == -1  # type: ignore[union-attr]
+
+
+def test_case_file_shows_the_runner_up_beside_the_candidate() -> None:
+    from taxgate.services.casefile import Candidate, CaseFile
+    from taxgate.services.users import Principal
+    from taxgate.web.render import page
+
+    request = {"first_name": "J", "last_name": "Lee", "address_line1": "12 Oak St",
+               "city": "Reno", "state": "NV", "zip": "89501"}  # fmt: skip
+    john = {**request, "first_name": "John", "dob": "1970-01-02"}
+    jane = {**request, "first_name": "Jane", "dob": "1999-05-06"}
+    ev = {"elements": {"first_name": "initial", "last_name": "exact"},
+          "discrepancies": ["first_name"], "vetoes": []}  # fmt: skip
+    cf = CaseFile(
+        request_id="R-1", agency="A", batch_id="B", status="PENDING_REVIEW",
+        decided_at="2026-12-03T10:00:00Z", reasons=[], match_why="two close",
+        discrepancies=["first_name"], vetoes=[], tax_years=[2024], request=request,
+        candidates=[Candidate("candidate", "111", 0.97, 2024, compare(request, john, ev)),
+                    Candidate("runner-up", "222", 0.41, 2023, compare(request, jane, ev))],
+    )  # fmt: skip
+    html = page(None, "case.html", Principal("r", "reviewer", None), cf=cf, error=None,
+                note="").body.decode()  # fmt: skip
+    assert "The candidate taxpayer" in html and "The runner-up" in html
+    assert 'id="compare-candidate"' in html and 'id="compare-runner-up"' in html
+    assert "John" in html and "Jane" in html and "No other taxpayer came close" not in html
+    assert html.count("differs") >= 2 and 'name="note"' in html and "required" in html

@@ -1,4 +1,5 @@
-"""``taxgate agencies add|revoke|list``: requesting agencies and their officials."""
+"""``taxgate agencies add|revoke|list|safeguards|status``: requesting agencies, their
+officials and their 6103(p)(4) safeguard status."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 
 from taxgate.cli.base import Config, app, out, workspace
+from taxgate.errors import UsageError
 
 agencies_app = typer.Typer(no_args_is_help=True, help="Requesting agencies and their officials.")
 app.add_typer(agencies_app, name="agencies")
@@ -59,6 +61,64 @@ def agencies_revoke(
 
     n = revoke_official(workspace(), code, official)
     out.print(f"revoked {n} key(s) of the official at {code}")
+
+
+@agencies_app.command("safeguards")
+def agencies_safeguards(
+    code: str,
+    report_date: Annotated[
+        str, typer.Option(help="Date of the agency's last safeguard report (YYYY-MM-DD).")
+    ],
+    open_findings: Annotated[
+        int, typer.Option(min=0, help="Findings of the last safeguard review still open.")
+    ],
+    corrective_plan: Annotated[
+        str, typer.Option(help="yes | no: a corrective action plan covers the open findings.")
+    ],
+) -> None:
+    """Register an agency's safeguard status (6103(p)(4)); logged. R-SAFEGUARDS holds (or
+    refuses) disclosures to an agency whose report is out of date or whose open findings have
+    no corrective action plan."""
+    from taxgate.services.safeguards import parse_report_date, register
+
+    plan = {"yes": True, "no": False}.get(corrective_plan.strip().casefold())
+    if plan is None:
+        raise UsageError("`--corrective-plan` must be yes or no")
+    when = parse_report_date(report_date)
+    new = register(workspace(), code, when, open_findings, plan)
+    out.print(
+        f"{'registered' if new else 'updated'} the safeguard status of {code}: last report "
+        f"{when.isoformat()}, {open_findings} open finding(s), corrective plan: "
+        f"{'yes' if plan else 'no'}"
+    )
+
+
+@agencies_app.command("status")
+def agencies_status() -> None:
+    """The agencies' registered safeguard status (6103(p)(4)), and whether it holds their
+    disclosures under the rulebook in use."""
+    from datetime import UTC, date, datetime
+
+    from taxgate.rules.safeguards import SafeguardStatus, safeguard_problem
+    from taxgate.services.safeguards import listing
+
+    ws = workspace()
+    table = Table("agency", "last report", "open findings", "corrective plan", "holds", "since")
+    today = datetime.now(UTC).date()
+    for line in listing(ws):
+        st = SafeguardStatus(
+            date.fromisoformat(line.last_report), line.open_findings, line.corrective_plan
+        )
+        problem = safeguard_problem(st, today, ws.rulebook.safeguards)
+        table.add_row(
+            line.agency,
+            line.last_report,
+            str(line.open_findings),
+            "yes" if line.corrective_plan else "no",
+            ws.rulebook.safeguards.action if problem else "no",
+            line.updated_at,
+        )
+    out.print(table)
 
 
 @agencies_app.command("list")

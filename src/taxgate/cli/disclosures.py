@@ -1,4 +1,4 @@
-"""``taxgate disclosures`` and ``taxgate reaudit``: the record of disclosures, and past
+"""``taxgate disclosures`` and ``taxgate reaudit``: the record of requests and disclosures, and past
 disclosures judged again under another rulebook."""
 
 from __future__ import annotations
@@ -17,24 +17,48 @@ from taxgate.errors import UsageError
 @app.command()
 def disclosures(
     tin: Annotated[str | None, typer.Option(help="Every disclosure about this taxpayer.")] = None,
-    request: Annotated[str | None, typer.Option(help="The disclosure for this request.")] = None,
-    agency: Annotated[str | None, typer.Option(help="Disclosures to this agency.")] = None,
+    request: Annotated[str | None, typer.Option(help="The record of this request.")] = None,
+    agency: Annotated[str | None, typer.Option(help="Requests from this agency.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Requests with this status: REJECTED, NO_MATCH, AMBIGUOUS, PENDING_REVIEW, "
+            "WITHHELD, DISCLOSED (or RECEIVED: not decided yet)."
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Requests received on or after this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Requests received on or before this date (YYYY-MM-DD).")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many, oldest first.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Skip this many first (paging).")] = 0,
 ) -> None:
-    """The record of disclosures (6103(p)(3)(A)), as JSON lines; with no option, all of them
-    a page at a time (--limit, --offset)."""
-    from taxgate.services.accounting import accounting
+    """The record of requests and disclosures (6103(p)(3)(A)), as JSON lines: every request
+    received, refused ones too, with its status and what went out; with no option, all of
+    them a page at a time (--limit, --offset)."""
+    from taxgate.reports.oversight import Period
+    from taxgate.services.accounting import accounting, check_status
 
     if tin is not None and request is not None:
         raise UsageError("say at most one of `--tin` or `--request`")
+    wanted = check_status(status)
+    period = Period.of(since=since, until=until)
     rows = accounting(
-        workspace(), tin=tin, request_id=request, agency=agency, limit=limit + 1, offset=offset
+        workspace(),
+        tin=tin,
+        request_id=request,
+        agency=agency,
+        status=wanted,
+        period=period,
+        limit=limit + 1,
+        offset=offset,
     )
     for row in rows[:limit]:
         sys.stdout.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
     if not rows:
-        err.print("no disclosure matches" if offset == 0 else "no more disclosures")
+        err.print("no request matches" if offset == 0 else "no more requests")
     elif len(rows) > limit:
         err.print(
             f"showing {offset + 1:,}-{offset + limit:,}; more with `--offset {offset + limit}`"

@@ -13,9 +13,17 @@ from taxgate.cli.base import Config, app, out, workspace
 
 @app.command()
 def report(
-    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    out_file: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="File to write: HTML, or JSON when it ends in .json (per agency: requests, "
+            "disclosures, distinct taxpayers, general purposes; 6103(p)(3)(C)).",
+        ),
+    ],
     year: Annotated[
-        int | None, typer.Option(help="Only requests received in this calendar year (UTC).")
+        int | None,
+        typer.Option(help="One calendar year (UTC): the yearly report to Congress."),
     ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only requests received on or after this date (YYYY-MM-DD).")
@@ -25,11 +33,16 @@ def report(
     ] = None,
     config: Config = None,
 ) -> None:
-    """The oversight report over a period (default: everything processed)."""
+    """The oversight report over a period (default: everything processed); with --year, the
+    yearly report to Congress (6103(p)(3)(C)) for that calendar year."""
     from taxgate.reports.oversight import Period
-    from taxgate.services.oversight import write_report
+    from taxgate.services.oversight import write_congress_json, write_report
 
     period = Period.of(year=year, since=since, until=until)
+    if out_file.suffix.casefold() == ".json":
+        n = write_congress_json(workspace(config), out_file, period, year)
+        out.print(f"wrote {out_file} ({n:,} requests, period: {period.label})")
+        return
     n = write_report(workspace(config), out_file, period)
     out.print(f"wrote {out_file} ({n:,} decisions, period: {period.label})")
 

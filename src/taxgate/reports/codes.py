@@ -19,11 +19,17 @@ CODE_EXPLANATIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
             "26 U.S.C. 6103(i)(2)(A)",
             "the requesting official is not registered as authorized to request",
         ),
+        "R-SAFEGUARDS": (
+            "26 U.S.C. 6103(p)(4)",
+            "the agency's safeguard report is out of date, or it has open findings and no "
+            "corrective action plan: disclosures held for a person or refused",
+        ),
         "R-CASE": ("26 U.S.C. 6103(i)(2)(A)", "no case or investigation number"),
         "R-OFFICER": ("26 U.S.C. 6103(i)(2)(A)", "no investigating officer named"),
         "R-ENGAGEMENT": (
             "26 U.S.C. 6103(i)(2)(A)",
-            "one officer or case behind more requests than personal engagement allows",
+            "one officer or case, or the agency in a period, behind more requests than personal "
+            "engagement allows (co-defendants on one case: a person decides)",
         ),
         "R-NAME": ("26 U.S.C. 6103(i)(2)(B)(i)", "no taxpayer name, or not a person's name"),
         "R-ADDRESS": (
@@ -41,6 +47,10 @@ CODE_EXPLANATIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
         "R-REASON": (
             "26 U.S.C. 6103(i)(2)(B)(iv)",
             "no reason, too short to be specific, or boilerplate repeated across requests",
+        ),
+        "R-PURPOSE": (
+            "26 U.S.C. 6103(i)(2)(A)",
+            "the reason states a civil purpose (removal, deportation, civil enforcement)",
         ),
         "R-INFO": (
             "26 U.S.C. 6103(i)(2)(B)",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from taxgate.errors import UsageError
+from taxgate.reports.congress import AgencyYear
 from taxgate.rules.statutes import display_subsections, section_label, split_citation
 
 NOT_A_CITATION = "(not a recognised citation)"
@@ -282,3 +283,6 @@ class OversightExtras:
     batches: tuple[Mapping[str, object], ...]
     verification: Verification
     thresholds: Mapping[str, float] = field(default_factory=dict)
+    #: the yearly report to Congress (6103(p)(3)(C)): a line per agency
+    congress: tuple[AgencyYear, ...] = ()
+    congress_taxpayers: int = 0

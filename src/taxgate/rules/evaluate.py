@@ -30,6 +30,7 @@ from taxgate.rules.reasons import (
     reason_key,
 )
 from taxgate.rules.rulebook import Rulebook
+from taxgate.rules.safeguards import SafeguardStatus, safeguard_problem
 from taxgate.rules.shingles import select_sets
 from taxgate.rules.stage import NO_REASON, Stage, default_workers, judged
 from taxgate.rules.statutes import StatuteCatalog
@@ -53,6 +54,7 @@ __all__ = [
 #: Rules the engine evaluates, in trace order (R-SIGNATURE is decided at intake).
 CHECKED_RULES: tuple[str, ...] = (
     "R-REQUESTER",
+    "R-SAFEGUARDS",
     "R-CASE",
     "R-OFFICER",
     "R-NAME",
@@ -75,11 +77,15 @@ class History:
         reason_keys: normalised reasons (:func:`reason_key`) of earlier requests, one each.
         case_counts: normalised case number (:func:`case_key`) -> earlier requests.
         officer_cases: normalised officer (:func:`officer_key`) -> distinct normalised cases.
+        officer_requests: normalised officer -> earlier requests, whatever their case numbers.
+        agency_requests: the agency's requests in the rulebook's ``agency_period_days``.
     """
 
     reason_keys: Sequence[str] = ()
     case_counts: Mapping[str, int] = field(default_factory=lambda: _EMPTY_MAP)
     officer_cases: Mapping[str, frozenset[str]] = field(default_factory=lambda: _EMPTY_SETS)
+    officer_requests: Mapping[str, int] = field(default_factory=lambda: _EMPTY_MAP)
+    agency_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class BatchContext:
             is always allowed.
         requester_authority: the signing official's registered authority (one of
             :data:`taxgate.rules.authority.AUTHORITIES`); none (``""``) fails R-REQUESTER.
+        safeguards: the agency's registered 6103(p)(4) safeguard status (R-SAFEGUARDS);
+            ``None``: none registered.
     """
 
     agency: str
@@ -101,6 +109,19 @@ class BatchContext:
     today: date
     field_names: frozenset[str]
     requester_authority: str = ""
+    safeguards: SafeguardStatus | None = None
+
+
+def safeguards_check(ctx: BatchContext, rulebook: Rulebook) -> RuleCheck:
+    """R-SAFEGUARDS for the whole batch (6103(p)(4)): the agency's safeguard status."""
+    problem = safeguard_problem(ctx.safeguards, ctx.today, rulebook.safeguards)
+    if problem is not None:
+        return RuleCheck("R-SAFEGUARDS", False, problem)
+    if ctx.safeguards is None:
+        return RuleCheck("R-SAFEGUARDS", True, "no safeguard status registered (allowed)")
+    return RuleCheck(
+        "R-SAFEGUARDS", True, f"last safeguard report {ctx.safeguards.last_report.isoformat()}"
+    )
 
 
 def requester_check(ctx: BatchContext, rulebook: Rulebook) -> RuleCheck:
@@ -116,9 +137,10 @@ def requester_check(ctx: BatchContext, rulebook: Rulebook) -> RuleCheck:
     return RuleCheck("R-REQUESTER", True, f"authority: {ctx.requester_authority}")
 
 
-#: request id, failures, years, fields, case, officer and reason index (-1: none), duplicate.
+#: request id, failures, years, fields, case, officer and reason index (-1: none), duplicate,
+#: beyond the agency's cap for the period.
 _Pending = tuple[
-    str, dict[str, list[str]] | None, tuple[int, ...], tuple[str, ...], int, int, int, bool
+    str, dict[str, list[str]] | None, tuple[int, ...], tuple[str, ...], int, int, int, bool, bool
 ]
 
 
@@ -204,6 +226,9 @@ def _evaluate(
     case_n: list[int] = []
     reason_n: list[int] = []
     officer_cases: list[set[int]] = []
+    officer_n: list[int] = []
+    agency_n = history.agency_requests
+    agency_cap = rulebook.max_requests_per_agency
     pending: list[_Pending] = []
     hist_reason: list[int] = []
     for key in history.reason_keys:
@@ -223,7 +248,10 @@ def _evaluate(
             duplicate = rid in seen_ids
             seen_ids.add(rid)
             c = o = k = -1
+            over_agency = False
             if not duplicate:
+                agency_n += 1
+                over_agency = agency_n > agency_cap
                 if ck:
                     c = cases.setdefault(ck, len(cases))
                     if c == len(case_n):
@@ -233,6 +261,8 @@ def _evaluate(
                     o = officers.setdefault(ok, len(officers))
                     if o == len(officer_cases):
                         officer_cases.append(set())
+                        officer_n.append(0)
+                    officer_n[o] += 1
                     if c >= 0:
                         officer_cases[o].add(c)
                 if hk is not None:
@@ -243,11 +273,13 @@ def _evaluate(
                         reason_n.append(0)
                         hist_reason.append(0)
                     reason_n[k] += 1
-            pending.append((rid, failures, years, fields, c, o, k, duplicate))
+            pending.append((rid, failures, years, fields, c, o, k, duplicate, over_agency))
         if fresh:
             table.add_sets(select_sets(sets, fresh))
 
-    bad_cases, bad_officers = _engagement(cases, officers, case_n, officer_cases, history, rulebook)
+    bad_cases, bad_officers = _engagement(
+        cases, officers, case_n, officer_cases, officer_n, history, rulebook
+    )
     bad_reasons: set[int] = set()
     if on["R-REASON"] and len(table):
         bad_reasons = boilerplate_in_table(
@@ -259,9 +291,14 @@ def _evaluate(
             threads=workers,
         )
     requester = requester_check(ctx, rulebook)
-    passes = {**_PASS, "R-REQUESTER": requester if requester.passed else _PASS["R-REQUESTER"]}
+    safeguard = safeguards_check(ctx, rulebook)
+    passes = {
+        **_PASS,
+        "R-REQUESTER": requester if requester.passed else _PASS["R-REQUESTER"],
+        "R-SAFEGUARDS": safeguard if safeguard.passed else _PASS["R-SAFEGUARDS"],
+    }
     all_pass = tuple(passes[c] if on[c] else _SKIP[c] for c in CHECKED_RULES)
-    clean = requester.passed or not on["R-REQUESTER"]
+    clean = (requester.passed or not on["R-REQUESTER"]) and safeguard.passed
     version = rulebook.version
     del seen_ids, cases, officers, reasons, table
     decisions: list[RuleDecision] = []
@@ -269,17 +306,26 @@ def _evaluate(
     pending.reverse()  # consumed from the end, so each entry is freed once decided
     while pending:
         p = pending.pop()
-        rid, failures, years, fields, c, o, k, duplicate = p
+        rid, failures, years, fields, c, o, k, duplicate, over_agency = p
         decisions.append(
             RuleDecision(rid, "accepted", (), all_pass, years, fields, version)
             if clean
             and failures is None
             and not duplicate
+            and not over_agency
             and c not in bad_cases
             and o not in bad_officers
             and k not in bad_reasons
             else _decide(
-                p, requester, rulebook, on, passes, bad_cases, bad_officers, bad_reasons, verdicts
+                p,
+                (requester, safeguard),
+                rulebook,
+                on,
+                passes,
+                bad_cases,
+                bad_officers,
+                bad_reasons,
+                verdicts,
             )
         )
     return decisions
@@ -290,23 +336,44 @@ def _engagement(
     officers: Mapping[str, int],
     case_n: Sequence[int],
     officer_cases: Sequence[set[int]],
+    officer_n: Sequence[int],
     history: History,
     rb: Rulebook,
-) -> tuple[set[int], set[int]]:
-    bad_cases = {
-        i
-        for key, i in cases.items()
-        if case_n[i] + history.case_counts.get(key, 0) > rb.max_requests_per_case
-    }
+) -> tuple[dict[int, bool], dict[int, list[str]]]:
+    """Cases over the per-case cap (index -> beyond the cap with review: refused) and
+    officers over a per-officer cap (index -> the caps they exceed, as messages)."""
+    bad_cases: dict[int, bool] = {}
+    for key, i in cases.items():
+        total = case_n[i] + history.case_counts.get(key, 0)
+        if total > rb.max_requests_per_case:
+            bad_cases[i] = total > rb.max_requests_per_case_with_review
     names = list(cases)
-    bad_officers: set[int] = set()
+    bad_officers: dict[int, list[str]] = {}
     for key, i in officers.items():
         mine = officer_cases[i]
         earlier = history.officer_cases.get(key, frozenset())
         total = len(earlier) + sum(1 for c in mine if names[c] not in earlier)
+        problems = []
         if total > rb.max_cases_per_officer:
-            bad_officers.add(i)
+            problems.append(
+                f"the officer is behind more than {rb.max_cases_per_officer} distinct cases"
+            )
+        if officer_n[i] + history.officer_requests.get(key, 0) > rb.max_requests_per_officer:
+            problems.append(
+                f"the officer is behind more than {rb.max_requests_per_officer} requests, "
+                "whatever the case numbers"
+            )
+        if problems:
+            bad_officers[i] = problems
     return bad_cases, bad_officers
+
+
+def codefendants_message(rb: Rulebook) -> str:
+    """R-ENGAGEMENT's message for a case between its two caps: a person decides."""
+    return (
+        f"the case number is behind more than {rb.max_requests_per_case} requests: "
+        "co-defendants? a person decides"
+    )
 
 
 _PASS = {code: RuleCheck(code, True) for code in CHECKED_RULES}
@@ -317,28 +384,36 @@ _SKIP = {
 
 def _decide(
     p: _Pending,
-    requester: RuleCheck,
+    batch_checks: tuple[RuleCheck, RuleCheck],
     rb: Rulebook,
     on: Mapping[str, bool],
     passes: Mapping[str, RuleCheck],
-    bad_cases: set[int],
-    bad_officers: set[int],
+    bad_cases: Mapping[int, bool],
+    bad_officers: Mapping[int, list[str]],
     bad_reasons: set[int],
     verdicts: dict[tuple[tuple[str, tuple[str, ...]], ...], _Verdict],
 ) -> RuleDecision:
-    request_id, found, years, fields, case, officer, reason, duplicate = p
+    request_id, found, years, fields, case, officer, reason, duplicate, over_agency = p
     failures = found if found is not None else {}
+    requester, safeguard = batch_checks
     if on["R-REQUESTER"] and not requester.passed:
         failures["R-REQUESTER"] = [requester.detail]
+    if not safeguard.passed:
+        failures["R-SAFEGUARDS"] = [safeguard.detail]
     if on["R-ENGAGEMENT"]:
         problems = []
         if case in bad_cases:
             problems.append(
-                f"the case number is behind more than {rb.max_requests_per_case} requests"
+                f"the case number is behind more than {rb.max_requests_per_case_with_review} "
+                "requests"
+                if bad_cases[case]
+                else codefendants_message(rb)
             )
-        if officer in bad_officers:
+        problems.extend(bad_officers.get(officer, ()))
+        if over_agency:
             problems.append(
-                f"the officer is behind more than {rb.max_cases_per_officer} distinct cases"
+                f"the agency has made more than {rb.max_requests_per_agency} requests in "
+                f"{rb.agency_period_days} days"
             )
         if problems:
             failures["R-ENGAGEMENT"] = problems
@@ -377,6 +452,7 @@ def _verdict(
     reasons: list[Reason] = []
     trace: list[RuleCheck] = []
     hard = False
+    review_messages = REVIEW_MESSAGES | {codefendants_message(rb)}
     for code in CHECKED_RULES:
         if not on[code]:
             trace.append(_SKIP[code])
@@ -389,7 +465,7 @@ def _verdict(
         reasons.append(Reason(code, rb.citation(code), message))
         trace.append(RuleCheck(code, False, message))
         if rb.switch(code) == "on":
-            hard = hard or any(m not in REVIEW_MESSAGES for m in failed)
+            hard = hard or any(m not in review_messages for m in failed)
         else:
             hard = hard or any(m in HARD_MESSAGES for m in failed)
     return ("rejected" if hard else "review"), tuple(reasons), tuple(trace)

@@ -32,6 +32,7 @@ from taxgate.rules.identity import (
     compile_identity,
     default_policy,
 )
+from taxgate.rules.safeguards import SafeguardPolicy, compile_safeguards
 
 DEFAULT_RULEBOOK = PACKAGE_DATA / "rulebook.yaml"
 
@@ -72,6 +73,7 @@ STATUTORY: Mapping[str, str] = MappingProxyType(
 REVIEW_ALLOWED: frozenset[str] = frozenset({"R-REASON", "R-PURPOSE"})
 #: Codes decided by later stages: a citation, no switch.
 OTHER_CODES: tuple[str, ...] = (
+    "R-SAFEGUARDS",
     "D-TRI",
     "D-NOT-REQUESTED",
     "D-HOLDBACK",
@@ -85,6 +87,8 @@ _DEFAULT_CITATIONS: Mapping[str, str] = MappingProxyType(
     {
         "D-HOLDBACK": "26 U.S.C. 6103(i)(6): confidential informant or tax investigation",
         "D-NOT-DISCLOSABLE": "26 U.S.C. 6103(i)(6): not disclosable by default",
+        "R-SAFEGUARDS": "26 U.S.C. 6103(p)(4): safeguards, a condition of receiving return "
+        "information",
     }
 )
 SWITCHES: frozenset[str] = frozenset({"on", "off", "review"})
@@ -97,6 +101,20 @@ _INT_THRESHOLDS: tuple[str, ...] = (
     "history_days",
     "max_requests_per_case",
     "max_cases_per_officer",
+    "max_requests_per_case_with_review",
+    "max_requests_per_officer",
+    "max_requests_per_agency",
+    "agency_period_days",
+)
+#: Thresholds added after the first rulebooks were written: a rulebook without them gets
+#: these (the shipped rulebook's values).
+_DEFAULT_THRESHOLDS: Mapping[str, int] = MappingProxyType(
+    {
+        "max_requests_per_case_with_review": 25,
+        "max_requests_per_officer": 150,
+        "max_requests_per_agency": 50_000,
+        "agency_period_days": 30,
+    }
 )
 _FLOAT_THRESHOLDS: tuple[str, ...] = ("boilerplate_jaccard",)
 _MATCHING: tuple[str, ...] = ("match_threshold", "review_threshold", "ambiguity_threshold")
@@ -111,6 +129,7 @@ _TOP_KEYS = frozenset(
         "description",
         "requesters",
         "publication",
+        "safeguards",
     }
 )
 _REQUESTER_KEYS = frozenset({"authorities", "justice_agencies"})
@@ -158,13 +177,28 @@ class Rulebook:
     #: disclosures carries a cosignature by one of ``witnesses`` (verifier keys)
     publish_before_disclose: bool = False
     witnesses: tuple[str, ...] = ()
+    #: R-ENGAGEMENT (policy serving 6103(i)(2)(A) "personally and directly engaged"):
+    #: above ``max_requests_per_case`` requests on one case a person decides (co-defendants),
+    #: above this they are refused
+    max_requests_per_case_with_review: int = 25
+    #: requests behind one officer, whatever the case numbers (batch + history)
+    max_requests_per_officer: int = 150
+    #: requests from one agency within ``agency_period_days`` (batch + history)
+    max_requests_per_agency: int = 50_000
+    agency_period_days: int = 30
+    #: R-SAFEGUARDS (6103(p)(4)): the ``safeguards`` section
+    safeguards: SafeguardPolicy = field(default_factory=SafeguardPolicy)
 
     def kind(self, code: str) -> str:
         """``statute`` (the law requires the rule) or ``policy`` (a setting serving a clause)."""
         return "statute" if code in STATUTORY else "policy"
 
     def switch(self, code: str) -> str:
-        """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``)."""
+        """The switch of rule ``code``: ``on``, ``off`` or ``review`` (unknown codes: ``on``).
+
+        R-SAFEGUARDS has no switch: ``safeguards.action`` says review or refuse (``on``)."""
+        if code == "R-SAFEGUARDS":
+            return "review" if self.safeguards.action == "review" else "on"
         return self.enabled.get(code, "on")
 
     def citation(self, code: str) -> str:
@@ -210,7 +244,7 @@ def _mapping(doc: Mapping[str, Any], key: str, problems: list[str]) -> Mapping[s
 def _thresholds(section: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in _INT_THRESHOLDS:
-        value = section.get(key)
+        value = section.get(key, _DEFAULT_THRESHOLDS.get(key))
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append(f"`thresholds.{key}` must be an integer")
         elif value < 1:
@@ -229,6 +263,13 @@ def _thresholds(section: Mapping[str, Any], problems: list[str]) -> dict[str, An
     problems.extend(f"unknown threshold `thresholds.{k}`" for k in section if k not in known)
     if "earliest_year" in out and not 1900 <= out["earliest_year"] <= 2100:
         problems.append("`thresholds.earliest_year` must be between 1900 and 2100")
+    case, hard = out.get("max_requests_per_case"), out.get("max_requests_per_case_with_review")
+    if case is not None and hard is not None and hard < case:
+        problems.append(
+            "`thresholds.max_requests_per_case_with_review` must be at least "
+            "`max_requests_per_case` (above the first a person decides, above the second "
+            "the requests are refused)"
+        )
     return out
 
 
@@ -393,6 +434,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         problems,
     )
     publish, witnesses = _publication(doc.get("publication", {}), problems)
+    safeguards = compile_safeguards(doc.get("safeguards"), problems)
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
         text = other.get(code, _DEFAULT_CITATIONS.get(code))
@@ -414,6 +456,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         justice_agencies=justice,
         publish_before_disclose=publish,
         witnesses=witnesses,
+        safeguards=safeguards,
         **thresholds,
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from taxgate.errors import AuditError
 from taxgate.reports.aggregate import ReportData, aggregate
+from taxgate.reports.congress import AgencyYear, congress_json, per_agency
 from taxgate.reports.html import render_html
 from taxgate.reports.oversight import (
     OversightExtras,
@@ -199,6 +200,7 @@ def oversight_data(
         },
     )
     thresholds = thresholds_of(ws)
+    congress, congress_taxpayers = congress_data(ws, period)
     extras = OversightExtras(
         period=period,
         trend=trend,
@@ -210,6 +212,8 @@ def oversight_data(
         batches=tuple(batches),
         verification=verification,
         thresholds=thresholds,
+        congress=tuple(congress),
+        congress_taxpayers=congress_taxpayers,
     )
     return data, extras
 
@@ -221,6 +225,46 @@ def thresholds_of(ws: Workspace) -> dict[str, float]:
         f"disclose at {t.match_threshold:g}": t.match_threshold,
         f"review at {t.review_threshold:g}": t.review_threshold,
     }
+
+
+def congress_data(ws: Workspace, period: Period | None = None) -> tuple[list[AgencyYear], int]:
+    """The yearly report to Congress (6103(p)(3)(C)) over a period: per agency, requests
+    received, instances of disclosure, distinct taxpayers disclosed and general purposes;
+    and the distinct taxpayers disclosed to any agency."""
+    period = period or Period()
+    with ws.transaction() as (s, _):
+        requests = [
+            (agency, str(payload.get("statute", "")))
+            for agency, payload in s.execute(
+                select(m.RequestRow.agency_code, m.RequestRow.payload).where(
+                    _in_period(m.RequestRow.received_at, period)
+                )
+            )
+        ]
+        disclosures = [
+            (agency, tin)
+            for agency, tin in s.execute(
+                select(m.Disclosure.agency_code, m.Disclosure.tin).where(
+                    _in_period(m.Disclosure.disclosed_at, period)
+                )
+            )
+        ]
+    lines = per_agency(requests, disclosures, ws.statutes.purpose_of)
+    return lines, len({tin for _, tin in disclosures})
+
+
+def write_congress_json(
+    ws: Workspace, out_file: Path, period: Period | None = None, year: int | None = None
+) -> int:
+    """Write the yearly report to Congress as JSON; returns how many requests it counts."""
+    period = period or Period()
+    lines, taxpayers = congress_data(ws, period)
+    doc = congress_json(year, period.since, period.until, lines, repo.now_iso(), taxpayers)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_file.with_name(out_file.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, out_file)
+    return sum(x.requests for x in lines)
 
 
 def write_report(ws: Workspace, out_file: Path, period: Period | None = None) -> int:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from taxgate.rules.evaluate import BatchContext, History, evaluate_batch
+from taxgate.pipeline import rule_history
+from taxgate.rules.evaluate import BatchContext, evaluate_batch
 from taxgate.rules.rulebook import load_rulebook
 from taxgate.storage import repo
 from taxgate.storage import tables as m
@@ -61,9 +62,7 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
             ]
             decisions = repo.stored_decisions(s, batch.agency_code, [r.request_id for r in rows])
             received = _received(batch.received_at)
-            reasons, cases, officers = repo.history(
-                s, batch.agency_code, rb.history_days, batch_id, at=received
-            )
+            hist = rule_history(s, batch.agency_code, rb, batch_id, at=received)
             ctx = BatchContext(
                 agency=batch.agency_code,
                 requester_authorized=True,
@@ -71,7 +70,6 @@ def reaudit(ws: Workspace, rulebook_file: Path) -> ReauditResult:
                 field_names=ws.catalogue.names(),
                 requester_authority=batch.official_authority,
             )
-            hist = History(reason_keys=reasons, case_counts=cases, officer_cases=officers)
             for d in evaluate_batch(requests, ctx, rb, ws.statutes, hist):
                 stored = decisions.get(d.request_id)
                 if stored is None or stored.status != "DISCLOSED":

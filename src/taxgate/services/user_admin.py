@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from taxgate.errors import NotFoundError
+from taxgate.services.sessions import close_user_sessions
 from taxgate.services.users import add_user, hash_token, new_token
 from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
@@ -55,6 +56,7 @@ def disable(ws: Workspace, name: str) -> bool:
         if not user.active:
             return False
         user.active = False
+        close_user_sessions(s, user.name)  # signed-in pages end at once too
         log.append(
             "permission_change", f"user:{user.name}", {"action": "user_disabled"}, user=ws.user
         )
@@ -67,6 +69,7 @@ def rotate(ws: Workspace, name: str) -> str:
         user = _user(s, name)
         token = new_token()
         user.token_hash = hash_token(token)
+        close_user_sessions(s, user.name)  # a session opened with the old token ends
         log.append(
             "permission_change", f"user:{user.name}", {"action": "token_rotated"}, user=ws.user
         )

@@ -7,7 +7,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import func, select
@@ -203,11 +203,27 @@ def find_decision(s: Session, request_id: str, agency: str | None = None) -> m.D
     return found[0]
 
 
+class HistoryRows(NamedTuple):
+    """What the store knows of an agency's earlier requests (see :func:`history`)."""
+
+    reasons: list[str]
+    cases: dict[str, int]
+    officers: dict[str, frozenset[str]]
+    officer_requests: dict[str, int]
+    agency_requests: int
+
+
 def history(
-    s: Session, agency: str, days: int, exclude_batch: str, at: datetime | None = None
-) -> tuple[list[str], dict[str, int], dict[str, frozenset[str]]]:
+    s: Session,
+    agency: str,
+    days: int,
+    exclude_batch: str,
+    at: datetime | None = None,
+    agency_days: int | None = None,
+) -> HistoryRows:
     """The agency's requests in the ``days`` days before ``at`` (default: now), other than
-    this batch's: reason keys, requests per case, distinct cases per officer."""
+    this batch's: reason keys, requests per case, distinct cases and requests per officer;
+    and how many requests the agency made in the ``agency_days`` days before ``at``."""
     end = at or datetime.now(UTC)
     since = (end - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
     q = select(m.RequestRow.reason_key, m.RequestRow.case_key, m.RequestRow.officer_key).where(
@@ -220,14 +236,38 @@ def history(
     reasons: list[str] = []
     cases: Counter[str] = Counter()
     officers: dict[str, set[str]] = {}
+    officer_requests: Counter[str] = Counter()
     for reason, case, officer in s.execute(q):
         if reason:
             reasons.append(reason)
+        if officer:
+            officer_requests[officer] += 1
         if case:
             cases[case] += 1
             if officer:
                 officers.setdefault(officer, set()).add(case)
-    return reasons, dict(cases), {k: frozenset(v) for k, v in officers.items()}
+    agency_requests = 0
+    if agency_days is not None:
+        start = (end - timedelta(days=agency_days)).strftime("%Y-%m-%dT%H:%M:%S")
+        cq = (
+            select(func.count())
+            .select_from(m.RequestRow)
+            .where(
+                m.RequestRow.agency_code == agency,
+                m.RequestRow.received_at >= start,
+                m.RequestRow.batch_id != exclude_batch,
+            )
+        )
+        if at is not None:
+            cq = cq.where(m.RequestRow.received_at < at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        agency_requests = int(s.scalar(cq) or 0)
+    return HistoryRows(
+        reasons,
+        dict(cases),
+        {k: frozenset(v) for k, v in officers.items()},
+        dict(officer_requests),
+        agency_requests,
+    )
 
 
 def batch_request_rows(s: Session, batch_id: str) -> list[m.RequestRow]:

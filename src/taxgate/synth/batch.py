@@ -278,8 +278,9 @@ def _plant(dfs: Part, p: Plan, today: date, rnd: random.Random) -> None:
                 defects.SINGLE_DEFECTS[name][1](dfs.row(j), rnd, today)
         if name == "reason_boilerplate":
             dfs.boilerplate[j] = next(boiler)
-        elif name == "engagement_case":
+        elif name == "engagement_case":  # co-defendants above the per-case cap: a person decides
             dfs.fixed_case[j] = f"flood:{i // CASE_FLOOD}"
+            dfs.status[j] = "PENDING_REVIEW"
         elif name == "engagement_officer":
             dfs.fixed_officer[j] = True
             dfs.fixed_case[j] = f"officer:{i}"

@@ -8,6 +8,7 @@ free-text reasons (:func:`taxgate.services.accounting.for_role`). Both download 
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -34,7 +35,7 @@ Text = Annotated[str, Query(max_length=200)]
 #: The report embeds its own styles and inline SVG charts; still no script of any kind.
 REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 COLUMNS = (
     "request_id", "disclosed_at", "agency", "official_title", "official_authority",
@@ -143,4 +144,23 @@ def oversight_page(
         raise UsageError("`year` must be a calendar year like 2026")
     period = Period.of(year=int(year) if year else None, since=since or None, until=until or None)
     html = render_html(*oversight_data(ws, period))
-    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+    return HTMLResponse(
+        _with_bar(html, year, since, until), headers={"Content-Security-Policy": REPORT_CSP}
+    )
+
+
+def _with_bar(html: str, year: str, since: str, until: str) -> str:
+    """The report as rendered for files, with a bar back to the pages and a period form."""
+    e = escape
+    bar = (
+        '<nav aria-label="taxgate" style="background:#1f3a5f;color:#fff;padding:.5rem 1rem;'
+        'font:15px system-ui,sans-serif;display:flex;gap:1rem;align-items:center;flex-wrap:wrap">'
+        '<a href="/web" style="color:#fff">&larr; taxgate pages</a>'
+        '<form method="get" action="/web/reports/oversight" style="display:flex;gap:.5rem;'
+        'align-items:center;margin:0">'
+        f'<label>Year <input name="year" size="5" value="{e(year)}"></label>'
+        f'<label>or from <input type="date" name="since" value="{e(since)}"></label>'
+        f'<label>to <input type="date" name="until" value="{e(until)}"></label>'
+        '<button type="submit">Show</button></form></nav>'
+    )
+    return html.replace("<body>", "<body>" + bar, 1)
