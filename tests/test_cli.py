@@ -8,9 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from taxgate.audit.entry import decode_entry
 from taxgate.cli import command as cli_command
 from taxgate.services.users import lookup
+from taxgate.storage.tables import AuditEntry
 from taxgate.workspace import Workspace
 from tests.conftest import World, taxgate
 from tests.test_docs import command_paths
@@ -64,6 +67,17 @@ def test_users_add_list_rotate_disable_and_clear_errors(world: World, tmp_path: 
         assert "disabled" in taxgate("users", "disable", "rivera", *w).stdout
         with ws.transaction() as (s, _):
             assert lookup(s, new) is None
+            # logged as the API logs the same change (PATCH /v1/users/NAME active=false)
+            changes = [
+                decode_entry(bytes(e)).details
+                for e in s.scalars(
+                    select(AuditEntry.entry)
+                    .where(AuditEntry.object_id == "user:rivera")
+                    .order_by(AuditEntry.idx)
+                )
+            ]
+        assert [c["action"] for c in changes] == ["user_added", "token_rotated", "user_changed"]
+        assert changes[-1]["after"]["active"] is False and changes[-1]["before"]["active"]
     finally:
         ws.close()
     assert "already disabled" in taxgate("users", "disable", "rivera", *w).stdout
@@ -149,3 +163,13 @@ def test_workdir_is_one_option_taken_before_or_after_the_command(tmp_path: Path)
     taxgate("keygen", "--out", tmp_path / "k", "--workdir", tmp_path / "unused")
     assert not (tmp_path / "unused").exists()
     assert "ignores it" in taxgate("keygen", "--help").stdout
+
+
+def test_an_option_that_would_do_nothing_is_a_usage_error(tmp_path: Path) -> None:
+    w = ("--workdir", tmp_path / "w")
+    key_alone = taxgate("audit", "verify", "--key", "taxgate+abc", *w, check=False)
+    assert key_alone.returncode == 2 and "`--export`" in key_alone.stderr
+    (tmp_path / "x.json").write_text("{}", encoding="utf-8")
+    x = tmp_path / "x.json"
+    both = taxgate("audit", "verify", "--export", x, "--since", x, *w, check=False)
+    assert both.returncode == 2 and "`--since`" in both.stderr

@@ -7,6 +7,8 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from taxgate.disclosure.fields import load_catalogue
 from tests.conftest import World, taxgate
 
@@ -173,7 +175,8 @@ def test_revoked_official_fails_r_requester(world: World, tmp_path: Path) -> Non
         wd,
         check=False,
     )
-    assert bad.returncode == 2
+    # not a usage error: the command was right, the official is not there (exit 1)
+    assert bad.returncode == 1 and "no such official" in bad.stderr
     taxgate(
         "agencies",
         "revoke",
@@ -190,10 +193,39 @@ def test_revoked_official_fails_r_requester(world: World, tmp_path: Path) -> Non
     taxgate("audit", "verify", "--workdir", wd)
 
 
-def test_unexpected_errors_print_no_values(tmp_path: Path) -> None:
+def test_refused_input_prints_no_values(tmp_path: Path) -> None:
     secret = "Zorava Quillingham"
     bad = tmp_path / "records.parquet"
     bad.write_text(secret)  # not Parquet: refused with file named, value never echoed
     proc = taxgate("records", "load", bad, "--workdir", tmp_path / "w", check=False)
     assert proc.returncode == 1
     assert "records.parquet" in proc.stderr and secret not in proc.stderr + proc.stdout
+
+
+def test_unexpected_errors_print_no_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An exception taxgate did not raise on purpose may carry a value from the input: the
+    command line prints only its place (exit 1), unless TAXGATE_DEBUG asks for it."""
+    import sys
+
+    from taxgate import cli
+    from taxgate.services import user_admin
+
+    secret = "Zorava Quillingham, 417 North Juniper Street"
+
+    def broken(_ws: object) -> list[object]:
+        raise ValueError(f"cannot parse row for {secret}")  # as a library might word it
+
+    monkeypatch.setattr(user_admin, "listing", broken)
+    monkeypatch.setattr(sys, "argv", ["taxgate", "users", "list", "--workdir", str(tmp_path)])
+    monkeypatch.delenv("TAXGATE_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    out, err = capsys.readouterr()
+    assert exited.value.code == 1
+    assert "internal error at" in err and "TAXGATE_DEBUG=1" in err
+    assert secret not in out + err and "ValueError" not in err
+    monkeypatch.setenv("TAXGATE_DEBUG", "1")
+    with pytest.raises(ValueError, match="Zorava"):  # debugging on synthetic data: all of it
+        cli.main()

@@ -39,6 +39,11 @@ class Paths:
         return self.root / "model" / "model.json"
 
     @property
+    def model_records(self) -> Path:
+        """Which records the model was trained on (their SHA-256)."""
+        return self.root / "model" / "trained_on.json"
+
+    @property
     def keys(self) -> Path:
         return self.root / "keys"
 

@@ -10,6 +10,10 @@
     │   └── SignatureError    a batch fails R-SIGNATURE                    exit 1   HTTP 422
     ├── NotFoundError         no such batch, request, user, entry          exit 1   HTTP 404
     ├── ForbiddenError        this user or role may not do this            exit 1   HTTP 403
+    ├── UnauthenticatedError  no token, or one that is not valid           exit 1   HTTP 401
+    ├── TooLargeError         an upload over its size limit                exit 1   HTTP 413
+    ├── RateLimitedError      too many attempts; ``retry_after`` seconds   exit 1   HTTP 429
+    ├── UnavailableError      the store does not answer                    exit 1   HTTP 503
     ├── StoreError            the store cannot do what was asked           exit 1   HTTP 409
     │   ├── ConflictError     the same id with other content, wrong state  exit 1   HTTP 409
     │   └── BudgetError       a release would overspend the privacy budget exit 1   HTTP 409
@@ -29,6 +33,8 @@ and never carry a taxpayer's or a requested person's data: request ids only.
     ('`requests.csv`, row 3, column `zip`: not a number', 'not a number', 1, 422)
     >>> http_status(ConflictError("batch `B` was already received")), exit_code(UsageError("x"))
     (409, 2)
+    >>> [http_status(e) for e in (UnauthenticatedError("x"), RateLimitedError("x", retry_after=9))]
+    [401, 429]
 """
 
 from __future__ import annotations
@@ -101,6 +107,27 @@ class ForbiddenError(TaxgateError):
     """The asker is known but may not do this."""
 
 
+class UnauthenticatedError(TaxgateError):
+    """The caller gave no token, or one that is not valid (the service asks for a bearer
+    token)."""
+
+
+class TooLargeError(TaxgateError):
+    """An upload over its size limit."""
+
+
+class RateLimitedError(TaxgateError):
+    """Too many attempts; the caller may retry after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class UnavailableError(TaxgateError):
+    """The store (or another part taxgate needs) does not answer."""
+
+
 class StoreError(TaxgateError):
     pass
 
@@ -125,6 +152,10 @@ _MAPPING: tuple[tuple[type[TaxgateError], int, int], ...] = (
     (InputError, 1, 422),
     (NotFoundError, 1, 404),
     (ForbiddenError, 1, 403),
+    (UnauthenticatedError, 1, 401),
+    (TooLargeError, 1, 413),
+    (RateLimitedError, 1, 429),
+    (UnavailableError, 1, 503),
     (StoreError, 1, 409),
 )
 

@@ -243,6 +243,39 @@ def _rules(
     return evaluate_stream(requests, ctx, ws.rulebook, ws.statutes, hist, workers=workers)
 
 
+def release_undecided(ws: Workspace, checked: Checked) -> bool:
+    """Let a corrected batch replace an earlier receipt of the same id that nothing was
+    decided for (its run failed, for example with no records loaded, or stopped before its
+    first decision); the release is logged. A batch with any decision keeps its content:
+    other content under its id is refused (:func:`_register_batch`). True when released.
+    """
+    info = checked.info
+    with ws.transaction() as (s, log):
+        existing = s.get(m.Batch, info.batch_id)
+        if (
+            existing is None
+            or existing.state == "done"
+            or existing.agency_code != info.agency
+            or existing.requests_sha256 == info.requests_sha256
+        ):
+            return False
+        ids = repo.batch_request_ids(s, info.batch_id)
+        if repo.decided_ids(s, info.agency, ids):
+            return False
+        repo.drop_batch(s, info.batch_id)
+        log.append(
+            "batch_released",
+            info.batch_id,
+            {
+                "agency": info.agency,
+                "requests": len(ids),
+                "requests_sha256": existing.requests_sha256,
+                "why": "nothing was decided; sent again with other content",
+            },
+        )
+    return True
+
+
 def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) -> None:
     """Store the batch and its requests once (idempotent on the same id and content)."""
     info = checked.info
@@ -384,6 +417,7 @@ class Outcome:
     checkpoint: str
     #: why the response was held (publish before disclose), "" when it was written
     held: str = ""
+    notices: tuple[str, ...] = ()  # warnings for the operator (never personal data)
 
 
 def process(
@@ -400,11 +434,12 @@ def process(
     The configuration is compiled first, whether or not anything is left to judge: a
     rulebook that switches off a statutory rule is refused before the batch is touched.
     """
-    _ = (ws.rulebook, ws.statutes, ws.catalogue)
+    ws.compile_configuration()
     today = today or datetime.now(UTC).date()
     say = progress or (lambda _stage, _done, _total: None)
     checked = intake(ws, folder)
     info = checked.info
+    release_undecided(ws, checked)
     refuse_reused_ids(ws, checked)
     unique = list(checked.requests)  # intake refused a batch repeating an id
     _register_batch(ws, checked, unique)
@@ -420,13 +455,14 @@ def process(
         }
     say("rules", len(unique), len(unique))
     matches: dict[str, MatchResult] = {}
+    notices: list[str] = []
     accepted = [
         (r, rules[r.request_id].tax_years)
         for r in pending
         if rules[r.request_id].outcome != "rejected"
     ]
     if accepted:
-        matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say)}
+        matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say, notices)}
     chunk = chunk_size()
     matched = [mr.tin for mr in matches.values() if mr.tin]
     stored: dict[str, dict[str, Any]] = {}  # request id -> decision line (kept, not re-read)
@@ -487,6 +523,7 @@ def process(
         out_dir=out_dir,
         checkpoint=cp,
         held=on_hold,
+        notices=tuple(notices),
     )
 
 
@@ -495,6 +532,7 @@ def _match(
     accepted: Sequence[tuple[Request, tuple[int, ...]]],
     engine: str,
     say: Progress,
+    notices: list[str],
 ) -> list[MatchResult]:
     from taxgate.matching.decide import Thresholds
     from taxgate.matching.match import match_requests
@@ -502,7 +540,12 @@ def _match(
     if not ws.paths.records.exists():
         raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")
     if not ws.paths.model.exists():
-        train(ws, engine=engine, progress=say)
+        notices.extend(train(ws, engine=engine, progress=say).notes)
+    elif trained_on(ws) != records_digest(ws.paths.records):
+        notices.append(
+            "the taxpayer records changed since the matching model was trained: matched with "
+            "the model trained on the earlier records (`taxgate model train` retrains it)"
+        )
     mt = ws.rulebook.matching
     thresholds = Thresholds(
         match_threshold=mt.match_threshold,
@@ -521,16 +564,43 @@ def _match(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Trained:
+    version: str
+    notes: tuple[str, ...]  # Splink's warnings, one line each
+
+
+def records_digest(records: Path) -> str:
+    """SHA-256 of the loaded records file (which records a model was trained on)."""
+    digest = hashlib.sha256()
+    with records.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def trained_on(ws: Workspace) -> str | None:
+    """The SHA-256 of the records the current model was trained on (None: not recorded)."""
+    try:
+        doc = json.loads(ws.paths.model_records.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc.get("records_sha256") if isinstance(doc, dict) else None
+
+
 def train(
     ws: Workspace, *, engine: str = "duckdb", seed: int = 42, progress: Progress | None = None
-) -> str:
-    """Train the matching model on the loaded records, save it, log the change; its version."""
-    from taxgate.matching.splink_model import train_model
+) -> Trained:
+    """Train the matching model on the loaded records, save it with which records it was
+    trained on, and log the change."""
+    from taxgate.matching.splink_model import SplinkNotes, train_model
 
     if not ws.paths.records.exists():
         raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")
     say = progress or (lambda _stage, _done, _total: None)
     ws.paths.model.parent.mkdir(parents=True, exist_ok=True)
+    digest = records_digest(ws.paths.records)
+    notes = SplinkNotes()
     info = train_model(
         ws.paths.records,
         ws.paths.model,
@@ -538,14 +608,25 @@ def train(
         engine=engine,
         spark_master=load_settings().spark_master,
         progress=lambda stage, frac: say(f"train: {stage}", int(frac * 100), 100),
+        notes=notes,
+    )
+    _atomic_write(
+        ws.paths.model_records,
+        (json.dumps({"records_sha256": digest, "model": info.version}) + "\n").encode(),
     )
     with ws.transaction() as (_, log):
         log.append(
             "model_change",
             "matching-model",
-            {"version": info.version, "sha256": info.sha256, "seed": seed, "engine": engine},
+            {
+                "version": info.version,
+                "sha256": info.sha256,
+                "seed": seed,
+                "engine": engine,
+                "records_sha256": digest,
+            },
         )
-    return info.version
+    return Trained(info.version, notes.summary())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -63,6 +63,11 @@ class Workspace:
             self._store = Store(self.paths.database_url)
         return self._store
 
+    def compile_configuration(self) -> tuple[Rulebook, StatuteCatalog, Catalogue]:
+        """The rulebook, statute catalogue and field catalogue, compiled now (and kept), so
+        a configuration error stops a command before it touches anything."""
+        return self.rulebook, self.statutes, self.catalogue
+
     def open_store(self) -> Store:
         """Open the store now and bring its schema to the latest revision (a long-running
         front door does this before it listens, so the first request does not wait)."""

@@ -172,3 +172,32 @@ def test_registration_is_stored_and_logged_and_holds_disclosures(
         assert Counter(d["status"] for d in outcome2.decisions)["DISCLOSED"] > 0
     finally:
         ws.close()
+
+
+def test_the_commands_register_list_and_refuse_bad_input(tmp_path: Path) -> None:
+    from tests.conftest import taxgate
+
+    wd = ("--workdir", tmp_path / "w")
+    taxgate("keygen", "--out", tmp_path / "k", *wd)
+    taxgate("agencies", "add", "DHS-ICE", "--official", "Morgan Vance", "--title", "Director",
+            "--authority", "agency-head", "--public-key", f"{tmp_path / 'k'}.pub", *wd)  # fmt: skip
+    ok = ["--report-date", "2026-03-31", "--open-findings", "2", "--corrective-plan"]
+
+    def args(date: str, findings: str) -> list[str]:
+        return ["DHS-ICE", "--report-date", date, "--open-findings", findings,
+                "--corrective-plan", "no"]  # fmt: skip
+
+    for bad in (
+        ["DHS-ICE", *ok, "maybe"],
+        args("31/03/2026", "0"),
+        args("2999-01-01", "0"),
+        args("2026-03-31", "-1"),
+    ):  # fmt: skip
+        proc = taxgate("agencies", "safeguards", *bad, *wd, check=False)
+        assert proc.returncode == 2, (bad, proc.stderr)
+    unknown = taxgate("agencies", "safeguards", "NO-SUCH", *ok, "no", *wd, check=False)
+    assert unknown.returncode != 0
+    assert "DHS-ICE" not in taxgate("agencies", "status", *wd).stdout  # nothing stored
+    taxgate("agencies", "safeguards", "DHS-ICE", *ok, "no", *wd)
+    listed = taxgate("agencies", "status", *wd).stdout
+    assert "DHS-ICE" in listed and "2026-03-31" in listed

@@ -19,7 +19,22 @@ from taxgate.types import Request
 VOCAB = "the subject wired cash to a courier at port near border twice weekly ledger".split()
 
 
+def _ref_shingles(key: str) -> set[str]:
+    """Word 3-shingles written from the definition, sharing nothing with production: every
+    run of three consecutive words, joined; a key of fewer words is one shingle of them."""
+    words = [w for w in key.split(" ") if w]
+    if len(words) < 3:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def _ref_jaccard(a: set[str], b: set[str]) -> float:
+    union = a | b
+    return 1.0 if not union else len(a & b) / len(union)
+
+
 def _naive_groups(keys: list[str], t: float) -> list[int]:
+    """Every pair compared with the reference shingles, then transitive grouping."""
     parent = list(range(len(keys)))
 
     def find(x: int) -> int:
@@ -27,12 +42,22 @@ def _naive_groups(keys: list[str], t: float) -> list[int]:
             x = parent[x]
         return x
 
-    sets = [shingles(k) for k in keys]
+    sets = [_ref_shingles(k) for k in keys]
     for a, b in itertools.combinations(range(len(keys)), 2):
-        if jaccard(sets[a], sets[b]) >= t:
+        if _ref_jaccard(sets[a], sets[b]) >= t:
             ra, rb = find(a), find(b)
             parent[max(ra, rb)] = min(ra, rb)
     return [find(i) for i in range(len(keys))]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(VOCAB), max_size=9), st.lists(st.sampled_from(VOCAB), max_size=9))
+def test_production_shingles_agree_with_the_reference(a: list[str], b: list[str]) -> None:
+    x, y = " ".join(a), " ".join(b)
+    assert len(shingles(x)) == len(_ref_shingles(x))
+    assert jaccard(shingles(x), shingles(y)) == pytest.approx(
+        _ref_jaccard(_ref_shingles(x), _ref_shingles(y))
+    )
 
 
 def _partition(groups: list[int]) -> set[frozenset[int]]:

@@ -47,10 +47,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(wd: Path) -> Iterator[str]:
-    """`taxgate serve` on a free loopback port over ``wd``; its base URL once healthy."""
+def _serving(wd: Path, store: dict[str, str] | None = None) -> Iterator[str]:
+    """`taxgate serve` on a free loopback port over ``wd`` (and ``store``'s
+    TAXGATE_DATABASE_URL, if given); its base URL once healthy."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
+    env.update(store or {})
     server = subprocess.Popen(
         [*TAXGATE, "serve", "--port", str(port), "--workdir", str(wd)],
         env=env,
@@ -75,10 +77,10 @@ def _serving(wd: Path) -> Iterator[str]:
         server.wait(10)
 
 
-def _add_user(wd: Path, name: str, role: str) -> str:
-    token = taxgate("users", "add", name, "--role", role, "--workdir", wd).stdout.strip()
-    assert token.startswith("tg_") and "\n" not in token
-    return token
+def _add_user(wd: Path, name: str, role: str, store: dict[str, str] | None = None) -> str:
+    token = taxgate("users", "add", name, "--role", role, "--workdir", wd, env=store).stdout
+    assert token.startswith("tg_") and token.count("\n") == 1
+    return token.strip()
 
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -116,6 +118,41 @@ def site(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sit
     with _serving(wd) as base:
         yield Site(base, tokens, manifest["batch_id"], manifest["agency"], review,
                    world.decisions(), world.batch / "requests.csv")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pg_site(world: World, tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[Site]:
+    """The review part of the site with its store in PostgreSQL: a fresh database, the
+    world's agency and official registered in it, the held-for-review batch processed."""
+    from tests.pgserver import create_database
+
+    root = tmp_path_factory.mktemp("pgsite")
+    wd = world.copy_workdir(root / "work")
+    store = {"TAXGATE_DATABASE_URL": create_database(pg_url, f"web_{root.name[-12:]}")}
+    manifest = json.loads((world.batch / "manifest.json").read_text())
+    official = manifest["official"]
+    taxgate(
+        "agencies", "add", manifest["agency"], "--official", official["name"],
+        "--title", official["title"], "--authority", "agency-head",
+        "--public-key", f"{world.key}.pub", "--workdir", wd, env=store,
+    )  # fmt: skip
+    batch, review = review_batch(world, root, wd)
+    taxgate("process", batch, "--out", root / "out", "--workdir", wd, env=store)
+    held = {d["request_id"] for d in world.decisions(root / "out")
+            if d["status"] == "PENDING_REVIEW"}  # fmt: skip
+    assert held == set(review)
+    tokens = {"reviewer": _add_user(wd, "reviewer-one", "reviewer", store)}
+    SHOTS.mkdir(exist_ok=True)
+    with _serving(wd, store) as base:
+        yield Site(base, tokens, manifest["batch_id"], manifest["agency"], review, [],
+                   world.batch / "requests.csv")  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def review_site(request: pytest.FixtureRequest) -> Site:
+    """The site a reviewer works on, with its store in SQLite or in PostgreSQL."""
+    site: Site = request.getfixturevalue("site" if request.param == "sqlite" else "pg_site")
+    return site
 
 
 @pytest.fixture(scope="module")
@@ -254,9 +291,11 @@ def test_officer_follows_a_batch_through_filters_pages_and_exports(
 
 
 def test_reviewer_compares_element_by_element_and_decides_with_a_note(
-    site: Site, browser: Any
+    review_site: Site, browser: Any
 ) -> None:
+    site = review_site
     refused, approved, *_ = sorted(site.review)
+    # the held mutations, and whatever the world's own batch left for a person
     waiting = len(site.review) + sum(1 for d in site.decisions if d["status"] == "PENDING_REVIEW")
     with _signed_in(browser, site, "reviewer") as page:
         page.get_by_role("link", name="Review queue").click()
@@ -392,3 +431,50 @@ def test_agency_reads_plain_refusals_and_downloads_its_signed_response(
         csp = response.headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp
         assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_users_add_prints_token_once_and_stores_its_hash(
+    site: Site, world: World, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from taxgate.storage.tables import User
+    from taxgate.workspace import Workspace
+
+    wd = world.copy_workdir(tmp_path / "w")
+    added = taxgate("users", "add", "tess-officer", "--role", "officer", "--workdir", wd)
+    token = added.stdout.strip()
+    assert added.stdout == token + "\n" and token.startswith("tg_")  # once, alone on stdout
+    assert token not in added.stderr and "shown this once" in added.stderr
+    listed = taxgate("users", "list", "--workdir", wd)
+    assert "tess-officer" in listed.stdout and token not in listed.stdout + listed.stderr
+    taxgate("audit", "export", tmp_path / "log.json", "--workdir", wd)
+    assert token not in (tmp_path / "log.json").read_text(encoding="utf-8")
+    ws = Workspace.open(wd)
+    try:
+        with ws.transaction() as (s, _):
+            user = s.scalars(select(User).where(User.name == "tess-officer")).one()
+            assert user.token_hash == hashlib.sha256(token.encode()).hexdigest()
+            stored = [str(getattr(user, c.key)) for c in User.__table__.columns]
+            assert not any(token in v for v in stored)
+    finally:
+        ws.close()
+    # the served store knows a user by the token printed for it, and by nothing close to it
+    officer = site.tokens["officer"]
+    for bearer, status in (
+        (officer, 200),
+        (officer[:-1] + ("x" if officer[-1] != "x" else "y"), 401),
+    ):
+        req = urllib.request.Request(
+            f"{site.base}/v1/me", headers={"Authorization": f"Bearer {bearer}"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                got, body = r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            got, body = e.code, {}
+        assert got == status
+        if status == 200:
+            assert body == {"name": "officer-one", "role": "officer", "agency": None}

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from taxgate.cli.base import app, out, workspace
-from taxgate.errors import InputError
+from taxgate.errors import InputError, UsageError
 from taxgate.services import audit, witnessing
 
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
@@ -58,6 +58,12 @@ def audit_verify(
     """Rebuild the log and check it against every checkpoint and every stored row."""
     from taxgate.audit.export import cosigned_sizes
 
+    if key is not None and export is None:
+        raise UsageError("`--key` names the verifier of an `--export` file: give both")
+    if since is not None and export is not None:
+        raise UsageError(
+            "`--since` compares the store's log with an earlier export: not with `--export`"
+        )
     if export is not None:
         from taxgate.audit.export import verify_export
 

@@ -59,6 +59,8 @@ def process(
     t0 = time.perf_counter()
     with progress("process") as update:
         result = pipeline.process(ws, folder, out_dir, engine=engine, progress=update)
+    for notice in result.notices:
+        err.print(f"warning: {notice}")
     _summary(result.decisions)
     out.print(
         f"batch {result.batch_id}: {result.new:,} decided, {result.repeated:,} returned "

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from taxgate.cli.base import app, out, progress, workspace
+from taxgate.cli.base import app, err, out, progress, workspace
 from taxgate.errors import UsageError
 
 records_app = typer.Typer(no_args_is_help=True, help="The taxpayer records.")
@@ -44,5 +44,7 @@ def model_train(
     ws = workspace()
     t0 = time.perf_counter()
     with progress("model") as update:
-        version = pipeline.train(ws, engine=engine, seed=seed, progress=update)
-    out.print(f"trained model {version} in {time.perf_counter() - t0:.1f} s")
+        trained = pipeline.train(ws, engine=engine, seed=seed, progress=update)
+    for note in trained.notes:
+        err.print(f"note: {note}")
+    out.print(f"trained model {trained.version} in {time.perf_counter() - t0:.1f} s")

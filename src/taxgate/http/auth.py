@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from taxgate.http.errors import ApiError
+from taxgate.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
 from taxgate.http.refusals import ANONYMOUS, UNKNOWN, refused
 from taxgate.services import sessions
 from taxgate.services.users import Principal, lookup
@@ -60,29 +60,27 @@ def authenticate(
         live = web_session(request)
         if live is None:
             refused(request, user=ANONYMOUS, status=401, reason="no live session")
-            raise ApiError(401, "sign in first")
+            raise UnauthenticatedError("sign in first")
         request.state.principal = live.who
         request.state.csrf = live.csrf
         return live.who
     token = credentials.credentials if credentials is not None else None
     if not token:
         refused(request, user=ANONYMOUS, status=401, reason="no token")
-        raise ApiError(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        raise UnauthenticatedError("a bearer token is required")
     ws = request.app.state.ws
     with ws.store.session() as s:
         who = lookup(s, token)
     if who is None:
         refused(request, user=UNKNOWN, status=401, reason="unknown or inactive token")
-        raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
+        raise UnauthenticatedError("the token is not valid")
     limiter = request.app.state.limiter
     if who.role == "agency" and who.agency:
         wait = limiter.take(who.agency)
         if wait > 0:
             refused(request, user=who.name, status=429, reason="over the agency's rate limit")
-            raise ApiError(
-                429,
-                f"agency `{who.agency}` is over its rate limit",
-                headers={"Retry-After": str(max(1, round(wait)))},
+            raise RateLimitedError(
+                f"agency `{who.agency}` is over its rate limit", retry_after=round(wait)
             )
     request.state.principal = who
     return who
@@ -99,8 +97,7 @@ def allow(*roles: str) -> Callable[[Request, Principal], Principal]:
 
     def dependency(request: Request, who: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if who.role not in admitted:
-            refused(request, user=who.name, status=403, reason=f"role `{who.role}` not admitted")
-            raise ApiError(403, f"role `{who.role}` may not do this")
+            raise ForbiddenError(f"role `{who.role}` may not do this")
         return who
 
     dependency.roles = admitted  # type: ignore[attr-defined]
@@ -114,7 +111,7 @@ def login(request: Request, token: str, origin: str) -> Principal | None:
     limiter = getattr(request.app.state, "login_limiter", None) or request.app.state.limiter
     if limiter.take(f"login:{client}") > 0:
         refused(request, user=UNKNOWN, status=429, reason="too many logins", event="login")
-        raise ApiError(429, "too many logins from this address", headers={"Retry-After": "60"})
+        raise RateLimitedError("too many logins from this address", retry_after=60)
     with ws.store.session() as s:
         who = lookup(s, token)
         if who is not None:

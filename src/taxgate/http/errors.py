@@ -1,5 +1,9 @@
 """One JSON shape for every error the service returns.
 
+Every error the service raises on purpose is a :class:`taxgate.errors.TaxgateError`;
+its status comes from :func:`taxgate.errors.http_status`, the one mapping the command
+line's exit codes come from too.
+
 ::
 
     {"error": {"status": 404, "code": "not_found", "message": "no batch `B-1`"}}
@@ -20,7 +24,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from taxgate.errors import ForbiddenError, TaxgateError, http_status
+from taxgate.errors import (
+    ForbiddenError,
+    RateLimitedError,
+    TaxgateError,
+    UnauthenticatedError,
+    http_status,
+)
 
 CODES = {
     400: "bad_request",
@@ -39,22 +49,17 @@ CODES = {
 }
 
 
-class ApiError(Exception):
-    """An error the service answers with; ``message`` must be free of personal data."""
+def error_headers(e: TaxgateError) -> dict[str, str]:
+    """The headers an error's HTTP answer carries: how to authenticate, when to retry.
 
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code or CODES.get(status, "error")
-        self.message = message
-        self.headers = dict(headers or {})
+    >>> error_headers(RateLimitedError("slow down", retry_after=60))
+    {'Retry-After': '60'}
+    """
+    if isinstance(e, UnauthenticatedError):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(e, RateLimitedError):
+        return {"Retry-After": str(e.retry_after)}
+    return {}
 
 
 def error_body(
@@ -103,12 +108,6 @@ def install(app: FastAPI, page_error: PageError | None = None) -> None:
             return page_error(request, status, message)
         return error_response(status, message, code, **kw)
 
-    async def api_error(request: Request, e: Exception) -> Response:
-        assert isinstance(e, ApiError)
-        if e.status == 401 and _page(request):
-            return RedirectResponse("/web/login", status_code=303)  # pages: sign in first
-        return respond(request, e.status, e.message, e.code, headers=e.headers)
-
     async def http_error(request: Request, e: Exception) -> Response:
         assert isinstance(e, StarletteHTTPException)
         message = {
@@ -139,9 +138,10 @@ def install(app: FastAPI, page_error: PageError | None = None) -> None:
             who = getattr(request.state, "principal", None)
             name = getattr(who, "name", UNKNOWN)
             await run_in_threadpool(refused, request, user=name, status=403, reason=e.reason)
-        return respond(request, http_status(e), str(e))
+        if isinstance(e, UnauthenticatedError) and _page(request):
+            return RedirectResponse("/web/login", status_code=303)  # pages: sign in first
+        return respond(request, http_status(e), str(e), headers=error_headers(e))
 
-    app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(TaxgateError, taxgate_error)

@@ -286,6 +286,15 @@ def _counts(
     return {"comparisons": sum(per_rule.values()), "comparisons_per_rule": per_rule}
 
 
+def named_rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Any = None
+) -> list[dict[str, Any]]:
+    """A query's rows as dicts by column name (no row is read by position)."""
+    cur = con.execute(sql, params) if params is not None else con.execute(sql)
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
 def parquet_source(path: Path) -> str:
     """A DuckDB table expression for a Parquet file or a folder of them (Spark output)."""
     return f"read_parquet({literal(f'{path}/**/*.parquet' if path.is_dir() else path)})"
@@ -304,8 +313,12 @@ def _results(
         by_request.setdefault(str(row["request_id"]), []).append(row)
     pairs = _evidence_rows(con, levels)
     vetoed: dict[str, dict[str, Any]] = {
-        str(r[0]): {"tin": str(r[1]), "p_all": float(r[2]), "shown_pair": str(r[3])}
-        for r in con.execute("SELECT request_id, tin, p_all, shown_pair FROM tg_vetoed").fetchall()
+        str(r["request_id"]): {
+            "tin": str(r["tin"]),
+            "p_all": float(r["p_all"]),
+            "shown_pair": str(r["shown_pair"]),
+        }
+        for r in named_rows(con, "SELECT request_id, tin, p_all, shown_pair FROM tg_vetoed")
     }
     out = []
     for req, _years in requests:
@@ -375,7 +388,7 @@ def _evidence_rows(
     """The scored pairs shown as evidence (top-two taxpayers, vetoed), by (request, version)."""
     cols = ["unique_id_l", "unique_id_r", "match_weight", "match_key", "vetoes", "discrepancies"]
     cols += [f"lv_{e}" for e in ELEMENTS]
-    have = {str(r[0]) for r in con.execute("DESCRIBE tg_pairs").fetchall()}
+    have = {str(r["column_name"]) for r in named_rows(con, "DESCRIBE tg_pairs")}
     for name in levels.labels:
         cols += [c for c in (f"gamma_{name}", f"mw_{name}", f"mw_tf_adj_{name}") if c in have]
     cur = con.execute(
@@ -383,7 +396,8 @@ def _evidence_rows(
         " SELECT request_id, shown_pair FROM tg_top UNION SELECT request_id, shown_pair"
         " FROM tg_vetoed) t ON p.unique_id_l = t.request_id AND p.unique_id_r = t.shown_pair"
     )
-    return {(str(v[0]), str(v[1])): dict(zip(cols, v, strict=True)) for v in cur.fetchall()}
+    rows = (dict(zip(cols, v, strict=True)) for v in cur.fetchall())
+    return {(str(r["unique_id_l"]), str(r["unique_id_r"])): r for r in rows}
 
 
 def _opt(value: Any) -> float | None:

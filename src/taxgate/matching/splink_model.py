@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,6 +194,62 @@ def meta_path(work_model: Path) -> Path:
     return work_model.with_name(work_model.name + ".meta.json")
 
 
+class SplinkNotes(logging.Handler):
+    """Splink's warnings during training, kept instead of printed.
+
+    Splink warns once per comparison level it could not train ("not observed in dataset,
+    unable to train m value"); such a level keeps its starting value. :meth:`summary`
+    turns them into one line.
+    """
+
+    _LEVEL = re.compile(r"Level (.+?) on comparison (\S+) not observed.*unable to train (\w) value")
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.untrained: list[tuple[str, str, str]] = []  # (comparison, level, m or u)
+        self.other = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = self._LEVEL.search(" ".join(record.getMessage().split()))
+        if found:
+            self.untrained.append((found[2], found[1], found[3]))
+        else:
+            self.other += 1
+
+    @contextmanager
+    def capturing(self) -> Iterator[SplinkNotes]:
+        log = logging.getLogger("splink")
+        propagate = log.propagate
+        log.addHandler(self)
+        log.propagate = False
+        try:
+            yield self
+        finally:
+            log.removeHandler(self)
+            log.propagate = propagate
+
+    def summary(self) -> tuple[str, ...]:
+        """One line per kind of warning (none when Splink had nothing to say).
+
+        >>> n = SplinkNotes()
+        >>> n.untrained = [("dob", "All other comparisons", "m"), ("zip5", "Exact", "u")]
+        >>> print(n.summary()[0][:60])
+        2 comparison levels were never seen in the training pairs an
+        """
+        out = []
+        if self.untrained:
+            which = "; ".join(f"{c}: {lv} ({mu})" for c, lv, mu in self.untrained)
+            n = len(self.untrained)
+            out.append(
+                f"{n} comparison level{'s were' if n > 1 else ' was'} never seen in the "
+                f"training pairs and keep{'' if n > 1 else 's'} {'their' if n > 1 else 'its'} "
+                f"starting value{'s' if n > 1 else ''} ({which})"
+            )
+        if self.other:
+            out.append(f"Splink gave {self.other} other warning(s) while training")
+        return tuple(out)
+
+
 def train_model(
     records: Path,
     work_model: Path,
@@ -201,6 +260,7 @@ def train_model(
     u_pairs: float = 3e7,
     sample: int = 100_000,
     spark_master: str = "local[2]",
+    notes: SplinkNotes | None = None,
 ) -> ModelInfo:
     """Train the model on ``records`` and save it (Splink JSON) at ``work_model``.
 
@@ -213,10 +273,25 @@ def train_model(
         u_pairs: record pairs sampled for u (SPLINK5.md: too few misses rare agreements).
         sample: taxpayer-year rows turned into training requests.
         spark_master: Spark master URL when ``engine="spark"``.
+        notes: collects Splink's warnings (otherwise they are dropped, never printed).
 
     Returns:
         The saved model's :class:`ModelInfo`.
     """
+    with (notes or SplinkNotes()).capturing():
+        return _train(records, work_model, seed, engine, progress, u_pairs, sample, spark_master)
+
+
+def _train(
+    records: Path,
+    work_model: Path,
+    seed: int,
+    engine: str,
+    progress: Progress | None,
+    u_pairs: float,
+    sample: int,
+    spark_master: str,
+) -> ModelInfo:
     from splink import Linker, block_on
 
     say = progress or (lambda _s, _f: None)
@@ -227,9 +302,8 @@ def train_model(
     eng = open_engine(engine, work, spark_master)
     say("building training requests", 0.15)
     train_req = training_requests(eng.con, records, work / "train_requests.parquet", seed, sample)
-    n_versions = int(
-        eng.con.execute(f"SELECT count(*) FROM read_parquet({literal(versions)})").fetchall()[0][0]
-    )
+    counted = eng.con.execute(f"SELECT count(*) FROM read_parquet({literal(versions)})")
+    (n_versions,) = counted.fetchone() or (0,)
     left = eng.register(train_req, "requests")
     right = eng.register(versions, "taxpayer_records")
     untrained = settings(1.0 / max(n_versions, 1)).get_settings(eng.dialect).as_dict()
@@ -265,6 +339,7 @@ def train_model(
     )
     meta = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(info).items()}
     meta_path(work_model).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    eng.close()
     say("model saved", 1.0)
     return info
 

@@ -12,7 +12,7 @@ from typing import Any
 from taxgate.audit.checkpoint import parse_checkpoint, verifier_key
 from taxgate.audit.export import build_export, inclusion
 from taxgate.audit.tree import MerkleTree
-from taxgate.errors import ConflictError, UsageError
+from taxgate.errors import ConflictError, NotFoundError, UsageError
 from taxgate.storage import audit_log
 from taxgate.storage.audit_log import VerifyReport
 from taxgate.workspace import Workspace
@@ -55,8 +55,10 @@ def inclusion_proof(ws: Workspace, index: int) -> dict[str, Any]:
     with ws.transaction() as (s, _):
         text = audit_log.latest_checkpoint(s)
         if text is None:
-            raise ConflictError("no checkpoint yet: sign one first (`audit checkpoint`)")
+            raise ConflictError("no checkpoint yet")
         head = parse_checkpoint(text)
+        if not 0 <= index < head.size:
+            raise NotFoundError(f"entry {index} is not covered by the latest checkpoint")
         proof = inclusion(audit_log.leaf_hashes(s, head.size), index, head.size, head.root)
         proof["entry"] = audit_log.entry_bytes(s, index).decode("utf-8")
     proof["checkpoint"] = text

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from taxgate.errors import NotFoundError
 from taxgate.services.sessions import close_user_sessions
-from taxgate.services.users import add_user, hash_token, new_token
+from taxgate.services.users import add_user, change_user, hash_token, new_token
 from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
@@ -50,16 +50,14 @@ def listing(ws: Workspace) -> list[UserLine]:
 
 
 def disable(ws: Workspace, name: str) -> bool:
-    """Disable a user (its token stops working); False when it already was."""
+    """Disable a user (its token stops working); False when it already was. Logged as the
+    API logs it (``user_changed``, before and after)."""
     with ws.transaction() as (s, log):
         user = _user(s, name)
         if not user.active:
             return False
-        user.active = False
+        change_user(s, log, user.name, role=None, agency=None, active=False, by=ws.user)
         close_user_sessions(s, user.name)  # signed-in pages end at once too
-        log.append(
-            "permission_change", f"user:{user.name}", {"action": "user_disabled"}, user=ws.user
-        )
         return True
 
 

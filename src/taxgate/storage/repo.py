@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from taxgate.errors import ConflictError, NotFoundError
@@ -122,6 +122,19 @@ def stored_decisions(s: Session, agency: str, request_ids: Iterable[str]) -> dic
         ):
             out[d.request_id] = d
     return out
+
+
+def batch_request_ids(s: Session, batch_id: str) -> list[str]:
+    """The request ids first received in batch ``batch_id``."""
+    q = select(m.RequestRow.request_id).where(m.RequestRow.batch_id == batch_id)
+    return list(s.scalars(q))
+
+
+def drop_batch(s: Session, batch_id: str) -> None:
+    """Remove a batch and the requests first received in it (only for a batch nothing was
+    decided for: see ``pipeline.release_undecided``)."""
+    s.execute(delete(m.RequestRow).where(m.RequestRow.batch_id == batch_id))
+    s.execute(delete(m.Batch).where(m.Batch.batch_id == batch_id))
 
 
 def decided_ids(s: Session, agency: str, request_ids: Sequence[str]) -> set[str]:

@@ -17,8 +17,8 @@ import secrets
 
 from fastapi import Request
 
+from taxgate.errors import ForbiddenError
 from taxgate.http.auth import web_session
-from taxgate.http.errors import ApiError
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_SESSION_YET = frozenset({"/web/login"})
@@ -41,7 +41,7 @@ async def form_guard(request: Request) -> None:
     if request.method in SAFE:
         return
     if not same_origin(request):
-        raise ApiError(403, "this form was posted from another site")
+        raise ForbiddenError("this form was posted from another site")
     if request.url.path in NO_SESSION_YET:
         return
     live = web_session(request)
@@ -50,4 +50,4 @@ async def form_guard(request: Request) -> None:
     form = await request.form()
     sent = form.get("csrf")
     if not isinstance(sent, str) or not secrets.compare_digest(sent, live.csrf):
-        raise ApiError(403, "this form is out of date or came from another site: reload the page")
+        raise ForbiddenError("this form is out of date or came from another site: reload the page")

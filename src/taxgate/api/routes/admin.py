@@ -10,13 +10,14 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 
+from taxgate.errors import UnauthenticatedError, UnavailableError
 from taxgate.http import auth
 from taxgate.http.auth import PUBLIC, authenticate, login
 from taxgate.http.common import ADMIN, AUDITOR, ERRORS, EVERYONE, OFFICER, workspace
-from taxgate.http.errors import ApiError
 from taxgate.http.routing import route
 from taxgate.services import users
 from taxgate.services.oversight import report_data
+from taxgate.services.sessions import close_user_sessions
 from taxgate.services.users import Principal
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.tables import User
@@ -35,7 +36,7 @@ def health(ws: Ws) -> dict[str, Any]:
         with ws.store.session() as s:
             s.execute(text("SELECT 1"))
     except Exception:
-        raise ApiError(503, "the store does not answer") from None
+        raise UnavailableError("the store does not answer") from None
     return {"status": "ok", "store": ws.store.engine.dialect.name}
 
 
@@ -54,7 +55,7 @@ def session(
     token = credentials.credentials if credentials is not None else ""
     who = login(request, token, "api") if token else None
     if who is None:
-        raise ApiError(401, "the token is not valid", headers={"WWW-Authenticate": "Bearer"})
+        raise UnauthenticatedError("the token is not valid")
     return {"name": who.name, "role": who.role, "agency": who.agency}
 
 
@@ -109,6 +110,8 @@ def change_user(name: str, body: UserChange, who: Who, ws: Ws) -> dict[str, Any]
             active=body.active,
             by=who.name,
         )
+        if not user.active:
+            close_user_sessions(s, user.name)  # as `taxgate users disable` does
         return _user(user)
 
 

@@ -13,12 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from taxgate.audit.checkpoint import parse_checkpoint, verifier_key
-from taxgate.audit.export import build_export, inclusion
-from taxgate.audit.tree import MerkleTree
-from taxgate.errors import AuditError
+from taxgate.errors import AuditError, InputError, NotFoundError
 from taxgate.http.common import ADMIN, AUDITOR, ERRORS, OFFICER, REVIEWER, workspace
-from taxgate.http.errors import ApiError
 from taxgate.http.routing import route
+from taxgate.services import audit
 from taxgate.storage import audit_log
 from taxgate.workspace import Workspace
 
@@ -60,10 +58,7 @@ def checkpoints(ws: Ws) -> dict[str, Any]:
 @route(router, "POST", "/checkpoints", [AUDITOR, ADMIN], status_code=201)
 def make_checkpoint(ws: Ws) -> dict[str, Any]:
     """Sign and store the current tree head."""
-    key = ws.agency_key()
-    with ws.store.session() as s:
-        text = audit_log.checkpoint_now(s, key)
-    out = _head(text)
+    out = _head(audit.checkpoint(ws))
     assert out is not None
     return out
 
@@ -75,24 +70,14 @@ def entry(index: Index, ws: Ws) -> dict[str, Any]:
         try:
             data = audit_log.entry_bytes(s, index)
         except AuditError:
-            raise ApiError(404, f"no audit entry {index}") from None
+            raise NotFoundError(f"no audit entry {index}") from None
     return {"index": index, "entry": json.loads(data.decode("utf-8"))}
 
 
 @route(router, "GET", "/proofs/inclusion/{index}", [AUDITOR, ADMIN])
 def inclusion_proof(index: Index, ws: Ws) -> dict[str, Any]:
     """An inclusion proof for entry ``index`` against the latest checkpoint."""
-    with ws.store.session() as s:
-        text = audit_log.latest_checkpoint(s)
-        if text is None:
-            raise ApiError(409, "no checkpoint yet")
-        cp = parse_checkpoint(text)
-        if index >= cp.size:
-            raise ApiError(404, f"entry {index} is not covered by the latest checkpoint")
-        proof = inclusion(audit_log.leaf_hashes(s, cp.size), index, cp.size, cp.root)
-        proof["entry"] = audit_log.entry_bytes(s, index).decode("utf-8")
-    proof["checkpoint"] = text
-    return proof
+    return audit.inclusion_proof(ws, index)
 
 
 @route(router, "GET", "/proofs/consistency", [AUDITOR, ADMIN])
@@ -100,41 +85,24 @@ def consistency_proof(old_size: Size, new_size: Size, ws: Ws) -> dict[str, Any]:
     """A consistency proof between two tree sizes (for example two checkpoints)."""
     with ws.store.session() as s:
         size = audit_log.log_size(s)
-        if not old_size <= new_size <= size:
-            raise ApiError(422, f"sizes must satisfy 0 <= old_size <= new_size <= {size}")
-        tree = MerkleTree(audit_log.leaf_hashes(s, new_size))
-    b64 = base64.b64encode
-    return {
-        "old_size": old_size,
-        "new_size": new_size,
-        "old_root": b64(tree.root(old_size)).decode(),
-        "new_root": b64(tree.root(new_size)).decode(),
-        "proof": [b64(h).decode() for h in tree.consistency_proof(old_size, new_size)],
-    }
+    if not old_size <= new_size <= size:
+        raise InputError(f"sizes must satisfy 0 <= old_size <= new_size <= {size}")
+    return audit.consistency_proof(ws, old_size, new_size)
 
 
 @route(router, "GET", "/export", [AUDITOR, ADMIN])
 def export(ws: Ws) -> dict[str, Any]:
     """The log's entries and checkpoints in one document (``taxgate audit verify --export``)."""
-    pub = ws.agency_key().public_key()
-    with ws.store.session() as s:
-        return build_export(
-            audit_log.ORIGIN,
-            verifier_key(audit_log.KEY_NAME, pub),
-            audit_log.all_entries(s),
-            audit_log.checkpoint_texts(s),
-        )
+    return audit.export(ws)
 
 
 @route(router, "GET", "/verify", [AUDITOR, ADMIN])
 def verify(ws: Ws) -> dict[str, Any]:
     """Rebuild the tree and check it against every checkpoint and every stored row."""
-    pub = ws.agency_key().public_key()
-    with ws.store.session() as s:
-        try:
-            rep = audit_log.verify_log(s, pub)
-        except AuditError as e:
-            return {"verified": False, "message": str(e)}
+    try:
+        rep, _ = audit.verify(ws)
+    except AuditError as e:
+        return {"verified": False, "message": str(e)}
     return {
         "verified": True,
         "size": rep.size,

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 
+from taxgate.errors import TooLargeError
 from taxgate.http.auth import authenticate
 from taxgate.http.common import (
     ADMIN,
@@ -16,7 +17,6 @@ from taxgate.http.common import (
     REVIEWER,
     workspace,
 )
-from taxgate.http.errors import ApiError
 from taxgate.http.routing import route
 from taxgate.services import batches as svc
 from taxgate.services.users import Principal
@@ -30,7 +30,7 @@ Ws = Annotated[Workspace, Depends(workspace)]
 async def _read(upload: UploadFile, limit: int, what: str) -> bytes:
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise ApiError(413, f"the {what} file is over {limit} bytes")
+        raise TooLargeError(f"the {what} file is over {limit} bytes")
     return data
 
 
