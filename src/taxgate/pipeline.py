@@ -26,7 +26,7 @@ from taxgate.audit import content
 from taxgate.config import chunk_size
 from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
-from taxgate.errors import ConflictError, InputError, StoreError, TaxgateError
+from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError, TaxgateError
 from taxgate.intake.batch import parse_manifest, read_raw, read_requests
 from taxgate.intake.signing import verify_manifest
 from taxgate.records.lookup import TaxpayerRows
@@ -46,6 +46,7 @@ from taxgate.settings import load_settings
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
+from taxgate.storage.publication import require_published
 from taxgate.storage.record import decision_values, disclosure_row, log_decision, request_values
 from taxgate.types import BatchInfo, FinalDecision, MatchResult, Request, RuleDecision
 from taxgate.workspace import Workspace
@@ -64,12 +65,31 @@ class Checked:
     authority: str = ""
 
 
-def intake(ws: Workspace, folder: Path, *, log_refusal: bool = True) -> Checked:
+def intake(
+    ws: Workspace,
+    folder: Path,
+    *,
+    log_refusal: bool = True,
+    user: str | None = None,
+    agency: str | None = None,
+) -> Checked:
     """Read and authenticate a batch folder; refuse it whole (and log that, unless
-    ``log_refusal`` is false, as for ``check``, which stores nothing) if it fails."""
+    ``log_refusal`` is false, as for ``check``, which stores nothing) if it fails.
+
+    ``user`` is who submitted it (the log's attribution; else the workspace's user);
+    ``agency``, when given, is the only agency that submitter may submit for: a manifest
+    naming another is refused as forbidden before anything is written about that batch.
+
+    Raises:
+        InputError: the batch is refused whole (logged).
+        ForbiddenError: the manifest names an agency other than ``agency`` (not logged
+            here: the service logs refusals, attributed to the submitter).
+    """
     raw = read_raw(folder)
     try:
         info = parse_manifest(raw)
+        if agency is not None and info.agency != agency:
+            raise ForbiddenError(f"this token submits for agency `{agency}` only")
         with ws.transaction() as (s, _):
             keys = repo.agency_keys(s, info.agency)
         signer = verify_manifest(raw.manifest, raw.requests_bytes, keys, file=raw.manifest_file)
@@ -87,9 +107,15 @@ def intake(ws: Workspace, folder: Path, *, log_refusal: bool = True) -> Checked:
                 where["position"] = e.position
             if e.column:
                 where["column"] = e.column
+            if agency is not None:
+                where["submitter_agency"] = agency
             with ws.transaction() as (_, log):
                 log.append(
-                    "batch_received", batch_id, {"error": e.reason, **where}, outcome="failure"
+                    "batch_received",
+                    batch_id,
+                    {"error": e.reason, **where},
+                    outcome="failure",
+                    user=user,
                 )
         raise
     authorized = signer.active and signer.official.casefold() == info.official.name.casefold()
@@ -391,6 +417,8 @@ class Outcome:
     disclosed: int
     out_dir: Path | None
     checkpoint: str
+    #: why the response was held (publish before disclose), "" when it was written
+    held: str = ""
     notices: tuple[str, ...] = ()  # warnings for the operator (never personal data)
 
 
@@ -485,8 +513,16 @@ def process(
         cp = checkpoint_now(s, key)
     decisions = [stored[r.request_id] for r in checked.requests]
     lines = [disclosures[r.request_id] for r in unique if r.request_id in disclosures]
+    on_hold = ""
+    if lines and ws.rulebook.publish_before_disclose:
+        with ws.transaction() as (s, _):
+            sent = repo.disclosures_for(s, info.agency, [str(x["request_id"]) for x in lines])
+            try:
+                require_published(s, ws.rulebook, [d.audit_index for d in sent.values()])
+            except ConflictError as e:
+                on_hold = e.reason
     if out_dir is not None:
-        write_outputs(ws, out_dir, info, checked.requests, decisions, lines, cp)
+        write_outputs(ws, out_dir, info, checked.requests, decisions, lines, cp, held=bool(on_hold))
     return Outcome(
         batch_id=info.batch_id,
         decisions=decisions,
@@ -495,6 +531,7 @@ def process(
         disclosed=len(lines),
         out_dir=out_dir,
         checkpoint=cp,
+        held=on_hold,
         notices=tuple(notices),
     )
 
@@ -618,16 +655,24 @@ def write_outputs(
     decisions: Sequence[Mapping[str, Any]],
     response_lines: Sequence[Mapping[str, Any]],
     checkpoint_text: str,
+    *,
+    held: bool = False,
 ) -> None:
+    """Write decisions, response and report; a ``held`` response (publish before disclose)
+    is not written, and an earlier one in ``out_dir`` is removed so none is sent by mistake."""
     out_dir.mkdir(parents=True, exist_ok=True)
     data = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions)
     _atomic_write(out_dir / "decisions.jsonl", data.encode("utf-8"))
     key = ws.agency_key()
     from taxgate.disclosure.response import key_id_for
 
-    write_response(
-        out_dir, info.batch_id, info.agency, response_lines, key, key_id_for(key.public_key())
-    )
+    if held:
+        for name in ("response.jsonl", "response-manifest.json"):
+            (out_dir / name).unlink(missing_ok=True)
+    else:
+        write_response(
+            out_dir, info.batch_id, info.agency, response_lines, key, key_id_for(key.public_key())
+        )
     meta = {r.request_id: {"agency": info.agency, "statute": r.statute} for r in requests}
     report = aggregate(
         decisions,

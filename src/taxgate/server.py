@@ -20,6 +20,7 @@ from taxgate.api.routes import admin, audit, batches, decisions
 from taxgate.http import errors
 from taxgate.http.headers import SecurityHeaders
 from taxgate.http.limits import AccessLog, BodyLimit, CatchAll, RateLimiter
+from taxgate.http.refusals import RefusalLog
 from taxgate.http.routing import check_declared
 from taxgate.services.worker import Worker
 from taxgate.settings import ServiceSettings
@@ -61,6 +62,7 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     app.state.ws = ws
     app.state.settings = settings
     app.state.limiter = RateLimiter(settings.rate_per_minute, settings.rate_burst)
+    app.state.refusals = RefusalLog(settings.refusals_per_window, settings.refusal_window_seconds)
     app.state.login_limiter = RateLimiter(settings.login_per_minute, settings.login_burst)
     errors.install(app, page_error=error_page)
     for module in (admin, batches, decisions, audit):

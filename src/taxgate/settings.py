@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     service_max_requests_bytes: int = Field(default=60 * 1024 * 1024, ge=1)
     service_rate_per_minute: float = Field(default=600.0, gt=0)
     service_rate_burst: float = Field(default=120.0, gt=0)
+    service_refusals_per_window: int = Field(default=10, ge=1)
+    service_refusal_window_seconds: int = Field(default=60, ge=1)
     service_worker: bool = True
     service_poll_seconds: float = Field(default=0.5, gt=0)
     service_heartbeat_seconds: float = Field(default=5.0, gt=0)
@@ -94,7 +96,11 @@ class ServiceSettings:
         max_body_bytes: the largest request body accepted (a larger one is a 413).
         max_requests_bytes: the largest requests file a submission may carry.
         rate_per_minute: requests an agency's users may make per minute, all together.
-        rate_burst: how many of those may come at once.
+        rate_burst: how many of those may come in any one second.
+        refusals_per_window: refused authentications or authorisations written to the
+            audit log one by one per user and window; the rest are counted in the user's
+            next entry (``suppressed``).
+        refusal_window_seconds: that window.
         worker: whether the app runs a background worker thread.
         poll_seconds: how often an idle worker looks for a job.
         heartbeat_seconds: how often a busy worker says it is alive.
@@ -110,6 +116,8 @@ class ServiceSettings:
     max_requests_bytes: int = 60 * 1024 * 1024
     rate_per_minute: float = 600.0
     rate_burst: float = 120.0
+    refusals_per_window: int = 10
+    refusal_window_seconds: int = 60
     worker: bool = True
     poll_seconds: float = 0.5
     heartbeat_seconds: float = 5.0
@@ -130,6 +138,8 @@ class ServiceSettings:
             max_requests_bytes=s.service_max_requests_bytes,
             rate_per_minute=s.service_rate_per_minute,
             rate_burst=s.service_rate_burst,
+            refusals_per_window=s.service_refusals_per_window,
+            refusal_window_seconds=s.service_refusal_window_seconds,
             worker=s.service_worker,
             poll_seconds=s.service_poll_seconds,
             heartbeat_seconds=s.service_heartbeat_seconds,

@@ -116,7 +116,11 @@ def year_counts(s: Session, year: int) -> YearCounts:
     outcomes: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for status, n in s.execute(
         select(m.Decision.status, func.count())
-        .join(m.RequestRow, m.RequestRow.request_id == m.Decision.request_id)
+        .join(
+            m.RequestRow,
+            (m.RequestRow.agency_code == m.Decision.agency_code)
+            & (m.RequestRow.request_id == m.Decision.request_id),
+        )
         .where(in_year)
         .group_by(m.Decision.status)
     ):

@@ -146,7 +146,8 @@ def test_review_actions_through_the_api(sqlite_service: Service) -> None:
     assert refused.status_code == 200 and refused.json()["status"] == "WITHHELD"
     assert c.get("/v1/review", headers=svc.h("reviewer")).json()["count"] == 0
     why = c.get(f"/v1/decisions/{rid}/why", headers=svc.h("auditor")).json()
-    assert why["review"] == {"action": "refuse", "user": "reviewer-user"}
+    # an auditor sees who reviewed and how, not the note (its length only)
+    assert why["review"] == {"action": "refuse", "user": "reviewer-user", "note_chars": 2}
 
 
 def _hold_for_review(svc: Service, request_id: str, *, candidate: bool) -> dict[str, Any]:

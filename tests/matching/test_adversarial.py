@@ -142,6 +142,6 @@ def test_positive_controls_disclose_or_reach_a_reviewer(run: Run) -> None:
             found.setdefault(c["class"], []).append(r.verdict == "REVIEW")
             if r.verdict == "REVIEW":
                 assert r.evidence["discrepancies"], c["case_id"]
-                assert r.evidence["candidate"]["tin"] == c["tin"]  # type: ignore[index]
+                assert "tin" not in r.evidence["candidate"]  # type: ignore[operator]
     share = {cls: sum(v) / len(v) for cls, v in found.items()}
     assert {cls for cls, s in share.items() if s < 0.9} == set(), share

@@ -160,3 +160,32 @@ def inclusion(
         "leaf_hash": base64.b64encode(leaf).decode("ascii"),
         "proof": [base64.b64encode(p).decode("ascii") for p in proof],
     }
+
+
+def cosigned_sizes(
+    checkpoints: Sequence[str], witness_keys: Sequence[str], *, required: bool = True
+) -> dict[str, int]:
+    """Per witness (by key), the largest checkpoint size it cosigned among ``checkpoints``.
+
+    Raises:
+        AuditError: a cosignature line naming one of the witnesses does not verify, or
+            (when ``required``) a witness cosigned none of the checkpoints.
+    """
+    from taxgate.audit.checkpoint import parse_checkpoint
+    from taxgate.audit.cosignature import cosigned_by, parse_witness_key
+
+    witnesses = [parse_witness_key(k) for k in witness_keys]
+    best: dict[str, int] = {}
+    for n, text in enumerate(checkpoints, start=1):
+        try:
+            names = cosigned_by(str(text), witnesses)
+        except AuditError as e:
+            raise AuditError(f"checkpoint {n}: {e}") from None
+        for name in names:
+            best[name] = max(best.get(name, 0), parse_checkpoint(str(text)).size)
+    missing = [w.name for w in witnesses if w.name not in best]
+    if missing and required:
+        raise AuditError(
+            "no checkpoint is cosigned by witness " + ", ".join(f"`{m}`" for m in missing)
+        )
+    return best

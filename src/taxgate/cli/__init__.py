@@ -51,6 +51,7 @@ from taxgate.cli import (  # noqa: F401  (each module registers its commands on 
     serve,
     synth,
     users,
+    witness,
 )
 from taxgate.cli.base import app, err, set_workdir
 from taxgate.errors import TaxgateError, exit_code

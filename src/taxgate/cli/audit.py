@@ -11,7 +11,7 @@ import typer
 
 from taxgate.cli.base import app, out, workspace
 from taxgate.errors import InputError, UsageError
-from taxgate.services import audit
+from taxgate.services import audit, witnessing
 
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
 app.add_typer(audit_app, name="audit")
@@ -46,8 +46,18 @@ def audit_verify(
             "today's log extends it (a rollback or a fork is caught).",
         ),
     ] = None,
+    witness_keys: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness-key",
+            help="A witness's key: its cosignatures must verify and cover a checkpoint "
+            "(repeatable; the rulebook's witnesses are always checked).",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild the log and check it against every checkpoint and every stored row."""
+    from taxgate.audit.export import cosigned_sizes
+
     if key is not None and export is None:
         raise UsageError("`--key` names the verifier of an `--export` file: give both")
     if since is not None and export is not None:
@@ -66,11 +76,17 @@ def audit_verify(
             f"export verified: {rep.size:,} entries, {rep.checkpoints} checkpoints, "
             f"root {audit.b64_root(rep.root)} (base64, as in checkpoints)"
         )
+        if witness_keys:
+            for name, size in cosigned_sizes(list(doc["checkpoints"]), witness_keys).items():
+                out.print(f"cosigned by witness `{name}` up to {size:,} entries")
         return
     earlier = None if since is None else _read(since, "audit export or checkpoint")
-    report, seen = audit.verify(workspace(), earlier)
+    ws = workspace()
+    report, seen = audit.verify(ws, earlier)
     if seen is not None and since is not None:
         out.print(f"the log extends the {seen:,} entries of `{since.name}` (consistency proof)")
+    for name, size in witnessing.cosignatures(ws, witness_keys or []).items():
+        out.print(f"cosigned by witness `{name}` up to {size:,} entries")
     out.print(
         f"audit log verified: {report.size:,} entries, {report.checkpoints} checkpoints, "
         f"root {audit.b64_root(report.root)} (base64, as in checkpoints), "
@@ -101,3 +117,19 @@ def audit_export(file: Path) -> None:
         f"wrote {len(doc['entries']):,} entries and {len(doc['checkpoints'])} checkpoints to {file}"
     )
     out.print(f"verifier key: {doc['verifier_key']}")
+
+
+@audit_app.command("cosign")
+def audit_cosign(
+    witness: Annotated[
+        str, typer.Option("--witness", help="The witness's URL, or its folder (offline).")
+    ],
+    witness_key: Annotated[
+        str, typer.Option("--witness-key", help="The witness's key (`taxgate witness init`).")
+    ],
+) -> None:
+    """Have a witness cosign the latest checkpoint; the cosignature is kept with it."""
+    ws = workspace()
+    ws.agency_key()
+    got = witnessing.cosign_latest(ws, witness, witness_key)
+    out.print(f"checkpoint of size {got.size:,} cosigned by witness `{got.witness}`")

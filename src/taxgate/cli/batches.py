@@ -68,6 +68,11 @@ def process(
         f"in {time.perf_counter() - t0:.1f} s"
     )
     out.print(f"outputs in {out_dir} (report: {out_dir / 'report.html'})")
+    if result.held:
+        out.print(
+            f"response.jsonl held: {result.held}; run `taxgate audit cosign`, then this "
+            "command again (the stored decisions are answered, nothing is decided twice)"
+        )
 
 
 def _summary(decisions: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from taxgate.errors import ForbiddenError, RateLimitedError, UnauthenticatedError
+from taxgate.http.refusals import ANONYMOUS, UNKNOWN, refused
 from taxgate.services import sessions
 from taxgate.services.users import Principal, lookup
 from taxgate.storage.audit_log import AuditLog
@@ -58,22 +59,26 @@ def authenticate(
     if is_web(request):
         live = web_session(request)
         if live is None:
+            refused(request, user=ANONYMOUS, status=401, reason="no live session")
             raise UnauthenticatedError("sign in first")
         request.state.principal = live.who
         request.state.csrf = live.csrf
         return live.who
     token = credentials.credentials if credentials is not None else None
     if not token:
+        refused(request, user=ANONYMOUS, status=401, reason="no token")
         raise UnauthenticatedError("a bearer token is required")
     ws = request.app.state.ws
     with ws.store.session() as s:
         who = lookup(s, token)
     if who is None:
+        refused(request, user=UNKNOWN, status=401, reason="unknown or inactive token")
         raise UnauthenticatedError("the token is not valid")
     limiter = request.app.state.limiter
     if who.role == "agency" and who.agency:
         wait = limiter.take(who.agency)
         if wait > 0:
+            refused(request, user=who.name, status=429, reason="over the agency's rate limit")
             raise RateLimitedError(
                 f"agency `{who.agency}` is over its rate limit", retry_after=round(wait)
             )
@@ -81,7 +86,7 @@ def authenticate(
     return who
 
 
-def allow(*roles: str) -> Callable[[Principal], Principal]:
+def allow(*roles: str) -> Callable[[Request, Principal], Principal]:
     """A dependency admitting only ``roles``; every route names its roles with it."""
     admitted = frozenset(roles)
     unknown = admitted - set(ROLES)
@@ -90,7 +95,7 @@ def allow(*roles: str) -> Callable[[Principal], Principal]:
     if not admitted:
         raise ValueError("a route must admit at least one role")
 
-    def dependency(who: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    def dependency(request: Request, who: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if who.role not in admitted:
             raise ForbiddenError(f"role `{who.role}` may not do this")
         return who
@@ -105,12 +110,16 @@ def login(request: Request, token: str, origin: str) -> Principal | None:
     client = request.client.host if request.client else "unknown"
     limiter = getattr(request.app.state, "login_limiter", None) or request.app.state.limiter
     if limiter.take(f"login:{client}") > 0:
+        refused(request, user=UNKNOWN, status=429, reason="too many logins", event="login")
         raise RateLimitedError("too many logins from this address", retry_after=60)
     with ws.store.session() as s:
         who = lookup(s, token)
-        log = AuditLog(s, user=who.name if who else "(unknown)", origin=origin)
-        if who is None:
-            log.append("login", "login", {"reason": "unknown or inactive token"}, outcome="failure")
-        else:
-            log.append("login", f"user:{who.name}", {"role": who.role})
+        if who is not None:
+            AuditLog(s, user=who.name, origin=origin).append(
+                "login", f"user:{who.name}", {"role": who.role}
+            )
+    if who is None:  # written like every refusal: a flood of failed logins is summarised
+        refused(
+            request, user=UNKNOWN, status=401, reason="unknown or inactive token", event="login"
+        )
     return who

@@ -21,9 +21,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from taxgate.errors import RateLimitedError, TaxgateError, UnauthenticatedError, http_status
+from taxgate.errors import (
+    ForbiddenError,
+    RateLimitedError,
+    TaxgateError,
+    UnauthenticatedError,
+    http_status,
+)
 
 CODES = {
     400: "bad_request",
@@ -125,6 +132,12 @@ def install(app: FastAPI, page_error: PageError | None = None) -> None:
 
     async def taxgate_error(request: Request, e: Exception) -> Response:
         assert isinstance(e, TaxgateError)
+        if isinstance(e, ForbiddenError):  # a service refused this user: logged, attributed
+            from taxgate.http.refusals import UNKNOWN, refused
+
+            who = getattr(request.state, "principal", None)
+            name = getattr(who, "name", UNKNOWN)
+            await run_in_threadpool(refused, request, user=name, status=403, reason=e.reason)
         if isinstance(e, UnauthenticatedError) and _page(request):
             return RedirectResponse("/web/login", status_code=303)  # pages: sign in first
         return respond(request, http_status(e), str(e), headers=error_headers(e))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
 
 from taxgate.http.errors import error_body
 
@@ -23,31 +25,26 @@ ASGIApp = Callable[[Scope, Receive, Send], Any]
 
 
 class RateLimiter:
-    """A token bucket per key (an agency): ``per_minute`` sustained, ``burst`` at once.
-
-    The clock is injected so the arithmetic is testable without sleeping.
+    """Per-key rate limits (a key is an agency, or a login's client address) on the
+    ``limits`` library, moving windows kept in this process's memory: at most ``burst``
+    requests in any one second and ``per_minute + burst`` in any minute (what a token
+    bucket of that rate and size lets through in its first minute).
     """
 
-    def __init__(
-        self, per_minute: float, burst: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = max(1.0, burst)
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, per_minute: float, burst: float, storage: Storage | None = None) -> None:
+        self.items = (
+            RateLimitItemPerSecond(max(1, int(burst))),
+            RateLimitItemPerMinute(max(1, int(per_minute + burst))),
+        )
+        self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
     def take(self, key: str) -> float:
-        """Take one token for ``key``; 0 when allowed, else the seconds until one is free."""
-        now = self.clock()
-        with self._lock:
-            tokens, at = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - at) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate if self.rate > 0 else 60.0
+        """Take one request for ``key``; 0 when allowed, else the seconds until one is free."""
+        for item in self.items:
+            if not self.limiter.hit(item, key):
+                reset = self.limiter.get_window_stats(item, key).reset_time
+                return max(reset - time.time(), 0.001)
+        return 0.0
 
 
 async def _send_error(send: Send, status: int, message: str) -> None:

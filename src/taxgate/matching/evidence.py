@@ -1,7 +1,8 @@
 """Match evidence: which comparison level each field reached and what it weighed.
 
-Evidence carries levels, weights and the blocking rule, never the compared values, so it
-can sit in a decision record without copying anyone's name or address into it.
+Evidence carries levels, weights and the blocking rule, never the compared values nor
+the candidates' TINs, so it can sit in a decision record (and ``decisions.jsonl``, and
+an auditor's view) without copying anyone's name, address or TIN into it.
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def evidence_for(pair: dict[str, Any], levels: Levels, agg: Mapping[str, Any]) -
     key = pair.get("match_key")
     rule = BLOCKING_RULES[int(key)][0] if key is not None else None
     p_ok, p_rev = agg.get("p_ok"), agg.get("p_rev")
-    return {
-        "tin": agg["tin"],
+    return {  # never the candidate's TIN: the store keeps it beside the decision
         "probability": float(agg["p_all"]),
         "address_probability": None if p_ok is None else float(p_ok),
         "review_probability": None if p_rev is None else float(p_rev),

@@ -343,10 +343,11 @@ def _results(
             v = vetoed[rid]
             ev["vetoed"] = evidence_for(pairs.get((rid, v["shown_pair"]), {}), levels, v)
         ev["elements"], ev["vetoed_by"], ev["discrepancies"] = _element_summary(ev, d)
+        # TINs stay out of the evidence: MatchResult.tin and runner_up carry them to the store
         if d.verdict == REVIEW:
-            ev["candidate"] = {"tin": d.tin, "probability": d.probability}
+            ev["candidate"] = {"probability": d.probability}
         if len(scores) > 1:
-            ev["runner_up"] = {"tin": scores[1].tin, "probability": scores[1].probability}
+            ev["runner_up"] = {"probability": scores[1].probability}
         out.append(
             MatchResult(
                 request_id=rid,

@@ -126,6 +126,7 @@ def aggregate(
     decisions: Iterable[Mapping[str, Any]],
     requests_meta: Mapping[str, Mapping[str, str]] | None = None,
     *,
+    metas: Iterable[Mapping[str, str]] | None = None,
     title: str,
     generated_at: str,
     audit: Mapping[str, object] | None = None,
@@ -139,7 +140,10 @@ def aggregate(
         decisions: decisions.jsonl dicts (``request_id, status, reasons, match,
             disclosed_fields, withheld_fields, rulebook_version, ...``).
         requests_meta: request_id -> {"agency": ..., "statute": ...}; requests not in
-            it are counted under ``(unknown)``.
+            it are counted under ``(unknown)``. Only for decisions of one agency (a
+            batch): request ids are unique within an agency, not across agencies.
+        metas: instead of ``requests_meta``, one {"agency", "statute"} per decision, in
+            the decisions' order (for decisions of several agencies).
         title: the report title.
         generated_at: the report timestamp (text, as the caller wants it shown).
         audit: the audit log's head, shown as given (``tree_size``, ``root_hash``,
@@ -166,10 +170,14 @@ def aggregate(
     versions: set[str] = set()
     citations: dict[str, str] = {}
 
+    aligned = iter(metas) if metas is not None else None
     for decision in decisions:
         status = _text(decision.get("status"))
         totals[status] += 1
-        request_meta = meta.get(str(decision.get("request_id", "")), {})
+        if aligned is not None:
+            request_meta = next(aligned, {})
+        else:
+            request_meta = meta.get(str(decision.get("request_id", "")), {})
         for counters, key in ((by_agency, "agency"), (by_statute, "statute")):
             counter = counters.setdefault(_text(request_meta.get(key)), Counter())
             counter["requests"] += 1

@@ -128,6 +128,7 @@ _TOP_KEYS = frozenset(
         "citations",
         "description",
         "requesters",
+        "publication",
         "safeguards",
     }
 )
@@ -172,6 +173,10 @@ class Rulebook:
     identity: IdentityPolicy = field(default_factory=default_policy)
     authorities: frozenset[str] = frozenset(AUTHORITIES)
     justice_agencies: frozenset[str] = JUSTICE_AGENCIES
+    #: publish before disclose: no response goes out until a checkpoint covering its
+    #: disclosures carries a cosignature by one of ``witnesses`` (verifier keys)
+    publish_before_disclose: bool = False
+    witnesses: tuple[str, ...] = ()
     #: R-ENGAGEMENT (policy serving 6103(i)(2)(A) "personally and directly engaged"):
     #: above ``max_requests_per_case`` requests on one case a person decides (co-defendants),
     #: above this they are refused
@@ -365,6 +370,39 @@ def _requesters(
     return frozenset(allowed), frozenset(justice)
 
 
+def _publication(section: object, problems: list[str]) -> tuple[bool, tuple[str, ...]]:
+    """``publication``: ``publish_before_disclose`` and the ``witnesses`` whose cosignature
+    counts (their verifier keys, ``name+hexid+base64``)."""
+    from taxgate.audit.cosignature import parse_witness_key
+    from taxgate.errors import AuditError
+
+    if not isinstance(section, Mapping):
+        problems.append("`publication` must be a mapping")
+        return False, ()
+    problems.extend(
+        f"unknown setting `publication.{k}`"
+        for k in section
+        if k not in ("publish_before_disclose", "witnesses")
+    )
+    hold = section.get("publish_before_disclose", False)
+    if not isinstance(hold, bool):
+        problems.append("`publication.publish_before_disclose` must be true or false")
+        hold = False
+    raw = section.get("witnesses", [])
+    keys: list[str] = []
+    if not isinstance(raw, list):
+        problems.append("`publication.witnesses` must be a list of witness keys")
+        raw = []
+    for n, text in enumerate(raw, start=1):
+        try:
+            keys.append(parse_witness_key(str(text)).text)
+        except AuditError as e:
+            problems.append(f"`publication.witnesses` item {n}: {e}")
+    if hold and not keys and not raw:
+        problems.append("`publication.publish_before_disclose` needs at least one witness")
+    return hold, tuple(keys)
+
+
 def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
     """Validate an authoring document and compile it.
 
@@ -395,6 +433,7 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         _mapping(doc, "requesters", problems) if "requesters" in doc else _SHIPPED_REQUESTERS,
         problems,
     )
+    publish, witnesses = _publication(doc.get("publication", {}), problems)
     safeguards = compile_safeguards(doc.get("safeguards"), problems)
     other = _mapping(doc, "citations", problems)
     for code in OTHER_CODES:
@@ -415,6 +454,8 @@ def compile_rulebook(doc: Mapping[str, Any], source: str) -> Rulebook:
         identity=identity,
         authorities=authorities,
         justice_agencies=justice,
+        publish_before_disclose=publish,
+        witnesses=witnesses,
         safeguards=safeguards,
         **thresholds,
     )

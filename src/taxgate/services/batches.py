@@ -16,14 +16,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from taxgate import holdback, pipeline
+from taxgate import pipeline
 from taxgate.audit.content import is_purged
 from taxgate.disclosure.response import key_id_for, response_bytes, signed_manifest
-from taxgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from taxgate.errors import ConflictError, InputError, NotFoundError
 from taxgate.services.users import Principal
+from taxgate.services.views import decision_view
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, require_committed
+from taxgate.storage.publication import require_published
 from taxgate.storage.tables import Job
 from taxgate.workspace import Workspace
 
@@ -54,13 +56,12 @@ def submit(ws: Workspace, who: Principal, manifest: bytes, requests: bytes) -> S
     """Check a batch's signature and queue it; idempotent on (batch id, requests hash)."""
     with tempfile.TemporaryDirectory(prefix="taxgate-submit-") as tmp:
         folder = materialise(Path(tmp) / "batch", manifest, requests)
-        try:
-            checked = pipeline.intake(ws, folder)
+        agency = who.agency if who.role == "agency" else None
+        try:  # a manifest for another agency is forbidden before anything is logged on it
+            checked = pipeline.intake(ws, folder, user=who.name, agency=agency)
         except InputError as e:
             raise _located(e, folder) from None
     info = checked.info
-    if who.role == "agency" and who.agency != info.agency:
-        raise ForbiddenError(f"this token submits for agency `{who.agency}` only")
     pipeline.refuse_reused_ids(ws, checked, user=who.name)  # 409 naming the rows
     existing = _existing(ws, info.batch_id)
     if existing is not None:
@@ -236,6 +237,7 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
         ).all()
         # signed only as the log committed to it: to this agency, with this content
         require_committed(s, disclosures=list(rows))
+        require_published(s, ws.rulebook, [d.audit_index for d in rows])
         if any(is_purged(d.payload) for d in rows):
             raise ConflictError(
                 f"batch `{batch_id}`: the disclosed values were purged under the retention "
@@ -260,17 +262,6 @@ def response(ws: Workspace, batch_id: str) -> dict[str, Any]:
     }
 
 
-AGENCY_DECISION_KEYS = (
-    "request_id",
-    "status",
-    "reasons",
-    "disclosed_fields",
-    "withheld_fields",
-    "tax_years",
-    "rulebook_version",
-)
-
-
 def decisions(ws: Workspace, who: Principal, batch_id: str) -> list[dict[str, Any]]:
     """The batch's decisions; an agency sees statuses and reasons, staff the whole body."""
     with ws.store.session() as s:
@@ -286,6 +277,5 @@ def decisions(ws: Workspace, who: Principal, batch_id: str) -> list[dict[str, An
 
 
 def view_decision(body: dict[str, Any], who: Principal) -> dict[str, Any]:
-    if who.role == "agency":  # a held-back request reads exactly as an M-NONE
-        return {k: holdback.agency_view(body).get(k) for k in AGENCY_DECISION_KEYS}
-    return body
+    """A decision as ``who`` may see it (:mod:`taxgate.services.views`)."""
+    return decision_view(body, who.role)

@@ -2,8 +2,9 @@
 
 Officers and reviewers see the request as the agency sent it next to the decision;
 auditors see the rules trace, the match evidence (comparison levels and weights, never
-values) and the reasons, never a requested person's or taxpayer's values; an agency sees
-the status and reasons of its own requests only.
+values or TINs) and the reasons, never a requested person's or taxpayer's values nor a
+reviewer's note; an agency sees the status and reasons of its own requests only
+(:mod:`taxgate.services.views`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from taxgate.audit.content import readable
 from taxgate.errors import NotFoundError
 from taxgate.services.batches import view_decision
 from taxgate.services.users import Principal
+from taxgate.services.views import SEES_PERSONAL, review_view, without_tins
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
 
-SEES_REQUEST = frozenset({"officer", "reviewer"})
+SEES_REQUEST = SEES_PERSONAL
 
 
 def _load(
@@ -73,24 +75,13 @@ def why(
             "probability": match.get("probability"),
             "second_probability": match.get("second_probability"),
             "candidates": match.get("candidates"),
-            "evidence": match.get("evidence"),
+            "evidence": without_tins(match.get("evidence")),
         },
         "tax_years": list(body.get("tax_years", [])),
         "disclosed_fields": list(body.get("disclosed_fields", [])),
         "withheld_fields": list(body.get("withheld_fields", [])),
-        "review": _review(body.get("review"), with_note=who.role in SEES_REQUEST),
+        "review": review_view(body.get("review"), who.role),
     }
     if who.role in SEES_REQUEST:
         out["request"] = readable(req.payload)
-    return out
-
-
-def _review(value: object, *, with_note: bool) -> dict[str, Any] | None:
-    """The review of a decision: who and what; the note only for officers and reviewers
-    (auditors never read reviewers' notes)."""
-    if not isinstance(value, dict):
-        return None
-    out = {"action": value.get("action"), "user": value.get("user")}
-    if with_note:
-        out["note"] = value.get("note", "")
     return out

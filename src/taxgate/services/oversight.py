@@ -115,14 +115,19 @@ def oversight_data(
                 m.RequestRow.payload,
                 m.RequestRow.received_at,
             )
-            .join(m.RequestRow, m.RequestRow.request_id == m.Decision.request_id)
+            .join(
+                m.RequestRow,
+                (m.RequestRow.agency_code == m.Decision.agency_code)
+                & (m.RequestRow.request_id == m.Decision.request_id),
+            )
             .where(in_period)
         ).all()
         decisions = [r[0] for r in rows]
-        meta = {
-            rid: {"agency": agency, "statute": str(payload.get("statute", ""))}
-            for _, rid, agency, payload, _ in rows
-        }
+        # one entry per decision: request ids are unique only within their agency
+        metas = [
+            {"agency": agency, "statute": str(payload.get("statute", ""))}
+            for _, _, agency, payload, _ in rows
+        ]
         trend = trends(
             (received, agency, str(body.get("status", ""))) for body, _, agency, _, received in rows
         )
@@ -130,7 +135,11 @@ def oversight_data(
             ReviewRow(user, action, at, decided_at or "")
             for user, action, at, decided_at in s.execute(
                 select(m.Review.user, m.Review.action, m.Review.at, m.Decision.decided_at)
-                .join(m.Decision, m.Decision.request_id == m.Review.request_id)
+                .join(
+                    m.Decision,
+                    (m.Decision.agency_code == m.Review.agency_code)
+                    & (m.Decision.request_id == m.Review.request_id),
+                )
                 .where(_in_period(m.Review.at, period))
                 .order_by(m.Review.at)
             )
@@ -181,7 +190,7 @@ def oversight_data(
         verification = _verification(ws, s)
     data = aggregate(
         decisions,
-        meta,
+        metas=metas,
         title="taxgate oversight report",
         generated_at=repo.now_iso(),
         audit={
