@@ -31,8 +31,14 @@ def test_review_switch_sends_requests_to_review(reviewed: tuple[World, Path, Pat
     world, wd, _, root = reviewed
     pending = [d for d in world.decisions(root / "out") if d["status"] == "PENDING_REVIEW"]
     assert pending
-    # R-CASE switched to review, and co-defendants over the per-case cap (R-ENGAGEMENT)
-    assert all({"R-CASE", "R-ENGAGEMENT"} & {r["code"] for r in d["reasons"]} for d in pending)
+    # R-CASE switched to review (beside co-defendants over the per-case cap and the matcher's
+    # named discrepancies): each waiting request says why
+    assert all(
+        d["reasons"]
+        or d["match"].get("verdict") == "REVIEW"
+        or d["match"]["evidence"]["best"]["discrepancies"]
+        for d in pending
+    )
     assert any("R-CASE" in {r["code"] for r in d["reasons"]} for d in pending)
     listed = taxgate("review", "list", "--workdir", wd).stdout
     assert all(d["request_id"] in listed for d in pending)
