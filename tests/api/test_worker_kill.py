@@ -78,7 +78,7 @@ def _wait(until: object, seconds: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("kill_after", [0, 25])
+@pytest.mark.parametrize("kill_after", [25])
 def test_sigkill_mid_batch_then_takeover(service: Service, tmp_path: Path, kill_after: int) -> None:
     batch_id = service.submit("a1").json()["batch_id"]
     log = tmp_path / "workers.log"
