@@ -70,3 +70,26 @@ def chunk_size() -> int:
     """Requests decided per transaction (``$TAXGATE_CHUNK_SIZE``, default 2000; a value
     that is not a whole number >= 1 is an error naming the variable)."""
     return load_settings().chunk_size
+
+
+def read_settings_file(config_dir: Path, name: str) -> tuple[dict[str, object], Path]:
+    """A settings file (a YAML mapping) from the configuration folder, else the shipped one;
+    the mapping and the path it came from.
+
+    Raises:
+        ConfigError: the file cannot be read, is not YAML, or is not a mapping.
+    """
+    import yaml
+
+    from taxgate.errors import ConfigError
+
+    path = config_dir / name
+    if not path.exists():
+        path = PACKAGE_DATA / name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read it ({type(e).__name__})", str(path)) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("must be a mapping", str(path))
+    return raw, path

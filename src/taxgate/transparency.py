@@ -17,11 +17,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from taxgate.config import PACKAGE_DATA
+from taxgate.config import read_settings_file
 from taxgate.errors import BudgetError, ConfigError, UsageError
 from taxgate.reports.dp import Bands, check_epsilon
 from taxgate.reports.transparency import (
@@ -52,16 +51,8 @@ class TransparencyConfig:
 
 def load_config(config_dir: Path) -> TransparencyConfig:
     """``transparency.yaml`` from the configuration folder, else the shipped one."""
-    path = config_dir / CONFIG_FILE
-    if not path.exists():
-        path = PACKAGE_DATA / CONFIG_FILE
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read it ({type(e).__name__})", str(path)) from None
+    raw, path = read_settings_file(config_dir, CONFIG_FILE)
     problems = []
-    if not isinstance(raw, dict):
-        raise ConfigError("must be a mapping", str(path))
     budget = raw.get("epsilon_per_year", 1.0)
     if (
         isinstance(budget, bool)

@@ -19,12 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from taxgate.audit.content import is_purged, purge_marker
-from taxgate.config import PACKAGE_DATA
+from taxgate.config import read_settings_file
 from taxgate.errors import ConfigError
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog
@@ -56,15 +55,7 @@ def load_config(config_dir: Path) -> RetentionConfig:
     Raises:
         ConfigError: naming the file and every bad setting.
     """
-    path = config_dir / CONFIG_FILE
-    if not path.exists():
-        path = PACKAGE_DATA / CONFIG_FILE
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read it ({type(e).__name__})", str(path)) from None
-    if not isinstance(raw, dict):
-        raise ConfigError("must be a mapping", str(path))
+    raw, path = read_settings_file(config_dir, CONFIG_FILE)
     problems = [f"unknown setting `{k}`" for k in raw if k not in _KEYS]
     values: dict[str, int] = {}
     for key in _KEYS:
