@@ -98,9 +98,12 @@ PURGED_TEXT = "(purged)"
 _SKIP = frozenset({"body.audit_index"})
 _DIGEST_HEX = 32
 #: What :func:`digests` gives for a JSON column read without its encryption key (an object
-#: with a true ``unreadable`` attribute): ``col.*`` -> this; :func:`differences` then checks
-#: the row's other fields and leaves that column's committed digests unchecked.
+#: whose ``sealed_state`` is ``no-key``): ``col.*`` -> this; :func:`differences` then checks
+#: the row's other fields and leaves that column's committed digests unchecked. A value
+#: that does not open under its key (``broken``: altered, or moved from another row) gives
+#: :data:`BROKEN`, which differs from every digest the log committed to.
 UNREADABLE = "(encrypted: not checked without the key)"
+BROKEN = "(encrypted: does not open under its key)"
 
 _canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -130,8 +133,9 @@ def digests(salt: bytes, row: Mapping[str, Any], columns: tuple[str, ...]) -> di
     out: dict[str, str] = {}
     for col in columns:
         value = row.get(col)
-        if col in _JSON_COLUMNS and getattr(value, "unreadable", False):
-            out[f"{col}.*"] = UNREADABLE
+        state = getattr(value, "sealed_state", None) if col in _JSON_COLUMNS else None
+        if state is not None:
+            out[f"{col}.*"] = UNREADABLE if state == "no-key" else BROKEN
         elif col in _JSON_COLUMNS and isinstance(value, Mapping):
             if is_purged(value):  # purged keys keep the digest the log committed to
                 for key, kept in value[PURGED].items():
@@ -176,7 +180,7 @@ def purge_marker(
 def is_purged(value: Any) -> bool:
     """Whether a JSON column's value had values purged (:func:`purge_marker`); a value that
     cannot be read without its key is not known to be."""
-    if getattr(value, "unreadable", False):
+    if getattr(value, "sealed_state", None) is not None:
         return False
     return isinstance(value, Mapping) and isinstance(value.get(PURGED), Mapping)
 

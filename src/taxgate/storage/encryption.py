@@ -9,9 +9,10 @@ access does not open: the error names the request.
 
 The keys come from the work folder's keys file, attached to the engine by
 :func:`attach` (the workspace does it). A value written before encryption (plain JSON) is
-still read, and ``taxgate keys rotate`` seals it. Without any keys file the values read as
-:class:`Unreadable`: ``taxgate audit verify`` checks everything else and says what it could
-not; any other use of an unreadable value is an error naming the request.
+still read, and ``taxgate keys rotate`` seals it. A value that cannot be opened (no keys
+file, or it does not open under its key) reads as :class:`Unreadable`: ``taxgate audit
+verify`` leaves the first unchecked and names the second; any other use of it is an error
+naming the request.
 """
 
 from __future__ import annotations
@@ -35,19 +36,21 @@ _RELOAD_SECONDS = 1.0
 
 
 class Unreadable(Mapping[str, Any]):
-    """A sealed value read without its key: known to exist, not readable (the audit log's
-    content check leaves it unchecked: :data:`taxgate.audit.content.UNREADABLE`)."""
+    """A sealed value that cannot be opened here: no keys file (``state`` ``no-key``: the
+    audit log's content check leaves it unchecked, :data:`taxgate.audit.content.UNREADABLE`),
+    or it does not open under its key (``broken``: altered, or moved from another row; the
+    check names it). Any other use is the :class:`StoreError` naming the request."""
 
-    unreadable = True
-
-    def __init__(self, request_id: str, key_id: str) -> None:
-        self.request_id, self.key_id = request_id, key_id
+    def __init__(self, request_id: str, key_id: str, state: str, error: StoreError) -> None:
+        self.request_id, self.key_id, self.sealed_state, self.error = (
+            request_id,
+            key_id,
+            state,
+            error,
+        )
 
     def _refuse(self) -> StoreError:
-        return StoreError(
-            f"request `{self.request_id}`: its stored value is encrypted under key "
-            f"`{self.key_id}` and no keys file is present"
-        )
+        return StoreError(self.error.message)
 
     def __getitem__(self, key: str) -> Any:
         raise self._refuse()
@@ -59,7 +62,7 @@ class Unreadable(Mapping[str, Any]):
         raise self._refuse()
 
     def __repr__(self) -> str:
-        return f"Unreadable({self.request_id!r}, {self.key_id!r})"
+        return f"Unreadable({self.request_id!r}, {self.key_id!r}, {self.sealed_state!r})"
 
 
 class StoreKeys:
@@ -142,7 +145,7 @@ class SealedJSON(TypeDecorator[Any]):
         if value is None or is_sealed(value):
             return value  # type: ignore[no-any-return]
         if isinstance(value, Unreadable):
-            raise value._refuse()
+            raise value._refuse()  # never written back as anything
         rid = value.get("request_id") if isinstance(value, Mapping) else None
         if not isinstance(rid, str) or not rid:
             raise StoreError(f"a value for `{self.column}` names no request id")
@@ -171,9 +174,17 @@ def open_value(keys: StoreKeys, column: str, rid: str, stored: str) -> Any:
     """The JSON value of a sealed text of row ``rid``."""
     from taxgate.crypto import sealed_key_id
 
+    kid = sealed_key_id(stored)
     ring = keys.for_reading()
     if ring is None:
-        return Unreadable(rid, sealed_key_id(stored))
-    if sealed_key_id(stored) not in ring.keys:  # rotated by another process meanwhile?
+        missing = StoreError(
+            f"request `{rid}`: its stored value is encrypted under key `{kid}` and no keys "
+            "file is present"
+        )
+        return Unreadable(rid, kid, "no-key", missing)
+    if kid not in ring.keys:  # rotated by another process meanwhile?
         ring = keys.for_reading(reload=True) or ring
-    return json.loads(ring.open(stored, aad(column, rid), rid))
+    try:
+        return json.loads(ring.open(stored, aad(column, rid), rid))
+    except StoreError as e:
+        return Unreadable(rid, kid, "broken", e)
