@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from taxgate.crypto import Keyring
 from taxgate.errors import InputError
 from taxgate.intake.header import header_positions
-from taxgate.records.encryption import write_batches
+from taxgate.records.encryption import ROW_GROUP, write_batches
 from taxgate.sqltext import literal
 from taxgate.types import RECORD_COLUMNS
 
@@ -178,7 +178,7 @@ def load_records(path: Path, target: Path, keys: Keyring | None = None) -> LoadS
                 "ROW_GROUP_SIZE 250000)"
             )
         else:
-            reader = con.sql(query).to_arrow_reader(250_000)
+            reader = con.sql(query).to_arrow_reader(ROW_GROUP)
             write_batches(reader, reader.schema, tmp, keys)
         rows, taxpayers = con.execute("SELECT count(*), count(DISTINCT tin) FROM src").fetchall()[0]
         years = tuple(

@@ -27,7 +27,7 @@ class TaxpayerRows:
         self._con = duckdb.connect()
         wanted = sorted({t for t in tins if t})
         # No taxpayers: only the file's schema is read (LIMIT 0), not its rows.
-        source = duckdb_source(self._con, records, filtered=True)
+        source = duckdb_source(self._con, records)
         self._con.execute(
             f"CREATE TEMP TABLE matched AS SELECT * FROM {source} "  # noqa: S608
             f"WHERE tin IN (SELECT unnest(?::VARCHAR[])) {'' if wanted else 'LIMIT 0'}",
@@ -57,7 +57,7 @@ def taxpayer_rows(records: Path, tins: Iterable[str]) -> dict[str, list[dict[str
     """The rows of a few taxpayers, in one scan of ``records`` (for one-off lookups)."""
     con = duckdb.connect()
     try:
-        return _fetch(con, duckdb_source(con, records, filtered=True), [], tins)
+        return _fetch(con, duckdb_source(con, records), [], tins)
     finally:
         con.close()
 
