@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-replay fuzz check fmt clean
+.PHONY: demo test test-cluster bench bench-replay fuzz check fmt clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -18,7 +18,11 @@ demo: $(STAMP)
 	$(BIN)/taxgate demo --workdir taxgate-demo
 
 test: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q -m "not cluster"
+
+# the Spark standalone cluster (a master and two worker JVMs): about a minute on its own
+test-cluster: $(STAMP)
+	$(BIN)/pytest -q -m cluster
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
