@@ -1,7 +1,7 @@
 """crypto: request and disclosure payloads kept as sealed text (AES-GCM), not JSON
 
 Revision ID: 0006_crypto
-Revises: 0005_pages
+Revises: 0006_reports
 Create Date: 2026-12-04 02:20:00
 
 The values already stored stay as they are (plain JSON text, still read);
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_crypto"
-down_revision = "0005_pages"
+down_revision = "0006_reports"
 branch_labels = None
 depends_on = None
 
