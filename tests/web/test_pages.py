@@ -228,7 +228,18 @@ def test_each_role_lands_on_its_home_page_and_sees_only_its_navigation(
                 refused = page.goto(f"{site.base}/web/audit")
                 assert refused is not None and refused.status == 403
                 assert "Not allowed" in page.locator("h1").inner_text()
+                said = page.locator("#error-message").inner_text()
+                assert "You tried to open the audit log." in said
+                assert (
+                    "this is for disclosure officers, reviewers, auditors and administrators"
+                    " only, and you are signed in as agency-one, an agency user" in said
+                )
+                assert "your home page" in said and "role `" not in said  # no API wording
                 _shot(page, "403-agency")
+                api = page.request.get(f"{site.base}/web/audit",
+                                       headers={"Accept": "application/json"})  # fmt: skip
+                assert api.status == 403
+                assert api.json()["error"]["code"] == "forbidden"  # clients keep the JSON body
             page.get_by_role("button", name="Sign out").click()
             page.wait_for_url("**/web/login?ended=true")
             page.goto(f"{site.base}/web")  # the session is gone, not just the cookie
