@@ -180,6 +180,16 @@ def _leaks(message: str, *rings: Keyring) -> bool:
 
 
 def _rotation_reencrypts_everything_and_retires_the_old_key(processed: Workspace) -> None:
+    # a value stored before encryption existed (plain JSON) is read, and sealed by rotation
+    with processed.store.session() as s:
+        rid, agency = s.execute(select(m.RequestRow.request_id, m.RequestRow.agency_code)).first()  # type: ignore[misc]
+        plain = json.dumps(repo.stored_requests(s, agency, [rid])[rid])
+        s.execute(
+            text("UPDATE requests SET payload = :p WHERE agency_code = :a AND request_id = :r"),
+            {"p": plain, "a": agency, "r": rid},
+        )
+    assert keys.status(processed).sealed_by_key.get("plain") == 1
+    audit.verify(processed)
     before = _stored_texts(processed)
     old = processed.keys_file.read().active
     records_before = processed.paths.records.read_bytes()
