@@ -15,7 +15,7 @@ def load(ws: Workspace, file: Path) -> LoadStats:
     Nothing is replaced when the file is refused: the loader writes beside the records and
     swaps them in only once every row passed.
     """
-    stats = load_records(file, ws.paths.records)
+    stats = load_records(file, ws.paths.records, ws.catalogue.source_columns())
     with ws.transaction() as (_, log):
         log.append(
             "records_loaded",
