@@ -209,6 +209,7 @@ def bench_tree(n: int, root: bytes) -> list[dict[str, Any]]:
 
 def bench_store_append(work: Path, n: int, per_transaction: int = 5000) -> list[dict[str, Any]]:
     """Entries appended through the store-backed log (SQLite file), as the pipeline does."""
+    from taxgate.storage.repo import now_iso
     from taxgate.workspace import Workspace
 
     ws = Workspace.open(work / "store", user="bench")
@@ -222,12 +223,23 @@ def bench_store_append(work: Path, n: int, per_transaction: int = 5000) -> list[
         "rulebook_version": "6103i2-2026.1",
         "model_version": "m-1",
     }
-    t0 = time.perf_counter()
-    for start in range(0, n, per_transaction):
-        with ws.transaction() as (_, log):
-            for i in range(start, min(n, start + per_transaction)):
-                log.append("decision", f"R-{i:09d}", details, personal={"tin": f"9{i:08d}"})
-    seconds = time.perf_counter() - t0
+    with ws.transaction() as (_, log):  # the store opened and migrated, the salt made
+        log.salt()
+    best = float("inf")
+    done = 0
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        for start in range(0, n, per_transaction):
+            with ws.transaction() as (_, log):
+                at = now_iso()  # one time per chunk, as the pipeline's
+                for i in range(start, min(n, start + per_transaction)):
+                    log.append(
+                        "decision", f"R-{done + i:09d}", details, personal={"tin": f"9{i:08d}"},
+                        at=at,
+                    )  # fmt: skip
+        best = min(best, time.perf_counter() - t0)
+        done += n
+    seconds = best
     ws.close()
     return [
         {
@@ -237,8 +249,9 @@ def bench_store_append(work: Path, n: int, per_transaction: int = 5000) -> list[
             "baseline": "in-memory append above (build, encode, hash, tree)",
             "baseline_value": None,
             "target": ">= 100000 entries/s",
-            "note": "AuditLog.append with a salted TIN hash per entry, one multi-row insert per "
-            "transaction; what the pipeline pays per decision and disclosure",
+            "note": f"best of {REPEATS}; AuditLog.append with a salted TIN hash per entry, one "
+            "time and one multi-row insert per transaction; what the pipeline pays per "
+            "decision and disclosure besides the content digests",
         }
     ]
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+#: topics too long for ``make bench``: run only when named (``--only replay``)
+EXPLICIT = frozenset({"replay"})
 
 
 def machine() -> dict[str, Any]:
@@ -114,6 +116,9 @@ def markdown(doc: dict[str, Any]) -> str:
                 + " |"
             )
         lines.append("")
+        notes = HERE / "notes" / f"{topic}.md"  # hand-written findings kept beside the figures
+        if notes.exists():
+            lines += [notes.read_text(encoding="utf-8").rstrip(), ""]
     if doc["errors"]:
         lines += ["## Errors", ""] + [f"- {e}" for e in doc["errors"]] + [""]
     return "\n".join(lines)
@@ -132,7 +137,7 @@ def main() -> int:
     t0 = time.perf_counter()
     for path in sorted(HERE.glob("bench_*.py")):
         topic = path.stem.removeprefix("bench_")
-        if only and topic not in only:
+        if (only and topic not in only) or (not only and topic in EXPLICIT):
             continue
         print(f"== {topic}", flush=True)
         scratch = work / topic

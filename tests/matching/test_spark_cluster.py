@@ -21,7 +21,7 @@ from world import request_for
 from conftest import Trained
 from taxgate.matching import Thresholds, match_requests
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.cluster]
 
 
 def free_port() -> int:

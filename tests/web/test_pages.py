@@ -21,6 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -206,11 +207,11 @@ def test_each_role_lands_on_its_home_page_and_sees_only_its_navigation(
     expected = {
         "agency": ["Home", "Batches", "Decisions"],
         "officer": ["Home", "Batches", "Decisions", "Review queue", "Record of disclosures",
-                    "Audit log", "Oversight report"],
+                    "Audit log", "Oversight report", "Transparency report"],
         "reviewer": ["Home", "Batches", "Decisions", "Review queue", "Audit log"],
         "auditor": ["Home", "Batches", "Decisions", "Record of disclosures", "Audit log",
-                    "Oversight report"],
-        "admin": ["Home", "Batches", "Audit log", "Oversight report"],
+                    "Oversight report", "Transparency report"],
+        "admin": ["Home", "Batches", "Audit log", "Oversight report", "Transparency report"],
     }  # fmt: skip
     for role in ROLES:
         with _signed_in(browser, site, role) as page:
@@ -392,6 +393,72 @@ def test_auditor_verifies_looks_up_proofs_and_browses_entries_without_personal_d
     truth = _persons(site)
     leaked = sorted(v for v in truth if v in seen)
     assert not leaked, f"{len(leaked)} personal values shown to an auditor"
+
+
+def test_transparency_reports_are_published_by_post_within_budget_and_read_by_anyone(
+    site: Site, browser: Any
+) -> None:
+    year = str(datetime.now(UTC).year)
+    budgets = "#budgets tbody tr"
+    with _signed_in(browser, site, "admin") as page:
+        page.get_by_role("link", name="Published transparency reports").click()  # home card
+        page.wait_for_url("**/web/transparency")
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        before = float(row.locator("td.remaining").inner_text())
+        assert before > 0.3
+        page.get_by_label("Year").fill(year)
+        page.get_by_label("Privacy loss to spend (epsilon)").fill("0.3")
+        page.get_by_role("button", name="Publish (spends budget)").click()
+        page.wait_for_url("**/web/transparency?published=*")
+        fresh = page.url.rsplit("=", 1)[1]
+        assert page.locator("#releases").inner_text().count("admin-one") >= 1
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        left = float(row.locator("td.remaining").inner_text())
+        assert left == pytest.approx(before - 0.3)
+        # more than is left: refused in words, nothing spent
+        page.get_by_label("Year").fill(year)
+        page.get_by_label("Privacy loss to spend (epsilon)").fill(f"{left + 0.05:g}")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Publish (spends budget)").click()
+        answer = posted.value
+        assert answer.status == 409
+        error = page.locator("#publish-error").inner_text()
+        assert "would overspend the privacy budget" in error and "nothing was written" in error
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        assert float(row.locator("td.remaining").inner_text()) == pytest.approx(left)
+        _shot(page, "transparency-admin")
+    # published releases are public: no sign-in, reading spends nothing, no form to spend
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{site.base}/web/login")
+        page.get_by_role("link", name="transparency reports", exact=True).click()
+        assert page.locator("#publish").count() == 0
+        assert "admin-one" not in page.locator("main").inner_text()  # no staff names
+        _shot(page, "transparency-public")
+        page.get_by_role("link", name=f"report {fresh} ({year}) as a page").click()
+        page.wait_for_url(f"**/web/transparency/{fresh}")
+        body = page.locator("body").inner_text()
+        assert f"Transparency report {year}" in body and "epsilon" in body.lower()
+        _shot(page, "transparency-report-public")
+        with page.expect_download() as dl:
+            page.get_by_role("link", name="Download this report as JSON").click()
+        doc = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+        assert doc["year"] == int(year) and doc["epsilon"] == pytest.approx(0.3)
+        page.goto(f"{site.base}/web/transparency")
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        assert float(row.locator("td.remaining").inner_text()) == pytest.approx(left)
+        posted_anon = page.request.post(
+            f"{site.base}/web/transparency", form={"year": year, "epsilon": "0.01"},
+            max_redirects=0,
+        )  # fmt: skip
+        assert posted_anon.status == 303 and posted_anon.headers["location"] == "/web/login"
+    finally:
+        ctx.close()
+    with _signed_in(browser, site, "auditor") as page:
+        page.get_by_role("link", name="Transparency report", exact=True).click()
+        assert page.locator("#publish").count() == 0  # auditors read; they do not spend
+        assert f"report {fresh} ({year}) as a page" in page.locator("#releases").inner_text()
 
 
 def _persons(site: Site) -> set[str]:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any
 
 __all__ = [
@@ -101,6 +103,7 @@ _DIGEST_HEX = 32
 _canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
+_string = encode_basestring  # what _canonical writes for a text, without its dispatch
 
 
 def _normal(value: Any) -> Any:
@@ -110,9 +113,33 @@ def _normal(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is already what the store gives back, but for tuples (which JSON
+    writes as lists either way): plain JSON values, objects keyed by text only."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return True
+    if kind is list or kind is tuple:
+        return all(_plain(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False
+
+
+@lru_cache(maxsize=8)
+def _keyed(salt: bytes) -> Callable[[], hmac.HMAC]:
+    """A fresh HMAC-SHA256 under ``salt``, its key schedule done once per salt."""
+    return hmac.new(salt, digestmod=hashlib.sha256).copy
+
+
 def _digest(salt: bytes, value: Any) -> str:
-    data = _canonical(_normal(value)).encode("utf-8")
-    return hmac.new(salt, data, hashlib.sha256).hexdigest()[:_DIGEST_HEX]
+    if type(value) is str:
+        text = _string(value)
+    else:
+        text = _canonical(value if _plain(value) else _normal(value))
+    h = _keyed(salt)()
+    h.update(text.encode("utf-8"))
+    return h.hexdigest()[:_DIGEST_HEX]
 
 
 def digests(salt: bytes, row: Mapping[str, Any], columns: tuple[str, ...]) -> dict[str, str]:

@@ -5,16 +5,11 @@
 batch (per-request checks streamed, then batch-level counts).
 """
 
-from taxgate.rules.evaluate import (
-    CHECKED_RULES,
-    BatchContext,
-    History,
-    case_key,
-    evaluate_batch,
-    evaluate_stream,
-    officer_key,
-    reason_key,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from taxgate.rules.rulebook import (
     MatchingThresholds,
     Rulebook,
@@ -22,6 +17,40 @@ from taxgate.rules.rulebook import (
     load_rulebook,
 )
 from taxgate.rules.statutes import Statute, StatuteCatalog, load_statutes, normalise_citation
+
+if TYPE_CHECKING:
+    from taxgate.rules.evaluate import (
+        CHECKED_RULES,
+        BatchContext,
+        History,
+        case_key,
+        evaluate_batch,
+        evaluate_stream,
+        officer_key,
+        reason_key,
+    )
+
+#: The evaluator pulls in numpy and pyarrow (the near-duplicate reasons); a command that only
+#: reads the rulebook should not pay for them, so its names load on first use.
+_EVALUATE = frozenset(
+    {
+        "CHECKED_RULES",
+        "BatchContext",
+        "History",
+        "case_key",
+        "evaluate_batch",
+        "evaluate_stream",
+        "officer_key",
+        "reason_key",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EVALUATE:
+        return getattr(import_module("taxgate.rules.evaluate"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CHECKED_RULES",

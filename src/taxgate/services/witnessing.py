@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +32,8 @@ class CosignResult:
 
 def _send(witness: str, body: str) -> tuple[int, str]:
     if witness.startswith(("http://", "https://")):
+        import httpx  # only a remote witness needs an HTTP client
+
         r = httpx.post(
             witness.rstrip("/") + "/add-checkpoint",
             content=body.encode("utf-8"),

@@ -9,7 +9,7 @@ checkpoints and verification (:mod:`taxgate.audit.tree`).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,14 @@ from taxgate.audit.content import (
     is_purged,
     salt_digest,
 )
-from taxgate.audit.entry import AuditEntry, Outcome, decode_entry, encode_entry, salted_hash
+from taxgate.audit.entry import (
+    AuditEntry,
+    Outcome,
+    check_fields,
+    decode_entry,
+    encode_fields,
+    salted_hasher,
+)
 from taxgate.audit.proof import verify_consistency
 from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
@@ -68,7 +75,7 @@ def flush_pending(s: Session) -> None:
     conn.exec_driver_sql(
         "INSERT INTO audit_entries (idx, event_type, object_id, entry, leaf_hash) "
         f"VALUES ({', '.join([mark] * 5)})",
-        [(r["idx"], r["event_type"], r["object_id"], r["entry"], r["leaf_hash"]) for r in rows],
+        rows,
     )
     size = str(s.info[_SIZE])
     moved = conn.execute(update(m.Setting).where(m.Setting.key == HEAD_KEY).values(value=size))
@@ -88,6 +95,8 @@ class AuditLog:
         self.user = user
         self.origin = origin
         self._salt: bytes | None = None
+        self._hasher: Callable[[str], str] | None = None
+        self._checked: set[tuple[str, str, str, str]] = set()
 
     def _next_index(self) -> int:
         info = _state(self.s)
@@ -129,7 +138,9 @@ class AuditLog:
         return self._salt
 
     def hash_value(self, value: str) -> str:
-        return salted_hash(self.salt(), value)
+        if self._hasher is None:
+            self._hasher = salted_hasher(self.salt())
+        return self._hasher(value)
 
     def content(self, row: Mapping[str, Any], columns: tuple[str, ...]) -> dict[str, str]:
         """The digests of ``row``'s fields that an entry commits to (:mod:`.content`)."""
@@ -144,35 +155,37 @@ class AuditLog:
         outcome: Outcome = "success",
         personal: Mapping[str, str] | None = None,
         user: str | None = None,
+        at: str | None = None,
     ) -> int:
-        """Append one event; ``personal`` values are stored only as salted hashes."""
-        body = dict(details or {})
-        masked: Sequence[str] = ()
+        """Append one event; ``personal`` values are stored only as salted hashes.
+
+        ``at``: the event's time (:func:`~taxgate.storage.repo.now_iso` text), for a
+        caller appending a chunk of events that happened at one moment; else now.
+        """
+        who = user or self.user
+        fields = (event_type, outcome, who, self.origin)
+        if fields not in self._checked:  # what AuditEntry checks, once per kind of event
+            check_fields(*fields)
+            self._checked.add(fields)
+        if type(object_id) is not str:
+            raise AuditError("audit entry `object` must be text")
+        body: Mapping[str, Any] = details if type(details) is dict else dict(details or {})
+        masked: tuple[str, ...] = ()
         if personal:  # hashed first: the salt's own entry, if it is new, takes the next index
-            masked = sorted(personal)
-            body.update({f"{k}_hash": self.hash_value(v) for k, v in personal.items()})
-        index = self._next_index()
-        entry = AuditEntry(
-            time=now_iso(),
-            user=user or self.user,
-            event_type=event_type,
-            outcome=outcome,
-            origin=self.origin,
-            object=object_id,
-            details=body,
-            masked=tuple(masked),
+            masked = tuple(sorted(personal))
+            body = dict(body)
+            hashed = self.hash_value
+            for k, v in personal.items():
+                body[f"{k}_hash"] = hashed(v)
+        info = self.s.info
+        index = info.get(_SIZE)
+        if index is None:
+            index = self._next_index()
+        data = encode_fields(
+            at or now_iso(), who, event_type, outcome, self.origin, object_id, body, masked
         )
-        data = encode_entry(entry)
-        self.s.info[_PENDING].append(
-            {
-                "idx": index,
-                "event_type": event_type,
-                "object_id": object_id[:200],
-                "entry": data,
-                "leaf_hash": leaf_hash(data),
-            }
-        )
-        self.s.info[_SIZE] = index + 1
+        info[_PENDING].append((index, event_type, object_id[:200], data, leaf_hash(data)))
+        info[_SIZE] = index + 1
         return index
 
 

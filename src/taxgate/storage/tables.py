@@ -258,6 +258,9 @@ class PrivacySpend(Base):
     released_by: Mapped[str] = mapped_column(String(200))
     released_at: Mapped[str] = mapped_column(String(40))
     audit_index: Mapped[int] = mapped_column(Integer)
+    #: The release as published (the JSON form: noisy counts only, public by design), so
+    #: the pages can show it again without spending anything; empty for older releases.
+    document: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class WebSession(Base):

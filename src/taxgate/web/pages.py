@@ -35,7 +35,7 @@ from taxgate.services.search import (
 )
 from taxgate.services.users import Principal
 from taxgate.storage import audit_log
-from taxgate.web import audit, records, review
+from taxgate.web import audit, records, review, transparency
 from taxgate.web.export import csv_response
 from taxgate.web.guard import form_guard
 from taxgate.web.paging import Paging
@@ -304,4 +304,4 @@ def why_page(
 
 
 #: Every router of the pages, for :mod:`taxgate.server` to include.
-ROUTERS = (router, review.router, audit.router, records.router)
+ROUTERS = (router, review.router, audit.router, records.router, transparency.router)

@@ -26,17 +26,12 @@ from taxgate.services.users import Principal
 from taxgate.web.export import csv_response
 from taxgate.web.guard import form_guard
 from taxgate.web.paging import Paging
-from taxgate.web.render import page
+from taxgate.web.render import REPORT_CSP, page, with_bar
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
 Who = Annotated[Principal, Depends(authenticate)]
 Ws = Annotated[Any, Depends(workspace)]
 Text = Annotated[str, Query(max_length=200)]
-#: The report embeds its own styles and inline SVG charts; still no script of any kind.
-REPORT_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 COLUMNS = (
     "request_id", "disclosed_at", "agency", "official_title", "official_authority",
     "official_name", "signed_by", "investigating_officer", "case_number", "statute",
@@ -152,15 +147,13 @@ def oversight_page(
 def _with_bar(html: str, year: str, since: str, until: str) -> str:
     """The report as rendered for files, with a bar back to the pages and a period form."""
     e = escape
-    bar = (
-        '<nav aria-label="taxgate" style="background:#1f3a5f;color:#fff;padding:.5rem 1rem;'
-        'font:15px system-ui,sans-serif;display:flex;gap:1rem;align-items:center;flex-wrap:wrap">'
+    return with_bar(
+        html,
         '<a href="/web" style="color:#fff">&larr; taxgate pages</a>'
         '<form method="get" action="/web/reports/oversight" style="display:flex;gap:.5rem;'
         'align-items:center;margin:0">'
         f'<label>Year <input name="year" size="5" value="{e(year)}"></label>'
         f'<label>or from <input type="date" name="since" value="{e(since)}"></label>'
         f'<label>to <input type="date" name="until" value="{e(until)}"></label>'
-        '<button type="submit">Show</button></form></nav>'
+        '<button type="submit">Show</button></form>',
     )
-    return html.replace("<body>", "<body>" + bar, 1)

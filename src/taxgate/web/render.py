@@ -37,6 +37,12 @@ NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Record of disclosures", "/web/disclosures", frozenset({"officer", "auditor"})),
     ("Audit log", "/web/audit", frozenset({"officer", "reviewer", "auditor", "admin"})),
     ("Oversight report", "/web/reports/oversight", frozenset({"officer", "auditor", "admin"})),
+    ("Transparency report", "/web/transparency", frozenset({"officer", "auditor", "admin"})),
+)
+#: The reports embed their own styles (and inline SVG charts); still no script of any kind.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 
@@ -151,18 +157,34 @@ TITLES = {
 }
 
 
+def signed_in(request: Request) -> Principal | None:
+    """Who is signed in on a page that does not require it (a public page, an error)."""
+    who = getattr(request.state, "principal", None)
+    if isinstance(who, Principal):
+        return who
+    live = web_session(request)
+    if live is None:
+        return None
+    request.state.csrf = live.csrf
+    return live.who
+
+
+def with_bar(html: str, links: str) -> str:
+    """A report rendered for files, with a bar of ``links`` (HTML) back to the pages."""
+    bar = (
+        '<nav aria-label="taxgate" style="background:#1f3a5f;color:#fff;padding:.5rem 1rem;'
+        'font:15px system-ui,sans-serif;display:flex;gap:1rem;align-items:center;flex-wrap:wrap">'
+        f"{links}</nav>"
+    )
+    return html.replace("<body>", "<body>" + bar, 1)
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """The HTML page for an error on a ``/web`` path, with the caller's navigation."""
-    who = getattr(request.state, "principal", None)
-    if not isinstance(who, Principal):  # an unknown path: no route authenticated anyone
-        live = web_session(request)
-        who = live.who if live is not None else None
-        if live is not None:
-            request.state.csrf = live.csrf
     return page(
         request,
         "error.html",
-        who,
+        signed_in(request),
         code=status,
         status=status,
         title=TITLES.get(status, "Error"),

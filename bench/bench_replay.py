@@ -1,0 +1,247 @@
+"""The 2025 exchange replayed end to end with the real commands, stage by stage.
+
+The generator's 2025 mix (placeholder and ZIP-only addresses, one officer behind a million
+cases, boilerplate reasons, civil statutes, valid requests, hard negatives) at
+``TAXPAYERS`` taxpayers (default 2,000,000) and ``REQUESTS`` requests (default 1,280,000),
+run as an operator would: ``synth records``, ``synth batch``, ``records load``, ``keygen``,
+``agencies add``, ``sign``, ``model train``, ``process``, ``audit verify``, each its own
+``taxgate`` process. For each stage: wall time, and peak memory of its process tree (the
+resident sets of the process and its children, summed, polled every 0.1 s with psutil:
+forked workers share pages copy-on-write, so the sum is an upper bound). Then the decisions
+are scored against the ground truth file: a disclosure of a request that should not be
+answered, or of another taxpayer than the one asked about, is a wrong disclosure (target 0).
+
+Targets: ``records load`` + ``model train`` + ``process`` <= 600 s together, <= 12 GB peak,
+zero wrong disclosures.
+
+    make bench-replay                               # 2,000,000 taxpayers, 1,280,000 requests
+    make bench-replay TAXPAYERS=200000 REQUESTS=128000
+    python bench/run.py --only replay               # the same, sizes from the environment
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+TOPIC = "replay"
+TARGET_SECONDS = 600.0
+TARGET_GB = 12.0
+#: the stages the targets count
+TIMED = ("records load", "model train", "process")
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def run_stage(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
+    """Run one ``taxgate`` command; its wall seconds and the peak RSS (GB) of its tree.
+
+    Raises:
+        RuntimeError: the command failed (the tail of its output in the message).
+    """
+    cmd = [sys.executable, "-m", "taxgate.cli", *args]
+    with log.open("ab") as out:
+        out.write(f"$ taxgate {' '.join(args)}\n".encode())
+        out.flush()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        ps = psutil.Process(proc.pid)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(ps))
+            time.sleep(0.1)
+        seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise RuntimeError(f"taxgate {' '.join(args[:2])} exited {proc.returncode}: {tail}")
+    return seconds, peak / 1e9
+
+
+def score(work: Path, batch: Path, out: Path, truth: Path) -> dict[str, int]:
+    """Decisions against the ground truth; the matched TINs come from the store."""
+    from taxgate.storage import repo
+    from taxgate.workspace import Workspace
+
+    with truth.open(encoding="utf-8", newline="") as f:
+        expected = {r["request_id"]: r for r in csv.DictReader(f)}
+    status: dict[str, str] = {}
+    with (out / "decisions.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            status[d["request_id"]] = d["status"]
+    agency = json.loads((batch / "manifest.json").read_text())["agency"]
+    disclosed = [rid for rid, s in status.items() if s == "DISCLOSED"]
+    ws = Workspace.open(work, user="bench")
+    tins: dict[str, str] = {}
+    with ws.transaction() as (s, _):
+        for i in range(0, len(disclosed), 50_000):
+            part = repo.stored_decisions(s, agency, disclosed[i : i + 50_000])
+            tins.update((rid, d.matched_tin) for rid, d in part.items())
+    ws.close()
+    wrong = right = disclosable = defects = refused = 0
+    for rid, t in expected.items():
+        st = status.get(rid)
+        disclosable += t["expected_status"] == "DISCLOSED"
+        if t["expected_status"] == "REJECTED":
+            defects += 1
+            refused += st == "REJECTED"
+        if st == "DISCLOSED":
+            if t["expected_status"] == "DISCLOSED" and tins.get(rid) == t["tin"]:
+                right += 1
+            else:
+                wrong += 1
+    counts = Counter(status.values())
+    return {
+        "requests": len(status),
+        "wrong_disclosures": wrong,
+        "disclosed_right": right,
+        "disclosable": disclosable,
+        "defects": defects,
+        "defects_refused": refused,
+        "review": counts.get("PENDING_REVIEW", 0),
+        "decisions_bytes": (out / "decisions.jsonl").stat().st_size,
+    }
+
+
+def replay(work: Path, taxpayers: int, requests: int) -> dict[str, Any]:
+    """Every stage of the replay in ``work``; the stage figures and the score."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    wd = work / "work"
+    rec, batch, key, truth = (
+        work / "records.parquet",
+        work / "batch",
+        work / "official.key",
+        work / "truth.csv",
+    )
+    out = work / "out"
+    env = {**os.environ, "TAXGATE_HOME": str(wd)}
+    log = work / "replay.log"
+    stages: dict[str, tuple[float, float]] = {}
+
+    def stage(name: str, *args: str | Path) -> None:
+        stages[name] = run_stage([str(a) for a in args], env, log)
+        print(f"   {name}: {stages[name][0]:.1f} s, {stages[name][1]:.2f} GB", flush=True)
+
+    stage("synth records", "synth", "records", "--taxpayers", taxpayers, "--seed", 1, "--out", rec)
+    stage("synth batch", "synth", "batch", "--records", rec, "--requests", requests, "--seed", 1,
+          "--out", batch, "--truth", truth)  # fmt: skip
+    stage("records load", "records", "load", rec)
+    run_stage(["keygen", "--out", str(key)], env, log)
+    manifest = json.loads((batch / "manifest.json").read_text())
+    official = manifest["official"]
+    run_stage(
+        ["agencies", "add", manifest["agency"], "--official", official["name"], "--title",
+         official["title"], "--authority", "agency-head", "--public-key", f"{key}.pub"],
+        env, log,
+    )  # fmt: skip
+    run_stage(["sign", str(batch), "--key", str(key)], env, log)
+    stage("model train", "model", "train")
+    stage("process", "process", batch, "--out", out)
+    stage("audit verify", "audit", "verify")
+    return {"stages": stages, "score": score(wd, batch, out, truth)}
+
+
+def figures(result: dict[str, Any], taxpayers: int, requests: int) -> list[dict[str, Any]]:
+    stages: dict[str, tuple[float, float]] = result["stages"]
+    sc: dict[str, int] = result["score"]
+    size = f"{taxpayers:,} taxpayers, {requests:,} requests"
+    out: list[dict[str, Any]] = []
+    for name, (seconds, gb) in stages.items():
+        out.append(
+            {
+                "name": f"{name} ({size})",
+                "value": seconds,
+                "unit": "s",
+                "baseline": None,
+                "baseline_value": None,
+                "target": None,
+                "note": f"peak RSS of its process tree {gb:.2f} GB",
+            }
+        )
+    total = sum(stages[n][0] for n in TIMED)
+    peak = max(stages[n][1] for n in TIMED)
+    full = taxpayers >= 2_000_000 and requests >= 1_280_000
+    out += [
+        {
+            "name": f"records load + model train + process ({size})",
+            "value": total,
+            "unit": "s",
+            "baseline": None,
+            "baseline_value": None,
+            "target": f"<= {TARGET_SECONDS:.0f} s at full size" if full else None,
+            "note": f"{requests / stages['process'][0]:,.0f} requests/s through process",
+        },
+        {
+            "name": f"peak memory of those three stages ({size})",
+            "value": peak,
+            "unit": "GB",
+            "baseline": None,
+            "baseline_value": None,
+            "target": f"<= {TARGET_GB:.0f} GB at full size" if full else None,
+            "note": "largest process-tree RSS sum of the three",
+        },
+        {
+            "name": f"wrong disclosures against the ground truth ({size})",
+            "value": sc["wrong_disclosures"],
+            "unit": "requests",
+            "baseline": None,
+            "baseline_value": None,
+            "target": "0",
+            "note": f"{sc['disclosed_right']:,} of {sc['disclosable']:,} disclosable requests "
+            f"disclosed; {sc['defects_refused']:,} of {sc['defects']:,} planted defects "
+            f"refused; {sc['review']:,} sent to review",
+        },
+        {
+            "name": f"decisions.jsonl size per decision ({size})",
+            "value": sc["decisions_bytes"] / max(1, sc["requests"]),
+            "unit": "bytes",
+            "baseline": None,
+            "baseline_value": None,
+            "target": None,
+            "note": f"{sc['decisions_bytes'] / 1e6:,.0f} MB for {sc['requests']:,} decisions",
+        },
+    ]
+    return out
+
+
+def sizes(quick: bool) -> tuple[int, int]:
+    if quick:
+        return 20_000, 12_800
+    return int(os.environ.get("TAXPAYERS", 2_000_000)), int(os.environ.get("REQUESTS", 1_280_000))
+
+
+def run(work: Path, quick: bool) -> list[dict[str, Any]]:
+    """Bench entry point for ``bench/run.py`` (run only when named: ``--only replay``)."""
+    taxpayers, requests = sizes(quick)
+    result = replay(work, taxpayers, requests)
+    return figures(result, taxpayers, requests)
+
+
+if __name__ == "__main__":
+    t, r = sizes("--quick" in sys.argv)
+    res = replay(Path("bench/work/replay"), t, r)
+    for fig in figures(res, t, r):
+        print(json.dumps(fig))
