@@ -52,3 +52,14 @@ def test_policy_section_lists_no_statutory_rule() -> None:
     policy = LAW.split("## Policy, not law", 1)[1].split("\n## ", 1)[0]
     for code in STATUTORY:
         assert re.search(rf"\b{code}\b(?!'s)", policy) is None, code
+
+
+def test_every_named_case_exists() -> None:
+    cases = {p.stem for p in (ROOT / "tests" / "rules" / "cases").glob("*.json")}
+    prefixes = ("requester", "purpose", "statute", "valid", "officer", "address", "name",
+                "period", "info", "engagement")  # fmt: skip
+    named = {
+        t for t in TICKED if re.fullmatch(r"[a-z0-9]+-[a-z0-9-]+", t) and t.startswith(prefixes)
+    }
+    assert len(named) > 30
+    assert named - cases == set()

@@ -208,6 +208,8 @@ def officer_problem(officer: str) -> str | None:
     parts = _simple(name).split()
     if all(p in PLACEHOLDER_NAMES for p in parts):
         return "officer is a placeholder"
+    if "and" in parts:
+        return "officer names more than one person: name the one personally engaged"
     if len([p for p in parts if p not in UNIT_WORDS]) < 2:
         return "officer is not a full name (first and last name)"
     if all(len(p) == 1 for p in parts):
