@@ -33,7 +33,10 @@ How a reason is read (word by word, after casefolding and dropping punctuation):
   deport him", "his arrest and subsequent deportation", "once convicted, remove him".
 * A person's removal in the passive voice is civil too: "so that he can be removed".
 * Spelling games do not hide a word: letters spaced out ("D E P O R T") are read as one
-  word, digits standing for letters inside a word ("r3move", "dep0rt") as those letters.
+  word, digits standing for letters inside a word ("r3move", "dep0rt") as those letters, a
+  word cut in two ("de-port", "re move") as one; Unicode compatibility forms (full-width
+  letters) are folded, invisible characters (zero-width spaces, soft hyphens) dropped, and
+  Cyrillic or Greek letters that look Latin ("rеmove" with a Cyrillic е) read as Latin.
 
 The check returns one message free of the reason's words, or ``None``.
 
@@ -47,6 +50,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 MESSAGE = (
@@ -124,6 +128,15 @@ _FILLER = frozenset(
 _PAST_WITH_TO = frozenset({"subsequent", "subsequently"})
 _PASSIVE = frozenset({"be", "being", "get", "gets", "getting", "is", "are"})
 _LEET = str.maketrans("013457", "oieast")
+#: Cyrillic and Greek letters that look like Latin ones (lowercase, after casefolding).
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁһԛԝαεορτυνικχ",
+    "aeopcyxijsdhqwaeoptuvikx",
+)
+#: Civil words a writer might cut in two to hide them ("de-port", "re move").
+_CUT_WORDS = frozenset(
+    {"deport", "deported", "deporting", "deportation", "remove", "removed", "removal"}
+)
 
 
 def _past(words: list[str], i: int) -> bool:
@@ -139,6 +152,29 @@ def _past(words: list[str], i: int) -> bool:
         if all(x in _FILLER or x.isdigit() for x in words[j + 1 : i]):
             return True
     return False
+
+
+def _fold(reason: str) -> str:
+    """The reason as compared: compatibility forms folded, invisible characters dropped,
+    look-alike letters read as Latin, case folded, apostrophes dropped."""
+    text = unicodedata.normalize("NFKC", reason)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.casefold().translate(_CONFUSABLES)
+    return text.replace("’", "'").replace("'", "")
+
+
+def _rejoined(words: list[str]) -> list[str]:
+    """Two neighbouring words that make a civil word when joined read as that word."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] + words[i + 1] in _CUT_WORDS:
+            out.append(words[i] + words[i + 1])
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
 
 
 def _spelled_out(words: list[str]) -> list[str]:
@@ -199,10 +235,11 @@ def _civil_word(words: list[str], i: int) -> bool:
 @lru_cache(maxsize=65536)
 def purpose_problem(reason: str) -> str | None:
     """R-PURPOSE: ``MESSAGE`` when the reason states a civil purpose, else ``None``."""
-    words = _spelled_out(_WORD.findall(reason.casefold().replace("’", "'").replace("'", "")))
-    readings = [words]
-    if (unleet := _unleet(words)) != words:
-        readings.append(unleet)
+    first = _spelled_out(_WORD.findall(_fold(reason)))
+    readings = [first]
+    for other in (_unleet(first), _rejoined(first), _rejoined(_unleet(first))):
+        if other not in readings:
+            readings.append(other)
     for words in readings:
         for i in range(len(words)):
             for phrase in _PHRASES:
