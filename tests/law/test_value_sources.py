@@ -19,6 +19,7 @@ import pytest
 from taxgate.disclosure.fields import load_catalogue
 from taxgate.errors import InputError
 from taxgate.records.load import load_records
+from taxgate.records.lookup import taxpayer_rows
 from taxgate.types import RECORD_COLUMNS
 from tests.conftest import World
 from tests.test_records import rows, write_csv
@@ -46,7 +47,7 @@ def test_records_without_the_column_load_as_before(tmp_path: Path, kind: str) ->
         else _parquet(tmp_path / "r.parquet", data, RECORD_COLUMNS)
     )
     target = tmp_path / "w" / "records.parquet"
-    assert load_records(src, target, SOURCES).rows == 5
+    assert load_records(src, target, source_columns=SOURCES).rows == 5
     assert tuple(duckdb.sql(f"SELECT * FROM '{target}'").columns) == RECORD_COLUMNS
 
 
@@ -60,7 +61,7 @@ def test_the_column_is_kept_normalised(tmp_path: Path, kind: str) -> None:
         else _parquet(tmp_path / "r.parquet", data, WITH)
     )
     target = tmp_path / "w" / "records.parquet"
-    load_records(src, target, SOURCES)
+    load_records(src, target, source_columns=SOURCES)
     assert tuple(duckdb.sql(f"SELECT * FROM '{target}'").columns) == WITH
     assert [s for _, s in _stored(target)] == [c["stored"] for c in CORPUS["accepted"]]
 
@@ -72,7 +73,7 @@ def test_a_cell_outside_the_vocabulary_refuses_the_file(
 ) -> None:
     target = tmp_path / "w" / "records.parquet"
     good = [{**r, "dob_source": "ssa"} for r in rows(4)]
-    load_records(write_csv(tmp_path / "old.csv", good, WITH), target, SOURCES)
+    load_records(write_csv(tmp_path / "old.csv", good, WITH), target, source_columns=SOURCES)
     bad = [dict(r) for r in good]
     bad[2]["dob_source"] = case["cell"]
     src = (
@@ -81,7 +82,7 @@ def test_a_cell_outside_the_vocabulary_refuses_the_file(
         else _parquet(tmp_path / "r.parquet", bad, WITH)
     )
     with pytest.raises(InputError) as caught:
-        load_records(src, target, SOURCES)
+        load_records(src, target, source_columns=SOURCES)
     err = caught.value
     assert (err.file, err.row, err.column) == (str(src), 4 if kind == "csv" else 3, "dob_source")
     assert "not a known source" in str(err) and "form_w7" in str(err)
@@ -97,25 +98,24 @@ def test_the_column_only_where_the_catalogue_names_it(tmp_path: Path) -> None:
     assert caught.value.row == 1 and "column 22 not in the contract" in str(caught.value)
     other = write_csv(tmp_path / "o.csv", rows(2), (*RECORD_COLUMNS, "wages_source"))
     with pytest.raises(InputError):
-        load_records(other, tmp_path / "w.parquet", SOURCES)
+        load_records(other, tmp_path / "w.parquet", source_columns=SOURCES)
     twice = tmp_path / "t.csv"
     with twice.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow([*WITH, "dob_source"])
         w.writerow([rows(1)[0].get(c, "") for c in RECORD_COLUMNS] + ["ssa", "form_w7"])
     with pytest.raises(InputError) as caught:
-        load_records(twice, tmp_path / "w.parquet", SOURCES)
+        load_records(twice, tmp_path / "w.parquet", source_columns=SOURCES)
     assert "`dob_source` repeated" in str(caught.value)
 
 
 def test_the_synthetic_world_exercises_both_sides(world: World) -> None:
     """Through the command line: a W-7 date of birth withheld with D-TRI, an SSA one and one
     without a source disclosed (the generator writes `dob_source` for some taxpayers)."""
-    records = world.workdir / "records" / "records.parquet"
-    sources: dict[str, set[object]] = {}
-    for tin, source in duckdb.sql(f"SELECT tin, dob_source FROM '{records}'").fetchall():
-        sources.setdefault(tin, set()).add(source)
+    records = world.workdir / "records" / "records.parquet"  # encrypted at rest
     truth = world.truth_rows()
+    found = taxpayer_rows(records, {t["tin"] for t in truth.values() if t["tin"]})
+    sources = {tin: {r.get("dob_source") for r in rows} for tin, rows in found.items()}
     with (world.batch / "requests.csv").open(encoding="utf-8", newline="") as f:
         asked = {r["request_id"]: r["info_requested"].split(";") for r in csv.DictReader(f)}
     seen: dict[object, int] = {}

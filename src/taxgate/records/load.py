@@ -1,8 +1,10 @@
 """Loading taxpayer records into the work folder as Parquet, checked column by column.
 
-The new file is written beside the old one and swapped in only when complete, so a
-refused file never harms the records already loaded. Errors name the file, the row
-(the line in a CSV, the 1-based row in a Parquet file) and the column, never a value.
+The file is encrypted at rest when the work folder's keys are given
+(:mod:`taxgate.records.encryption`). The new file is written beside the old one and swapped
+in only when complete, so a refused file never harms the records already loaded. Errors
+name the file, the row (the line in a CSV, the 1-based row in a Parquet file) and the
+column, never a value.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from taxgate.crypto import Keyring
 from taxgate.errors import InputError
 from taxgate.intake.header import header_positions
 from taxgate.records import sources
+from taxgate.records.encryption import ROW_GROUP, write_batches
 from taxgate.sqltext import literal
 from taxgate.types import RECORD_COLUMNS
 
@@ -136,9 +140,14 @@ def _columns(names: list[str], path: Path, optional: sources.SourceColumns) -> N
 
 
 def load_records(
-    path: Path, target: Path, source_columns: sources.SourceColumns | None = None
+    path: Path,
+    target: Path,
+    keys: Keyring | None = None,
+    *,
+    source_columns: sources.SourceColumns | None = None,
 ) -> LoadStats:
-    """Check ``path`` (CSV or Parquet) and install it as ``target`` (Parquet), atomically.
+    """Check ``path`` (CSV or Parquet) and install it as ``target`` (Parquet), atomically;
+    encrypted under ``keys``' active key when given (:mod:`taxgate.records.encryption`).
 
     ``source_columns`` (from the field catalogue: column -> the source words it may hold)
     are optional columns the file may also carry; see :mod:`taxgate.records.sources`.
@@ -179,10 +188,15 @@ def load_records(
             + " FROM src ORDER BY tin, tax_year"
         )
         ordered = ", ".join((*RECORD_COLUMNS, *extra))
-        con.execute(
-            f"COPY (SELECT {ordered} FROM ({select})) TO {literal(tmp)} "  # noqa: S608
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 250000)"
-        )
+        query = f"SELECT {ordered} FROM ({select})"  # noqa: S608
+        if keys is None:
+            con.execute(
+                f"COPY ({query}) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd, "
+                "ROW_GROUP_SIZE 250000)"
+            )
+        else:
+            reader = con.sql(query).to_arrow_reader(ROW_GROUP)
+            write_batches(reader, reader.schema, tmp, keys)
         rows, taxpayers = con.execute("SELECT count(*), count(DISTINCT tin) FROM src").fetchall()[0]
         years = tuple(
             int(r[0])

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from taxgate.disclosure.response import response_bytes
-from taxgate.http.auth import COOKIE, PUBLIC, authenticate, login
-from taxgate.http.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, workspace
+from taxgate.http.auth import COOKIE, PUBLIC, login
+from taxgate.http.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER
 from taxgate.http.routing import route
 from taxgate.services import batches as batch_svc
 from taxgate.services import decisions as decision_svc
@@ -29,7 +29,6 @@ from taxgate.services.review import pending
 from taxgate.services.search import (
     STATUSES,
     BatchFilter,
-    DecisionFilter,
     find_batches,
     find_decisions,
 )
@@ -37,15 +36,11 @@ from taxgate.services.users import Principal
 from taxgate.storage import audit_log
 from taxgate.web import audit, records, review, transparency
 from taxgate.web.export import csv_response
-from taxgate.web.guard import form_guard
+from taxgate.web.filters import ListFilters, Who, Ws, one_page, page_router
 from taxgate.web.paging import Paging
 from taxgate.web.render import page
 
-router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
-Who = Annotated[Principal, Depends(authenticate)]
-Ws = Annotated[Any, Depends(workspace)]
-PageNo = Annotated[int, Query(ge=1, le=10**6)]
-Text = Annotated[str, Query(max_length=200)]
+router = page_router()
 STATIC = Path(__file__).resolve().parent / "static"
 ALL = [AGENCY, OFFICER, REVIEWER, AUDITOR, ADMIN]
 SEES_DECISIONS = [AGENCY, OFFICER, REVIEWER, AUDITOR]
@@ -119,45 +114,22 @@ def home(request: Request, who: Who, ws: Ws) -> HTMLResponse:
 
 
 @route(router, "GET", "/batches", ALL)
-def batches_page(
-    request: Request,
-    who: Who,
-    ws: Ws,
-    batch_id: Text = "",
-    agency: Text = "",
-    state: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
-    f = BatchFilter(batch_id, agency, state)
-    _, total = find_batches(ws, who, f, 0, 0)
-    pg = Paging.of(page=page_no, total=total)
-    rows, _ = find_batches(ws, who, f, pg.per_page, pg.offset)
-    params = {"batch_id": batch_id, "agency": agency, "state": state}
+def batches_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
+    rows, pg = one_page(lambda n, o: find_batches(ws, who, f.batches(), n, o), f.page)
+    params = f.params("batch_id", "agency", "state")
     return page(request, "batches.html", who, batches=rows, pg=pg, params=params)
 
 
 @route(router, "GET", "/batches/{batch_id}", ALL)
-def batch_page(
-    request: Request,
-    batch_id: str,
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    status: Text = "",
-    code: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
+def batch_page(request: Request, batch_id: str, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
     """A batch: its state, its counts, and its requests a page at a time."""
     batch_svc.visible_agency(ws, who, batch_id)
     st = batch_svc.status(ws, batch_id)
-    params = {"request_id": request_id, "status": status, "code": code}
     rows: list[dict[str, Any]] = []
     pg = Paging.of(page=1, total=0)
     if who.role in SEES_DECISIONS:
-        f = DecisionFilter(request_id=request_id, batch_id=batch_id, status=status, code=code)
-        _, total = find_decisions(ws, who, f, 0, 0)
-        pg = Paging.of(page=page_no, total=total)
-        rows, _ = find_decisions(ws, who, f, pg.per_page, pg.offset)
+        wanted = f.decisions(batch_id=batch_id)
+        rows, pg = one_page(lambda n, o: find_decisions(ws, who, wanted, n, o), f.page)
     return page(
         request,
         "batch.html",
@@ -165,7 +137,7 @@ def batch_page(
         status=st,
         decisions=rows,
         pg=pg,
-        params=params,
+        params=f.params("request_id", "status", "code"),
         statuses=STATUSES,
         links=who.role in (OFFICER, REVIEWER, AUDITOR),
         response=who.role in SEES_RESPONSE and st["state"] == "done",
@@ -199,67 +171,26 @@ def response_manifest(batch_id: str, who: Who, ws: Ws) -> Response:
     )
 
 
-def _decision_filter(
-    request_id: str, agency: str, batch_id: str, status: str, code: str, since: str, until: str
-) -> DecisionFilter:
-    return DecisionFilter(request_id, agency, batch_id, status, code, since, until)
-
-
 @route(router, "GET", "/decisions", SEES_DECISIONS)
-def decisions_page(
-    request: Request,
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    agency: Text = "",
-    batch_id: Text = "",
-    status: Text = "",
-    code: Text = "",
-    since: Text = "",
-    until: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
+def decisions_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
     """Every decision the caller may see, found by id, agency, status, code and date."""
-    f = _decision_filter(request_id, agency, batch_id, status, code, since, until)
-    _, total = find_decisions(ws, who, f, 0, 0)
-    pg = Paging.of(page=page_no, total=total)
-    rows, _ = find_decisions(ws, who, f, pg.per_page, pg.offset)
-    params = {
-        "request_id": request_id,
-        "agency": agency,
-        "batch_id": batch_id,
-        "status": status,
-        "code": code,
-        "since": since,
-        "until": until,
-    }
+    rows, pg = one_page(lambda n, o: find_decisions(ws, who, f.decisions(), n, o), f.page)
     return page(
         request,
         "decisions.html",
         who,
         decisions=rows,
         pg=pg,
-        params=params,
+        params=f.params("request_id", "agency", "batch_id", "status", "code", "since", "until"),
         statuses=STATUSES,
         links=who.role in (OFFICER, REVIEWER, AUDITOR),
     )
 
 
 @route(router, "GET", "/decisions.csv", SEES_DECISIONS)
-def decisions_csv(
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    agency: Text = "",
-    batch_id: Text = "",
-    status: Text = "",
-    code: Text = "",
-    since: Text = "",
-    until: Text = "",
-) -> Response:
+def decisions_csv(who: Who, ws: Ws, f: ListFilters) -> Response:
     """The decisions the filters find, as CSV (formula-like cells neutralised)."""
-    f = _decision_filter(request_id, agency, batch_id, status, code, since, until)
-    rows, _ = find_decisions(ws, who, f, None)
+    rows, _ = find_decisions(ws, who, f.decisions(), None)
     header = [
         "request_id",
         "agency",

@@ -21,10 +21,12 @@ from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from taxgate.http.auth import web_session
+from taxgate.http.errors import error_response
 from taxgate.services.users import Principal
+from taxgate.web.refusal import attempted, role_word, who_may
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -179,14 +181,31 @@ def with_bar(html: str, links: str) -> str:
     return html.replace("<body>", "<body>" + bar, 1)
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """The HTML page for an error on a ``/web`` path, with the caller's navigation."""
+def error_page(request: Request, status: int, message: str) -> Response:
+    """The HTML page for an error on a ``/web`` path, with the caller's navigation; a 403
+    says in words what the person tried, why not and where to go. A client that asks for
+    JSON only (``Accept: application/json``) gets the API's error body instead."""
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return error_response(status, message)
+    who = signed_in(request)
+    context: dict[str, Any] = {}
+    if status == 403:
+        route = request.scope.get("route")
+        roles = frozenset((getattr(route, "openapi_extra", None) or {}).get("x-roles", ()))
+        context = {
+            "tried": attempted(request.method, request.url.path),
+            "allowed": who_may(roles),
+            "role": role_word(who.role) if who is not None else "",
+            "by_role": who is not None and bool(roles) and who.role not in roles,
+        }
     return page(
         request,
         "error.html",
-        signed_in(request),
+        who,
         code=status,
         status=status,
         title=TITLES.get(status, "Error"),
         message=message,
+        **context,
     )

@@ -14,22 +14,19 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from taxgate.errors import BudgetError, UsageError, http_status
-from taxgate.http.auth import PUBLIC, authenticate
-from taxgate.http.common import ADMIN, workspace
+from taxgate.http.auth import PUBLIC
+from taxgate.http.common import ADMIN
 from taxgate.http.routing import route
 from taxgate.reports.transparency import from_json, render_html
-from taxgate.services.users import Principal
 from taxgate.transparency import budget, publish, published, published_document
-from taxgate.web.guard import form_guard
+from taxgate.web.filters import Who, Ws, page_router
 from taxgate.web.render import REPORT_CSP, page, signed_in, with_bar
 
-router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
-Who = Annotated[Principal, Depends(authenticate)]
-Ws = Annotated[Any, Depends(workspace)]
+router = page_router()
 #: Who may publish a new release from the pages (the command line's operator otherwise).
 PUBLISHERS = (ADMIN,)
 
