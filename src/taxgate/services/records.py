@@ -19,7 +19,7 @@ def load(ws: Workspace, file: Path) -> LoadStats:
     from taxgate.storage.encryption import attach
 
     keys = attach(ws.store.engine, ws.keys_file).for_writing()
-    stats = load_records(file, ws.paths.records, keys)
+    stats = load_records(file, ws.paths.records, keys, source_columns=ws.catalogue.source_columns())
     with ws.transaction() as (_, log):
         log.append(
             "records_loaded",
