@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/taxgate demo --workdir taxgate-demo
 
 test: $(STAMP)
-	$(BIN)/pytest -n 2 -q -m "not cluster"
+	$(BIN)/pytest -n 2 --dist loadfile -q -m "not cluster"
 
 # the Spark standalone cluster (a master and two worker JVMs): about a minute on its own
 test-cluster: $(STAMP)

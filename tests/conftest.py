@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,9 +103,9 @@ def taxgate(
     return proc
 
 
-def make_world(root: Path, taxpayers: int = 1500, requests: int = 400, seed: int = 11) -> World:
-    root.mkdir(parents=True, exist_ok=True)
-    w = World(
+def world_at(root: Path) -> World:
+    """The paths of a world kept in ``root``."""
+    return World(
         root=root,
         records=root / "records.parquet",
         batch=root / "batch",
@@ -113,6 +114,34 @@ def make_world(root: Path, taxpayers: int = 1500, requests: int = 400, seed: int
         workdir=root / "work",
         out=root / "out",
     )
+
+
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], object]) -> Path:
+    """A folder made by ``build`` once per test run and copied into this process's own.
+
+    Under pytest-xdist every worker runs the session fixtures again; a world costs a dozen
+    command-line runs, so the first worker builds it (under a lock) in a folder the workers
+    share and each takes a private copy, which its tests may change as they like.
+    """
+    mine = factory.mktemp(name)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        build(mine)
+        return mine
+    shared = factory.getbasetemp().parent / f"built-once-{name}"
+    with (factory.getbasetemp().parent / f"built-once-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / ".built").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            build(shared)
+            (shared / ".built").touch()
+    shutil.copytree(shared, mine, dirs_exist_ok=True, symlinks=True)
+    return mine
+
+
+def make_world(root: Path, taxpayers: int = 1500, requests: int = 400, seed: int = 11) -> World:
+    root.mkdir(parents=True, exist_ok=True)
+    w = world_at(root)
     wd = ("--workdir", w.workdir)
     taxgate("synth", "records", "--taxpayers", taxpayers, "--seed", seed, "--out", w.records, *wd)
     taxgate(
@@ -155,9 +184,12 @@ def make_world(root: Path, taxpayers: int = 1500, requests: int = 400, seed: int
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """A world whose batch has been processed once through the command line."""
-    w = make_world(tmp_path_factory.mktemp("world"))
-    taxgate("process", w.batch, "--out", w.out, "--workdir", w.workdir)
-    return w
+
+    def build(root: Path) -> None:
+        w = make_world(root)
+        taxgate("process", w.batch, "--out", w.out, "--workdir", w.workdir)
+
+    return world_at(built_once(tmp_path_factory, "world", build))
 
 
 def policy_review_config(root: Path, rule: str = "R-CASE") -> Path:

@@ -11,6 +11,8 @@ variable                            what                                        
 ``TAXGATE_DEBUG``                   show whole tracebacks of internal errors    off
 ``TAXGATE_SPARK_MASTER``            Spark master URL for ``--engine spark``     ``local[2]``
                                     (``spark://host:7077`` for a cluster)
+``TAXGATE_KEYS_FILE``               the encryption keys (JSON, mode 0600, see   ``keys/`` in the
+                                    :mod:`taxgate.crypto`); must exist if set   work folder
 ``TAXGATE_SERVICE_<KNOB>``          the service's limits and timings, see       see below
                                     :class:`Settings`
 ==================================  =========================================  ============
@@ -54,6 +56,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     chunk_size: int = Field(default=2000, ge=1)
     debug: bool = False
+    keys_file: Path | None = None
     spark_master: str = Field(
         default="local[2]", pattern=r"^(local(\[(\d+|\*)\])?|(spark|yarn|k8s)://\S+|yarn)$"
     )

@@ -21,7 +21,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from taxgate.config import read_settings_file
-from taxgate.errors import BudgetError, ConfigError, UsageError
+from taxgate.errors import BudgetError, ConfigError, NotFoundError, UsageError
 from taxgate.reports.dp import Bands, check_epsilon
 from taxgate.reports.transparency import (
     TransparencyReport,
@@ -140,27 +140,123 @@ def _check_year(year: int) -> int:
     return year
 
 
-def release(ws: Workspace, year: int, epsilon: float, out_file: Path) -> TransparencyReport:
-    """Release the year's counts to ``out_file`` (HTML, or JSON for ``.json``).
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """One year's privacy budget and what its releases spent."""
+
+    year: int
+    budget: float
+    spent: float
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.budget - self.spent)
+
+    def allows(self, epsilon: float) -> bool:
+        """Whether a release spending ``epsilon`` stays within the year's budget.
+
+        >>> Budget(2026, 1.0, 0.75).allows(0.25), Budget(2026, 1.0, 0.75).allows(0.3)
+        (True, False)
+        """
+        return self.spent + epsilon <= self.budget + _TOLERANCE
+
+
+def budget(ws: Workspace, year: int) -> Budget:
+    """The year's budget (configuration) and what its releases spent so far."""
+    config = load_config(ws.config)
+    with ws.store.session() as s:
+        return Budget(year, config.epsilon_per_year, spent(s, year))
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A release as the pages list it (no true count, nothing spent by reading it)."""
+
+    release_id: int
+    year: int
+    epsilon: float
+    mechanism: str
+    released_at: str
+    released_by: str
+    audit_index: int
+    output_sha256: str
+    kept: bool  # the document is in the store (releases before it was kept: not)
+
+
+def published(ws: Workspace) -> list[Published]:
+    """Every release made, newest first."""
+    with ws.store.session() as s:
+        return [
+            Published(
+                r.id,
+                r.year,
+                r.epsilon,
+                r.mechanism,
+                r.released_at,
+                r.released_by,
+                r.audit_index,
+                r.output_sha256,
+                bool(r.document),
+            )
+            for r in reversed(spends(s))
+        ]
+
+
+def published_document(ws: Workspace, release_id: int) -> str:
+    """The JSON document of one release, as it was published.
+
+    Raises:
+        NotFoundError: no such release, or one made before documents were kept.
+    """
+    with ws.store.session() as s:
+        row = s.get(m.PrivacySpend, release_id)
+        if row is None or not row.document:
+            raise NotFoundError(f"no published transparency report `{release_id}`")
+        return row.document
+
+
+def release(
+    ws: Workspace, year: int, epsilon: float, out_file: Path | None = None
+) -> TransparencyReport:
+    """Release the year's counts to ``out_file`` (HTML, or JSON for ``.json``); with no
+    file, the release is only kept in the store (the pages show it from there).
 
     Raises:
         BudgetError: the release would take the year past its budget (nothing written,
             nothing spent; the refusal is logged).
         UsageError: a bad year or epsilon.
     """
+    return _release(ws, year, epsilon, out_file)[0]
+
+
+def publish(ws: Workspace, year: int, epsilon: float) -> int:
+    """Release the year's counts into the store only; the new release's id.
+
+    Raises:
+        BudgetError: as :func:`release`.
+    """
+    return _release(ws, year, epsilon, None)[1]
+
+
+def _release(
+    ws: Workspace, year: int, epsilon: float, out_file: Path | None
+) -> tuple[TransparencyReport, int]:
     year = _check_year(year)
     epsilon = check_epsilon(epsilon)
     config = load_config(ws.config)
-    as_json = out_file.suffix.lower() == ".json"
-    tmp = out_file.with_name(f".{out_file.name}.{os.getpid()}.tmp")
+    as_json = out_file is None or out_file.suffix.lower() == ".json"
+    tmp = (
+        out_file.with_name(f".{out_file.name}.{os.getpid()}.tmp") if out_file is not None else None
+    )
     refusal: tuple[float, float] | None = None
     report: TransparencyReport | None = None
+    release_id = 0
     try:
         with ws.transaction() as (s, log):
             # take the log's write lock first: releases of one year are serialised here
             log.lock()
             before = spent(s, year)
-            if before + epsilon > config.epsilon_per_year + _TOLERANCE:
+            if not Budget(year, config.epsilon_per_year, before).allows(epsilon):
                 refusal = (before, config.epsilon_per_year)
             else:
                 report = build_report(
@@ -171,10 +267,11 @@ def release(ws: Workspace, year: int, epsilon: float, out_file: Path) -> Transpa
                     year_budget=config.epsilon_per_year,
                     spent_before=before,
                 )
-                text = render_json(report) if as_json else render_html(report)
-                data = text.encode("utf-8")
-                out_file.parent.mkdir(parents=True, exist_ok=True)
-                tmp.write_bytes(data)
+                document = render_json(report)
+                data = (document if as_json else render_html(report)).encode("utf-8")
+                if out_file is not None and tmp is not None:
+                    out_file.parent.mkdir(parents=True, exist_ok=True)
+                    tmp.write_bytes(data)
                 digest = hashlib.sha256(data).hexdigest()
                 index = log.append(
                     EVENT,
@@ -189,35 +286,38 @@ def release(ws: Workspace, year: int, epsilon: float, out_file: Path) -> Transpa
                         "output_sha256": digest,
                     },
                 )
-                s.add(
-                    m.PrivacySpend(
-                        year=year,
-                        epsilon=report.release.epsilon,
-                        mechanism=report.release.mechanism,
-                        scale=report.release.scale,
-                        output_sha256=digest,
-                        released_by=ws.user,
-                        released_at=now_iso(),
-                        audit_index=index,
-                    )
+                row = m.PrivacySpend(
+                    year=year,
+                    epsilon=report.release.epsilon,
+                    mechanism=report.release.mechanism,
+                    scale=report.release.scale,
+                    output_sha256=digest,
+                    released_by=ws.user,
+                    released_at=now_iso(),
+                    audit_index=index,
+                    document=document,
                 )
-        if report is not None:
+                s.add(row)
+                s.flush()
+                release_id = row.id
+        if report is not None and out_file is not None and tmp is not None:
             os.replace(tmp, out_file)
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     if refusal is not None:
-        before, budget = refusal
+        before, budget_ = refusal
         with ws.transaction() as (_, log):
             log.append(
                 EVENT,
                 f"transparency-{year}",
-                {"year": year, "epsilon": epsilon, "budget": budget, "spent_before": before},
+                {"year": year, "epsilon": epsilon, "budget": budget_, "spent_before": before},
                 outcome="failure",
             )
         raise BudgetError(
             f"a release with epsilon {epsilon:g} would overspend the privacy budget of "
-            f"{year}: {budget:g} per year, {before:g} already spent, "
-            f"{max(0.0, budget - before):g} left; nothing was written"
+            f"{year}: {budget_:g} per year, {before:g} already spent, "
+            f"{max(0.0, budget_ - before):g} left; nothing was written"
         )
     assert report is not None
-    return report
+    return report, release_id

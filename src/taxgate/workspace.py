@@ -15,12 +15,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from taxgate.config import Paths, config_dir, resolve_workdir
+from taxgate.crypto import KeysFile, keys_file
 from taxgate.disclosure.fields import Catalogue, load_catalogue
 from taxgate.intake.signing import generate_key, load_private_key
 from taxgate.rules.rulebook import Rulebook, load_rulebook
 from taxgate.rules.statutes import StatuteCatalog, load_statutes
+from taxgate.settings import load_settings
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.db import Store
+from taxgate.storage.encryption import attach
 
 AGENCY_KEY_NAME = "taxgate-tax-agency"
 
@@ -61,7 +64,13 @@ class Workspace:
     def store(self) -> Store:
         if self._store is None:
             self._store = Store(self.paths.database_url)
+        attach(self._store.engine, self.keys_file)
         return self._store
+
+    @cached_property
+    def keys_file(self) -> KeysFile:
+        """Where the encryption keys are (``TAXGATE_KEYS_FILE``, else in the work folder)."""
+        return keys_file(self.paths.root, load_settings().keys_file)
 
     def compile_configuration(self) -> tuple[Rulebook, StatuteCatalog, Catalogue]:
         """The rulebook, statute catalogue and field catalogue, compiled now (and kept), so

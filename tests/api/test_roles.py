@@ -53,6 +53,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/web", ALL),
     ("GET", "/web/", ALL),
     ("GET", "/web/batches", ALL),
+    ("POST", "/web/batches", {AG}),
     ("GET", "/web/batches/{batch_id}", ALL),
     ("GET", "/web/batches/{batch_id}/response.jsonl", {AG, OF}),
     ("GET", "/web/batches/{batch_id}/response-manifest.json", {AG, OF}),
@@ -70,6 +71,10 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/web/disclosures", {OF, AU}),
     ("GET", "/web/disclosures.csv", {OF, AU}),
     ("GET", "/web/reports/oversight", {OF, AU, AD}),
+    ("POST", "/web/transparency", {AD}),  # first: the reads below find its release
+    ("GET", "/web/transparency", PUBLIC),
+    ("GET", "/web/transparency/{release_id:int}", PUBLIC),
+    ("GET", "/web/transparency/{release_id:int}.json", PUBLIC),
 ]
 
 _users = iter(range(10**6))
@@ -87,7 +92,8 @@ def _call(svc: Service, method: str, path: str, role: str | None) -> Any:
             csrf = svc.web(role)
         headers = {}
     batch_id = svc.kit.manifest("a1")["batch_id"]
-    url = path.format(
+    url = path.replace(":int}", "}").format(
+        release_id=1,
         batch_id=batch_id,
         request_id=f"{batch_id}-00003",
         index=0,
@@ -108,6 +114,10 @@ def _call(svc: Service, method: str, path: str, role: str | None) -> Any:
     if path == "/web/review/{request_id}":
         url = "/web/review/no-such-request"
         kw["data"] = {"action": "refuse", "note": "matrix"}
+    if path == "/web/batches" and method == "POST":
+        kw["files"] = svc.kit.files("a1")  # already processed: the batch's page, nothing new
+    if path == "/web/transparency" and method == "POST":
+        kw["data"] = {"year": "2026", "epsilon": "0.01"}
     if page and method == "POST":
         kw["data"] = {**kw.get("data", {}), "csrf": csrf}
     if path == "/web/login" and method == "POST":

@@ -23,17 +23,19 @@ from taxgate.intake.signing import load_private_key, load_public_key, sign_manif
 from taxgate.pipeline import Outcome
 from taxgate.storage import repo
 from taxgate.workspace import Workspace
-from tests.conftest import World, make_world, taxgate
+from tests.conftest import World, built_once, make_world, taxgate, world_at
 
 AGENCY_B = "AGENCY-B"
 
 
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    root = tmp_path_factory.mktemp("integrity")
-    w = make_world(root, taxpayers=400, requests=60, seed=23)
-    taxgate("keygen", "--out", root / "b.key", "--workdir", w.workdir)
-    return w
+
+    def build(root: Path) -> None:
+        w = make_world(root, taxpayers=400, requests=60, seed=23)
+        taxgate("keygen", "--out", root / "b.key", "--workdir", w.workdir)
+
+    return world_at(built_once(tmp_path_factory, "integrity", build))
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ def test_corpus_through_the_pipeline(site: Site) -> None:
     )
 
 
+# the command line's wording does not depend on the store; the pipeline test above runs the
+# whole corpus on both
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("name", CLI_CASES)
 def test_corpus_through_the_command_line(site: Site, name: str) -> None:
     case = CASES[name]

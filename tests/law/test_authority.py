@@ -122,6 +122,8 @@ def test_registration_with_statutory_authority(tmp_path: Path, agency: str, auth
         e for e in entries if e["event_type"] == "key_registered" and e["object"] == agency
     ]
     assert [e["details"]["authority"] for e in registered] == [authority], registered
+    agencies = [e for e in entries if e["event_type"] == "agency_registered"]
+    assert [(e["object"], e["details"]) for e in agencies] == [(agency, {"kind": "federal"})]
 
 
 def test_authority_in_trace_and_accounting(world: World) -> None:

@@ -96,7 +96,7 @@ def test_eleven_codefendants_under_one_case_go_to_review(rulebook: Rulebook) -> 
 )
 def test_per_case_caps_boundaries(n: int, outcome: str, rulebook: Rulebook) -> None:
     assert rulebook.max_requests_per_case_with_review == 25
-    batch = [request(i, case="OCDETF-2026-0042", officer=f"SA Agent{chr(65 + i % 26)} Whitfield")
+    batch = [request(i, case="OCDETF-2026-0042", officer=f"SA Dan{chr(97 + i % 26)} Whitfield")
              for i in range(n)]  # fmt: skip
     assert judge(batch, rulebook) == Counter({outcome: n})
 

@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from tests.conftest import built_once  # noqa: E402
 from world import Person, make_people, write_records  # noqa: E402
 
 from taxgate.matching import train_model  # noqa: E402
@@ -93,10 +94,12 @@ def hard_cases() -> dict[str, Person]:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    work = tmp_path_factory.mktemp("matching")
     special = hard_cases()
     people = make_people(1500, seed=11) + list(special.values())
-    records = write_records(people, work / "records.parquet")
-    model = work / "model.json"
-    train_model(records, model, seed=5, u_pairs=1e6, sample=3000)
-    return Trained(people, special, records, model)
+
+    def build(work: Path) -> None:
+        records = write_records(people, work / "records.parquet")
+        train_model(records, work / "model.json", seed=5, u_pairs=1e6, sample=3000)
+
+    work = built_once(tmp_path_factory, "matching", build)
+    return Trained(people, special, work / "records.parquet", work / "model.json")

@@ -80,7 +80,7 @@ def ws(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Itera
                     row=i + 2,
                     agency_code="DHS",
                     received_at="x",
-                    payload={},
+                    payload={"request_id": f"R-{i}"},
                 )
             )
     key = w.agency_key()

@@ -26,8 +26,8 @@ def test_a_store_one_revision_behind_is_upgraded(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     store = Store(url)
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0004_structure'"))
-        conn.execute(text("DROP TABLE IF EXISTS web_sessions"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0005_pages'"))
+        conn.execute(text("ALTER TABLE privacy_spend DROP COLUMN document"))  # what 0006 adds
     store.close()
     reopened = Store(url)
     assert current_revision(reopened.engine) == HEAD

@@ -34,7 +34,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 
 def test_columns_are_the_contract_and_types(df: pd.DataFrame, world: Path) -> None:
-    assert tuple(df.columns) == RECORD_COLUMNS
+    assert tuple(df.columns) == (*RECORD_COLUMNS, "dob_source")
     schema = pq.read_schema(world)
     assert str(schema.field("tin").type) == "string"
     assert str(schema.field("dob").type) == "string"
@@ -59,7 +59,7 @@ def test_csv_and_parquet_hold_the_same_data(tmp_path: Path) -> None:
     write_records(tmp_path / "w.parquet", 800, seed=9)
     from_csv = pd.read_csv(tmp_path / "w.csv", dtype=str, keep_default_na=False)
     from_pq = pq.read_table(tmp_path / "w.parquet").to_pandas().astype(str)
-    assert tuple(from_csv.columns) == RECORD_COLUMNS
+    assert tuple(from_csv.columns) == (*RECORD_COLUMNS, "dob_source")
     pd.testing.assert_frame_equal(from_csv, from_pq)
 
 

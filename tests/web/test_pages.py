@@ -21,13 +21,14 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import TAXGATE, World, taxgate
-from tests.web.mutate import review_batch
+from tests.web.mutate import RUNNER_UP, TWIN_TIN, review_batch
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -96,17 +97,18 @@ class Site:
     review: dict[str, dict[str, Any]]  # held request id -> its mutation case
     decisions: list[dict[str, Any]]  # the world's batch's decisions
     requests: Path  # the world's batch's requests.csv
+    runner_up: str = ""  # a held request with a plausible second taxpayer ("" if none)
 
 
 @pytest.fixture(scope="module")
 def site(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("site")
     wd = world.copy_workdir(root / "work")
-    batch, review = review_batch(world, root, wd)
+    batch, review = review_batch(world, root, wd, runner_up=True)
     taxgate("process", batch, "--out", root / "out", "--workdir", wd)
     held = {d["request_id"] for d in world.decisions(root / "out")
             if d["status"] == "PENDING_REVIEW"}  # fmt: skip
-    assert held == set(review), "every mutation must be held for a person"
+    assert held == {*review, RUNNER_UP}, "every mutation must be held for a person"
     manifest = json.loads((world.batch / "manifest.json").read_text())
     tokens = {}
     for role in ROLES:
@@ -117,7 +119,7 @@ def site(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sit
     SHOTS.mkdir(exist_ok=True)
     with _serving(wd) as base:
         yield Site(base, tokens, manifest["batch_id"], manifest["agency"], review,
-                   world.decisions(), world.batch / "requests.csv")  # fmt: skip
+                   world.decisions(), world.batch / "requests.csv", RUNNER_UP)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -206,11 +208,11 @@ def test_each_role_lands_on_its_home_page_and_sees_only_its_navigation(
     expected = {
         "agency": ["Home", "Batches", "Decisions"],
         "officer": ["Home", "Batches", "Decisions", "Review queue", "Record of disclosures",
-                    "Audit log", "Oversight report"],
+                    "Audit log", "Oversight report", "Transparency report"],
         "reviewer": ["Home", "Batches", "Decisions", "Review queue", "Audit log"],
         "auditor": ["Home", "Batches", "Decisions", "Record of disclosures", "Audit log",
-                    "Oversight report"],
-        "admin": ["Home", "Batches", "Audit log", "Oversight report"],
+                    "Oversight report", "Transparency report"],
+        "admin": ["Home", "Batches", "Audit log", "Oversight report", "Transparency report"],
     }  # fmt: skip
     for role in ROLES:
         with _signed_in(browser, site, role) as page:
@@ -226,7 +228,18 @@ def test_each_role_lands_on_its_home_page_and_sees_only_its_navigation(
                 refused = page.goto(f"{site.base}/web/audit")
                 assert refused is not None and refused.status == 403
                 assert "Not allowed" in page.locator("h1").inner_text()
+                said = page.locator("#error-message").inner_text()
+                assert "You tried to open the audit log." in said
+                assert (
+                    "this is for disclosure officers, reviewers, auditors and administrators"
+                    " only, and you are signed in as agency-one, an agency user" in said
+                )
+                assert "your home page" in said and "role `" not in said  # no API wording
                 _shot(page, "403-agency")
+                api = page.request.get(f"{site.base}/web/audit",
+                                       headers={"Accept": "application/json"})  # fmt: skip
+                assert api.status == 403
+                assert api.json()["error"]["code"] == "forbidden"  # clients keep the JSON body
             page.get_by_role("button", name="Sign out").click()
             page.wait_for_url("**/web/login?ended=true")
             page.goto(f"{site.base}/web")  # the session is gone, not just the cookie
@@ -297,6 +310,7 @@ def test_reviewer_compares_element_by_element_and_decides_with_a_note(
     refused, approved, *_ = sorted(site.review)
     # the held mutations, and whatever the world's own batch left for a person
     waiting = len(site.review) + sum(1 for d in site.decisions if d["status"] == "PENDING_REVIEW")
+    waiting += 1 if site.runner_up else 0
     with _signed_in(browser, site, "reviewer") as page:
         page.get_by_role("link", name="Review queue").click()
         queue = page.locator("#pending tbody tr")
@@ -312,8 +326,8 @@ def test_reviewer_compares_element_by_element_and_decides_with_a_note(
         for rid in (refused, approved):
             case = site.review[rid]
             page.goto(f"{site.base}/web/review/{rid}")
-            table = page.locator("#compare-candidate")
-            assert table.count() == 1
+            table = page.locator("#compare")
+            assert table.count() == 1 and page.locator("#no-runner-up").count() == 1
             label = {"house_number": "House number", "first_name": "First name",
                      "street": "Street"}[case["element"]]  # fmt: skip
             cells = table.locator("tr", has=page.locator("th", has_text=label)).locator("td")
@@ -351,6 +365,42 @@ def test_reviewer_compares_element_by_element_and_decides_with_a_note(
         assert "checked against the case file" in page.locator("#review").inner_text()
         page.goto(f"{site.base}/web/review")
         assert page.locator("#pending tbody tr").count() == waiting - 2
+
+
+def test_reviewer_sees_the_runner_up_beside_the_candidate_in_words(
+    site: Site, browser: Any
+) -> None:
+    """The candidate's twin (same birth date and address, married name) is on file: the
+    case file shows both records beside the request, element by element, in words."""
+    with _signed_in(browser, site, "reviewer") as page:
+        page.goto(f"{site.base}/web/review/{site.runner_up}")
+        assert page.locator("#status").inner_text() == "PENDING_REVIEW"
+        candidate, runner = page.locator("#candidate"), page.locator("#runner-up")
+        assert TWIN_TIN in runner.inner_text() and TWIN_TIN not in candidate.inner_text()
+        p_candidate = float(candidate.inner_text().split("match probability ")[1].split()[0])
+        p_runner = float(runner.inner_text().split("match probability ")[1].split()[0])
+        assert p_runner < 0.5 <= p_candidate  # close enough to show, not to be ambiguous
+        head = page.locator("#compare thead").inner_text()
+        assert "the candidate's record" in head and "the runner-up's record" in head
+
+        def row(label: str) -> list[str]:
+            cells = page.locator("#compare tr", has=page.locator("th", has_text=label))
+            return [t.strip() for t in cells.first.locator("td").all_inner_texts()]
+
+        # cells: sent, candidate's record, verdict, runner-up's record, verdict
+        first, dob, last, middle, zip_ = (row(x) for x in (
+            "First name", "Date of birth", "Last name", "Middle name", "ZIP"))  # fmt: skip
+        assert len(first) == 5 and first[1] != first[3]  # two records, side by side
+        assert first[2].startswith("differs") and first[4].startswith("differs")
+        assert dob[2].startswith("agrees") and dob[4].startswith("agrees") and dob[1] == dob[3]
+        assert last[2].startswith("agrees") and not last[4].startswith("agrees")
+        assert middle[2].startswith("agrees") and not middle[4].startswith("agrees")
+        assert zip_[2].startswith("differs") and zip_[1] == zip_[3] != zip_[0]
+        said = runner.locator(".summary").inner_text().lower()
+        assert "agrees on" in said and "date of birth" in said
+        assert "last name" in said and "middle name" in said  # what tells them apart
+        assert "differs on first name" in candidate.locator(".summary").inner_text().lower()
+        _shot(page, "case-runner-up-reviewer")
 
 
 def test_auditor_verifies_looks_up_proofs_and_browses_entries_without_personal_data(
@@ -394,6 +444,72 @@ def test_auditor_verifies_looks_up_proofs_and_browses_entries_without_personal_d
     assert not leaked, f"{len(leaked)} personal values shown to an auditor"
 
 
+def test_transparency_reports_are_published_by_post_within_budget_and_read_by_anyone(
+    site: Site, browser: Any
+) -> None:
+    year = str(datetime.now(UTC).year)
+    budgets = "#budgets tbody tr"
+    with _signed_in(browser, site, "admin") as page:
+        page.get_by_role("link", name="Published transparency reports").click()  # home card
+        page.wait_for_url("**/web/transparency")
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        before = float(row.locator("td.remaining").inner_text())
+        assert before > 0.3
+        page.get_by_label("Year").fill(year)
+        page.get_by_label("Privacy loss to spend (epsilon)").fill("0.3")
+        page.get_by_role("button", name="Publish (spends budget)").click()
+        page.wait_for_url("**/web/transparency?published=*")
+        fresh = page.url.rsplit("=", 1)[1]
+        assert page.locator("#releases").inner_text().count("admin-one") >= 1
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        left = float(row.locator("td.remaining").inner_text())
+        assert left == pytest.approx(before - 0.3)
+        # more than is left: refused in words, nothing spent
+        page.get_by_label("Year").fill(year)
+        page.get_by_label("Privacy loss to spend (epsilon)").fill(f"{left + 0.05:g}")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Publish (spends budget)").click()
+        answer = posted.value
+        assert answer.status == 409
+        error = page.locator("#publish-error").inner_text()
+        assert "would overspend the privacy budget" in error and "nothing was written" in error
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        assert float(row.locator("td.remaining").inner_text()) == pytest.approx(left)
+        _shot(page, "transparency-admin")
+    # published releases are public: no sign-in, reading spends nothing, no form to spend
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{site.base}/web/login")
+        page.get_by_role("link", name="transparency reports", exact=True).click()
+        assert page.locator("#publish").count() == 0
+        assert "admin-one" not in page.locator("main").inner_text()  # no staff names
+        _shot(page, "transparency-public")
+        page.get_by_role("link", name=f"report {fresh} ({year}) as a page").click()
+        page.wait_for_url(f"**/web/transparency/{fresh}")
+        body = page.locator("body").inner_text()
+        assert f"Transparency report {year}" in body and "epsilon" in body.lower()
+        _shot(page, "transparency-report-public")
+        with page.expect_download() as dl:
+            page.get_by_role("link", name="Download this report as JSON").click()
+        doc = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+        assert doc["year"] == int(year) and doc["epsilon"] == pytest.approx(0.3)
+        page.goto(f"{site.base}/web/transparency")
+        row = page.locator(budgets, has=page.locator("td", has_text=year)).first
+        assert float(row.locator("td.remaining").inner_text()) == pytest.approx(left)
+        posted_anon = page.request.post(
+            f"{site.base}/web/transparency", form={"year": year, "epsilon": "0.01"},
+            max_redirects=0,
+        )  # fmt: skip
+        assert posted_anon.status == 303 and posted_anon.headers["location"] == "/web/login"
+    finally:
+        ctx.close()
+    with _signed_in(browser, site, "auditor") as page:
+        page.get_by_role("link", name="Transparency report", exact=True).click()
+        assert page.locator("#publish").count() == 0  # auditors read; they do not spend
+        assert f"report {fresh} ({year}) as a page" in page.locator("#releases").inner_text()
+
+
 def _persons(site: Site) -> set[str]:
     """Names and street lines the agency sent, and the TINs matched (4+ characters)."""
     out: set[str] = set()
@@ -411,6 +527,15 @@ def test_agency_reads_plain_refusals_and_downloads_its_signed_response(
 ) -> None:
     mine = [d for d in site.decisions if d["status"] == "DISCLOSED"]
     with _signed_in(browser, site, "agency") as page:
+        # submitting from the page: the same signed batch again is recognised, not re-queued
+        page.get_by_role("link", name="Batches", exact=True).click()
+        batch = site.requests.parent
+        page.get_by_label("manifest.json").set_input_files(str(batch / "manifest.json"))
+        page.get_by_label("requests.csv").set_input_files(str(batch / "requests.csv"))
+        page.get_by_role("button", name="Submit the batch").click()
+        page.wait_for_url(f"**/web/batches/{site.batch_id}?again=1")
+        assert "already received" in page.locator("#again").inner_text()
+        page.goto(f"{site.base}/web")
         page.get_by_role("link", name=site.batch_id).first.click()
         page.wait_for_url(f"**/web/batches/{site.batch_id}")
         assert page.locator("#decisions a[href^='/web/decisions/']").count() == 0

@@ -124,6 +124,7 @@ def test_case_file_shows_the_runner_up_beside_the_candidate() -> None:
     html = page(None, "case.html", Principal("r", "reviewer", None), cf=cf, error=None,
                 note="").body.decode()  # fmt: skip
     assert "The candidate taxpayer" in html and "The runner-up" in html
-    assert 'id="compare-candidate"' in html and 'id="compare-runner-up"' in html
+    assert 'id="compare"' in html and 'id="candidate"' in html and 'id="runner-up"' in html
+    assert "the candidate&#39;s record" in html and "the runner-up&#39;s record" in html
     assert "John" in html and "Jane" in html and "No other taxpayer came close" not in html
     assert html.count("differs") >= 2 and 'name="note"' in html and "required" in html

@@ -99,6 +99,13 @@ PURGED_TEXT = "(purged)"
 #: Keys of a JSON column that are not content: the body's copy of its own entry's index.
 _SKIP = frozenset({"body.audit_index"})
 _DIGEST_HEX = 32
+#: What :func:`digests` gives for a JSON column read without its encryption key (an object
+#: whose ``sealed_state`` is ``no-key``): ``col.*`` -> this; :func:`differences` then checks
+#: the row's other fields and leaves that column's committed digests unchecked. A value
+#: that does not open under its key (``broken``: altered, or moved from another row) gives
+#: :data:`BROKEN`, which differs from every digest the log committed to.
+UNREADABLE = "(encrypted: not checked without the key)"
+BROKEN = "(encrypted: does not open under its key)"
 
 _canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
@@ -153,7 +160,10 @@ def digests(salt: bytes, row: Mapping[str, Any], columns: tuple[str, ...]) -> di
     out: dict[str, str] = {}
     for col in columns:
         value = row.get(col)
-        if col in _JSON_COLUMNS and isinstance(value, Mapping):
+        state = getattr(value, "sealed_state", None) if col in _JSON_COLUMNS else None
+        if state is not None:
+            out[f"{col}.*"] = UNREADABLE if state == "no-key" else BROKEN
+        elif col in _JSON_COLUMNS and isinstance(value, Mapping):
             if is_purged(value):  # purged keys keep the digest the log committed to
                 for key, kept in value[PURGED].items():
                     if f"{col}.{key}" not in _SKIP:
@@ -195,7 +205,10 @@ def purge_marker(
 
 
 def is_purged(value: Any) -> bool:
-    """Whether a JSON column's value had values purged (:func:`purge_marker`)."""
+    """Whether a JSON column's value had values purged (:func:`purge_marker`); a value that
+    cannot be read without its key is not known to be."""
+    if getattr(value, "sealed_state", None) is not None:
+        return False
     return isinstance(value, Mapping) and isinstance(value.get(PURGED), Mapping)
 
 
@@ -224,8 +237,16 @@ def same_content(salt: bytes, stored: Mapping[str, Any], payload: Mapping[str, A
 
 
 def differences(committed: Mapping[str, Any], now: Mapping[str, str]) -> list[str]:
-    """The fields whose digest differs, or that were added or removed, sorted."""
-    names = set(committed) | set(now)
+    """The fields whose digest differs, or that were added or removed, sorted; a column read
+    without its key (``col.*``: :data:`UNREADABLE`) is left unchecked.
+
+    >>> differences({"status": "a", "payload.x": "b"}, {"status": "a", "payload.*": UNREADABLE})
+    []
+    >>> differences({"status": "a", "payload.x": "b"}, {"status": "c", "payload.*": UNREADABLE})
+    ['status']
+    """
+    unchecked = tuple(n[:-1] for n, v in now.items() if n.endswith(".*") and v == UNREADABLE)
+    names = {n for n in set(committed) | set(now) if not n.startswith(unchecked)}
     return sorted(n for n in names if committed.get(n) != now.get(n))
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from taxgate.audit.rfc9162 import EMPTY_ROOT, HASH_SIZE, node_hash
-from taxgate.errors import AuditError
+from taxgate.errors import AuditError, InputError
 
 __all__ = [
     "BadIndexError",
@@ -36,6 +36,7 @@ __all__ = [
     "ProofError",
     "ProofLengthError",
     "RootMismatchError",
+    "check_proof_sizes",
     "consistency_proof_length",
     "inclusion_proof_length",
     "root_from_inclusion_proof",
@@ -124,6 +125,23 @@ def inclusion_proof_length(index: int, size: int) -> int:
     inner = (index ^ (size - 1)).bit_length()
     border = (index >> inner).bit_count()
     return inner + border
+
+
+def check_proof_sizes(old_size: int, new_size: int, size: int) -> None:
+    """Refuse to ask for a consistency proof the log of ``size`` entries cannot give: an
+    input error (the caller's request is wrong), unlike :class:`BadSizeError` (a proof
+    handed in for checking is wrong).
+
+    >>> check_proof_sizes(2, 5, 5)
+    >>> check_proof_sizes(5, 2, 9)
+    Traceback (most recent call last):
+    ...
+    taxgate.errors.InputError: sizes must satisfy 0 <= old_size <= new_size <= 9, not 5 and 2
+    """
+    if not 0 <= old_size <= new_size <= size:
+        raise InputError(
+            f"sizes must satisfy 0 <= old_size <= new_size <= {size}, not {old_size} and {new_size}"
+        )
 
 
 def consistency_proof_length(size1: int, size2: int) -> int:

@@ -10,7 +10,7 @@ module             commands
 :mod:`.base`       the root command, ``--version``, ``--workdir``, consoles, progress
 :mod:`.synth`      ``synth records``, ``synth batch``
 :mod:`.records`    ``records load``, ``model train``
-:mod:`.keys`       ``keygen``, ``sign``, ``verify-response``
+:mod:`.keys`       ``keygen``, ``sign``, ``verify-response``, ``keys rotate|status``
 :mod:`.agencies`   ``agencies add|revoke|list``
 :mod:`.batches`    ``check``, ``process``
 :mod:`.review`     ``review list|decide``

@@ -1,5 +1,6 @@
 """``taxgate keygen``, ``sign`` and ``verify-response``: the keys and signatures an official
-and an agency use outside the store."""
+and an agency use outside the store; ``taxgate keys rotate|status``: the work folder's
+encryption keys (:mod:`taxgate.crypto`)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,39 @@ def verify_response_cmd(
     key = load_public_key(public_key) if public_key else workspace().agency_key().public_key()
     n = verify_response(folder, key)
     out.print(f"response verified: {n:,} disclosed requests, signature good")
+
+
+keys_app = typer.Typer(
+    no_args_is_help=True,
+    help="Encryption keys of the work folder: the stored values and the records at rest.",
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Make a new key, re-encrypt every stored value and the records under it, log the
+    rotation (key ids only) and retire the old key. Stop the service's workers first."""
+    from taxgate.services.keys import rotate
+
+    r = rotate(workspace())
+    records = "no records loaded" if r.records_rows is None else f"{r.records_rows:,} records rows"
+    out.print(
+        f"rotated to key {r.new_key}: re-encrypted {r.requests:,} request values, "
+        f"{r.disclosures:,} disclosure values and {records}; retired "
+        f"{', '.join(r.old_keys)}; logged as entry {r.audit_index}"
+    )
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """The keys file, its keys, and how many stored values each key seals (none opened)."""
+    from taxgate.services.keys import status
+
+    st = status(workspace())
+    out.print(f"keys file: {st.file}")
+    out.print(f"active key: {st.active or '(none yet)'}; keys: {', '.join(st.keys) or '-'}")
+    for kid, n in sorted(st.sealed_by_key.items()):
+        out.print(f"  {n:,} stored values {'in the clear' if kid == 'plain' else 'under ' + kid}")
+    if st.records_encrypted is not None:
+        out.print(f"records file: {'encrypted' if st.records_encrypted else 'NOT encrypted'}")

@@ -13,12 +13,20 @@ The authoring form is ``fields.yaml``::
 :func:`load_catalogue` compiles it into a :class:`Catalogue`, collecting every
 problem before raising one :class:`~taxgate.errors.ConfigError`. A records
 column missing from the catalogue is an error, never silently disclosable.
+
+Where the records say where a value came from, the value's own source decides its
+category: a column may name an optional *source column* (``dob: {..., source_column:
+dob_source}``) whose words come from the catalogue's ``value_sources`` vocabulary (``ssa``,
+``form_w7``, ...), each with its category. A row without a source keeps the column's
+category; a word outside the vocabulary is refused when the records are loaded and, should
+one reach a plan anyway, counts as taxpayer return information (the most protected).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast
@@ -34,6 +42,11 @@ CATEGORIES: tuple[Category, ...] = ("identity", "taxpayer_return_info", "other_r
 COLUMN_SOURCES: tuple[str, ...] = ("taxpayer", "third_party", "agency")
 DERIVED_SOURCE = "derived"
 _COLUMN_KEYS = frozenset({"category", "source", "description", "disclosable"})
+_RECORD_KEYS = _COLUMN_KEYS | {"source_column"}
+#: A per-value source word, and a source column's name: lowercase ASCII, digits, underscores.
+_WORD = re.compile(r"[a-z][a-z0-9_]{0,39}")
+#: The category a per-value source that cannot be read counts as: the most protected.
+MOST_PROTECTED: Category = "taxpayer_return_info"
 #: The only items that are "taxpayer identity" (26 U.S.C. 6103(b)(6)): the name, the mailing
 #: address and the taxpayer identifying number. Nothing else may be catalogued `identity`.
 IDENTITY_ITEMS: frozenset[str] = frozenset(
@@ -45,6 +58,15 @@ IDENTITY_ITEMS: frozenset[str] = frozenset(
 #: Categories from least to most protected: a derived value takes its most protected source's.
 _PROTECTION: dict[str, int] = {"identity": 0, "other_return_info": 1, "taxpayer_return_info": 2}
 _DERIVED_KEYS = _COLUMN_KEYS | {"from"}
+
+
+def most_protected(categories: Sequence[Category]) -> Category:
+    """The most protected of ``categories`` (identity < other < taxpayer return information).
+
+    >>> most_protected(["identity", "taxpayer_return_info", "other_return_info"])
+    'taxpayer_return_info'
+    """
+    return max(categories, key=_PROTECTION.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,10 @@ class FieldSpec:
         source: ``taxpayer``, ``third_party``, ``agency``, or ``derived``.
         derived_from: for a derived field, the records columns it is built from.
         description: what the field holds, for people.
+        disclosable: false withholds the field from every request (D-NOT-DISCLOSABLE).
+        source_column: the optional records column that says, row by row, where this
+            column's value came from (a word of the catalogue's ``value_sources``); empty
+            when the records cannot say.
     """
 
     name: str
@@ -67,6 +93,7 @@ class FieldSpec:
     derived_from: tuple[str, ...] = ()
     description: str = ""
     disclosable: bool = True
+    source_column: str = ""
 
     @property
     def is_derived(self) -> bool:
@@ -78,16 +105,87 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class ValueSource:
+    """One word of the per-value source vocabulary, and the category it gives a value.
+
+    Attributes:
+        word: the word as the records write it (``form_w7``).
+        category: ``taxpayer_return_info`` or ``other_return_info`` (a source never makes
+            a value taxpayer identity: that is what the value is, 6103(b)(6)).
+        description: where such a value comes from, for people.
+    """
+
+    word: str
+    category: Category
+    description: str = ""
+
+
+def source_word(value: object) -> str | None:
+    """A per-value source cell as compared: ``None`` when the row gives none (no column,
+    null, blank), else the cell without outer spaces, lowercased if it is ASCII.
+
+    Only ASCII is lowercased, so a look-alike letter (the Kelvin sign, a long s) never folds
+    into a word of the vocabulary.
+
+        >>> source_word(" Form_W7 "), source_word(""), source_word(None)
+        ('form_w7', None, None)
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    return text.lower() if text.isascii() else text
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """The compiled, validated field catalogue.
 
     Attributes:
         version: the catalogue's version string (decisions may cite it).
         fields: every field by name, records columns and derived fields alike.
+        value_sources: the per-value source vocabulary, word -> :class:`ValueSource`.
     """
 
     version: str
     fields: Mapping[str, FieldSpec]
+    value_sources: Mapping[str, ValueSource] = field(default_factory=lambda: MappingProxyType({}))
+
+    def source_columns(self) -> dict[str, frozenset[str]]:
+        """The optional records columns that say where a value came from, each with the
+        words it may hold (what the records loader checks)."""
+        words = frozenset(self.value_sources)
+        return {s.source_column: words for s in self.fields.values() if s.source_column}
+
+    def value_category(self, spec: FieldSpec, row: Mapping[str, object]) -> Category:
+        """The category of ``spec``'s value in ``row``: the value's own source decides when
+        the row names one, else the catalogue's category.
+
+        A derived field takes the most protected category of its own and of the values it
+        is built from. A source word outside the vocabulary counts as
+        :data:`MOST_PROTECTED`.
+
+            >>> cat = load_catalogue()
+            >>> dob = cat.fields["dob"]
+            >>> cat.value_category(dob, {"dob_source": "form_w7"})
+            'taxpayer_return_info'
+            >>> cat.value_category(dob, {"dob_source": "ssa"}), cat.value_category(dob, {})
+            ('other_return_info', 'other_return_info')
+        """
+        if spec.is_derived:
+            parts = [spec.category]
+            for column in spec.derived_from:
+                part = self.fields.get(column)
+                parts.append(self.value_category(part, row) if part else MOST_PROTECTED)
+            return most_protected(parts)
+        if not spec.source_column:
+            return spec.category
+        word = source_word(row.get(spec.source_column))
+        if word is None:
+            return spec.category
+        known = self.value_sources.get(word)
+        return known.category if known is not None else MOST_PROTECTED
 
     def names(self) -> frozenset[str]:
         """Every field a request may name, derived ones (``last_known_address``) included."""
@@ -179,7 +277,7 @@ def compile_catalogue(
     problems: list[str] = []
     if not isinstance(document, Mapping):
         raise ConfigError("expected a mapping with `version` and `fields`", source=source)
-    for key in sorted(set(map(str, document)) - {"version", "fields", "derived"}):
+    for key in sorted(set(map(str, document)) - {"version", "fields", "derived", "value_sources"}):
         problems.append(f"unknown top-level key `{key}`")
     version = document.get("version")
     if not isinstance(version, str) or not version.strip():
@@ -194,9 +292,11 @@ def compile_catalogue(
         problems.append("`derived` must be a mapping")
         derived = {}
 
+    vocabulary = _compile_value_sources(document.get("value_sources"), problems)
     specs: dict[str, FieldSpec] = {}
+    source_columns: dict[str, str] = {}
     for name, entry in columns.items():
-        category, src, description = _check_entry("field", name, entry, _COLUMN_KEYS, problems)
+        category, src, description = _check_entry("field", name, entry, _RECORD_KEYS, problems)
         if src is not None and src not in COLUMN_SOURCES:
             problems.append(
                 f"field `{name}`: unknown source `{src}` (expected one of "
@@ -218,8 +318,13 @@ def compile_catalogue(
         if not isinstance(disclosable, bool):
             problems.append(f"field `{name}`: `disclosable` must be true or false")
             disclosable = False
+        source_column = _check_source_column(
+            name, entry, category, record_columns, source_columns, vocabulary, problems
+        )
         if category is not None and src is not None and isinstance(name, str):
-            specs[name] = FieldSpec(name, category, src, (), description, disclosable)
+            specs[name] = FieldSpec(
+                name, category, src, (), description, disclosable, source_column
+            )
     for column in record_columns:
         if column not in columns:
             problems.append(f"records column `{column}` is missing from the catalogue")
@@ -265,9 +370,85 @@ def compile_catalogue(
                 all(specs[c].disclosable for c in built_from if c in specs),
             )
 
+    for column in source_columns:
+        if column in derived:
+            problems.append(f"source column `{column}` has the name of a derived field")
     if problems:
         raise ConfigError(problems, source=source)
-    return Catalogue(version=str(version), fields=MappingProxyType(specs))
+    return Catalogue(
+        version=str(version),
+        fields=MappingProxyType(specs),
+        value_sources=MappingProxyType(vocabulary),
+    )
+
+
+def _compile_value_sources(document: Any, problems: list[str]) -> dict[str, ValueSource]:
+    """The per-value source vocabulary: ``word: {category, description}``."""
+    if document is None:
+        return {}
+    if not isinstance(document, Mapping):
+        problems.append("`value_sources` must be a mapping of source words")
+        return {}
+    vocabulary: dict[str, ValueSource] = {}
+    for word, entry in document.items():
+        where = f"value source `{word}`"
+        if not isinstance(word, str) or not _WORD.fullmatch(word):
+            problems.append(
+                f"{where}: a source word is lowercase ASCII letters, digits and underscores"
+            )
+            continue
+        if not isinstance(entry, Mapping):
+            problems.append(f"{where}: expected a mapping with `category` and `description`")
+            continue
+        for key in sorted(set(map(str, entry)) - {"category", "description"}):
+            problems.append(f"{where}: unknown key `{key}`")
+        category = entry.get("category")
+        if category not in ("taxpayer_return_info", "other_return_info"):
+            problems.append(
+                f"{where}: category must be taxpayer_return_info or other_return_info (a "
+                "source never makes a value taxpayer identity, 26 U.S.C. 6103(b)(6))"
+            )
+            continue
+        description = entry.get("description")
+        if not isinstance(description, str) or not description.strip():
+            problems.append(f"{where}: missing `description` (where such a value comes from)")
+            description = ""
+        vocabulary[word] = ValueSource(word, cast("Category", category), description)
+    return vocabulary
+
+
+def _check_source_column(
+    name: Any,
+    entry: Any,
+    category: Category | None,
+    record_columns: Sequence[str],
+    taken: dict[str, str],
+    vocabulary: Mapping[str, ValueSource],
+    problems: list[str],
+) -> str:
+    """A column's optional ``source_column``: its name, or "" (problems collected)."""
+    column = entry.get("source_column") if isinstance(entry, Mapping) else None
+    if column is None:
+        return ""
+    where = f"field `{name}`"
+    if not isinstance(column, str) or not _WORD.fullmatch(column):
+        problems.append(
+            f"{where}: `source_column` is lowercase ASCII letters, digits and underscores"
+        )
+        return ""
+    if category == "identity":
+        problems.append(
+            f"{where}: taxpayer identity is identity whatever its source (26 U.S.C. "
+            "6103(b)(6)); it takes no `source_column`"
+        )
+    if column in record_columns:
+        problems.append(f"{where}: source column `{column}` is a taxpayer records column")
+    if column in taken:
+        problems.append(f"{where}: source column `{column}` is also `{taken[column]}`'s")
+    if not vocabulary:
+        problems.append(f"{where}: a `source_column` needs the `value_sources` vocabulary")
+    taken[column] = str(name)
+    return column
 
 
 def load_catalogue(

@@ -9,7 +9,12 @@ The rules, in the order they apply:
    simply not disclosed (D-NOT-REQUESTED is not listed per field: that would be every
    field of the catalogue). A requested name that is not in the catalogue is withheld
    with ``D-NOT-REQUESTED`` (the rules stage refuses such requests, so this is defensive).
-3. A requested field that is taxpayer return information is withheld with ``D-TRI``.
+3. A requested field that is taxpayer return information is withheld with ``D-TRI``. Where
+   the records say where a value came from (a date of birth from a Form W-7), the value's
+   own source decides, either way (:meth:`Catalogue.value_category`; a word the vocabulary
+   does not know counts as taxpayer return information), and a field takes the most
+   protected category among the rows it would be taken from: one W-7 year withholds the
+   date of birth of every year, since the same value would otherwise go out.
 4. Values come only from the taxpayer's rows whose ``tax_year`` is one of the requested
    years ("filed years"):
 
@@ -30,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from taxgate.disclosure.fields import Catalogue, FieldSpec
+from taxgate.disclosure.fields import Catalogue, Category, FieldSpec, most_protected
 from taxgate.types import Reason, WithheldField
 
 DISCLOSED = "DISCLOSED"
@@ -181,7 +186,7 @@ def plan_disclosure(
         spec = catalogue.get(name)
         if spec is None:
             withheld.append(WithheldField(name, D_NOT_REQUESTED))
-        elif spec.is_taxpayer_return_info:
+        elif _category(spec, filed, catalogue) == "taxpayer_return_info":
             withheld.append(WithheldField(name, D_TRI))
         elif not spec.disclosable:
             withheld.append(WithheldField(name, D_NOT_DISCLOSABLE))
@@ -192,6 +197,19 @@ def plan_disclosure(
         withheld=tuple(withheld),
         reasons=_reasons(withheld, rulebook_citations or {}),
     )
+
+
+def _category(
+    spec: FieldSpec, filed: Mapping[int, Mapping[str, object]], catalogue: Catalogue
+) -> Category:
+    """The field's category over the rows its value would come from: the most protected of
+    each row's (the row's own source, else the catalogue's category)."""
+    rows = list(filed.values())
+    if spec.category == "identity":  # identity comes from the latest filed year only
+        rows = rows[-1:]
+    if not rows:
+        return spec.category
+    return most_protected([catalogue.value_category(spec, row) for row in rows])
 
 
 def _reasons(withheld: Sequence[WithheldField], citations: Mapping[str, str]) -> tuple[Reason, ...]:

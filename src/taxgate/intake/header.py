@@ -38,7 +38,12 @@ def clean(cell: str) -> str:
 
 
 def header_positions(
-    cells: Sequence[str], contract: Sequence[str], *, file: str, readable: bool = True
+    cells: Sequence[str],
+    contract: Sequence[str],
+    *,
+    file: str,
+    readable: bool = True,
+    optional: Sequence[str] = (),
 ) -> list[int]:
     """Where each contract column sits in the header ``cells`` (0-based, contract order).
 
@@ -47,6 +52,8 @@ def header_positions(
         contract: the column names the contract requires, all of them, in its order.
         file: the file's name, for errors.
         readable: false when the first row is not valid text (then it is no header).
+        optional: columns the header may also hold (at most once each); their places are
+            not returned.
 
     Raises:
         InputError: row 1, naming what is wrong by contract names and header positions
@@ -72,13 +79,13 @@ def header_positions(
     if missing:
         word = "column" if len(missing) == 1 else "columns"
         problems.append(f"missing {word} " + ", ".join(f"`{c}`" for c in missing))
-    unknown = [i + 1 for i, n in enumerate(names) if n not in contract]
+    unknown = [i + 1 for i, n in enumerate(names) if n not in contract and n not in optional]
     if unknown:
         word = "column" if len(unknown) == 1 else "columns"
         problems.append(f"{word} {_positions(unknown)} not in the contract")
     seen: dict[str, list[int]] = {}
     for i, n in enumerate(names):
-        if n in contract:
+        if n in contract or n in optional:
             seen.setdefault(n, []).append(i + 1)
     for name, places in seen.items():
         if len(places) > 1:

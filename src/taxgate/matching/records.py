@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from taxgate.errors import InputError
+from taxgate.records.encryption import duckdb_source, is_encrypted
 from taxgate.sqltext import literal
 from taxgate.types import Request
 
@@ -18,8 +19,11 @@ from .prepare import records_versions_sql, register_helpers, requests_std_sql, s
 from .standardise import nickname_table
 
 
-def read_sql(path: Path) -> str:
-    """A DuckDB table expression reading a records or requests file (Parquet or CSV)."""
+def read_sql(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> str:
+    """A DuckDB table expression reading a records or requests file (Parquet or CSV); an
+    encrypted records file's key is added to ``con`` (:mod:`taxgate.records.encryption`)."""
+    if con is not None and path.is_file() and is_encrypted(path):
+        return duckdb_source(con, path)
     if path.suffix.lower() == ".parquet" or path.is_dir():
         target = f"{path}/**/*.parquet" if path.is_dir() else str(path)
         return f"read_parquet({literal(target)})"
@@ -48,7 +52,7 @@ def prepare_records(records: Path, work: Path) -> Path:
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {literal(work / 'duckdb_tmp')}")
     register_helpers(con)
-    con.execute(f"CREATE TEMP VIEW tg_raw AS SELECT * FROM {read_sql(records)}")
+    con.execute(f"CREATE TEMP VIEW tg_raw AS SELECT * FROM {read_sql(records, con)}")
     con.execute(f"CREATE TEMP TABLE tg_std AS {standardise_sql('tg_raw', is_records=True)}")
     con.execute(f"COPY ({records_versions_sql('tg_std')}) TO {literal(out)} (FORMAT parquet)")
     con.close()
@@ -137,7 +141,7 @@ def training_requests(
         salt = literal(f"{seed}{tag}")
         return f"(hash(CAST(tin AS VARCHAR) || tax_year || {salt}) % 10000) / 10000.0"
 
-    src = read_sql(records)
+    src = read_sql(records, con)
     first = "lower(trim(first_name))"
     sql = f"""
     WITH s AS (

@@ -1,8 +1,10 @@
 """Loading taxpayer records into the work folder as Parquet, checked column by column.
 
-The new file is written beside the old one and swapped in only when complete, so a
-refused file never harms the records already loaded. Errors name the file, the row
-(the line in a CSV, the 1-based row in a Parquet file) and the column, never a value.
+The file is encrypted at rest when the work folder's keys are given
+(:mod:`taxgate.records.encryption`). The new file is written beside the old one and swapped
+in only when complete, so a refused file never harms the records already loaded. Errors
+name the file, the row (the line in a CSV, the 1-based row in a Parquet file) and the
+column, never a value.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from taxgate.crypto import Keyring
 from taxgate.errors import InputError
 from taxgate.intake.header import header_positions
+from taxgate.records import sources
+from taxgate.records.encryption import ROW_GROUP, write_batches
 from taxgate.sqltext import literal
 from taxgate.types import RECORD_COLUMNS
 
@@ -86,21 +91,25 @@ def _check_utf8(path: Path) -> None:
             ) from None
 
 
-def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
-    """Register the input as view ``src`` of text columns; return (kind, header offset)."""
+def _source(
+    con: duckdb.DuckDBPyConnection, path: Path, optional: sources.SourceColumns
+) -> tuple[int, list[str]]:
+    """Register the input as view ``src`` of text columns; return (header offset, the
+    optional source columns it holds)."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
             names = pq.read_schema(path).names
         except Exception:
             raise InputError("not a readable Parquet file", file=str(path)) from None
-        _columns(names, path)
-        cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in RECORD_COLUMNS)
+        _columns(names, path, optional)
+        extra = sources.present(names, optional)
+        cols = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in (*RECORD_COLUMNS, *extra))
         con.execute(
             f"CREATE VIEW src AS SELECT row_number() OVER () AS rn, {cols} "
             f"FROM read_parquet({literal(path)})"
         )
-        return "parquet", 0
+        return 0, extra
     if suffix == ".csv":
         _check_utf8(path)
         with path.open(encoding="utf-8-sig", newline="") as f:
@@ -110,7 +119,7 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
                 header = next(csv.reader(f))
             except (StopIteration, csv.Error):
                 raise InputError("empty or malformed header", file=str(path), row=1) from None
-        _columns([h.strip() for h in header], path)
+        _columns([h.strip() for h in header], path, optional)
         try:
             con.execute(
                 "CREATE TABLE src AS SELECT row_number() OVER () AS rn, * FROM read_csv(?, "
@@ -119,26 +128,38 @@ def _source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, int]:
             )
         except duckdb.Error as e:
             raise InputError(f"malformed CSV ({type(e).__name__})", file=str(path)) from None
-        return "csv", 1
+        return 1, sources.present(header, optional)
     raise InputError("must end in .csv or .parquet", file=str(path))
 
 
-def _columns(names: list[str], path: Path) -> None:
-    """The header holds the contract's columns and no others (never quoted back: a file
-    without a header has a taxpayer's data in its first row)."""
-    header_positions(names, RECORD_COLUMNS, file=str(path))
+def _columns(names: list[str], path: Path, optional: sources.SourceColumns) -> None:
+    """The header holds the contract's columns, perhaps the optional source columns, and no
+    others (never quoted back: a file without a header has a taxpayer's data in its first
+    row)."""
+    header_positions(names, RECORD_COLUMNS, file=str(path), optional=tuple(optional))
 
 
-def load_records(path: Path, target: Path) -> LoadStats:
-    """Check ``path`` (CSV or Parquet) and install it as ``target`` (Parquet), atomically."""
+def load_records(
+    path: Path,
+    target: Path,
+    keys: Keyring | None = None,
+    *,
+    source_columns: sources.SourceColumns | None = None,
+) -> LoadStats:
+    """Check ``path`` (CSV or Parquet) and install it as ``target`` (Parquet), atomically;
+    encrypted under ``keys``' active key when given (:mod:`taxgate.records.encryption`).
+
+    ``source_columns`` (from the field catalogue: column -> the source words it may hold)
+    are optional columns the file may also carry; see :mod:`taxgate.records.sources`.
+    """
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + f".loading-{os.getpid()}")
     con = duckdb.connect()
     try:
-        _, offset = _source(con, path)
-        for column, bad, message in CHECKS:
+        offset, extra = _source(con, path, source_columns or {})
+        for column, bad, message in (*CHECKS, *sources.checks(extra, source_columns or {})):
             hit = con.execute(f"SELECT min(rn) FROM src WHERE {bad}").fetchall()  # noqa: S608
             if hit and hit[0][0] is not None:
                 raise InputError(
@@ -163,13 +184,19 @@ def load_records(path: Path, target: Path) -> LoadStats:
         select = (
             f"SELECT {text}, upper(trim(state)) AS state, CAST(tax_year AS INTEGER) AS tax_year, "
             + ", ".join(f"TRY_CAST({c} AS DOUBLE) AS {c}" for c in NUMERIC)
+            + sources.stored(extra)
             + " FROM src ORDER BY tin, tax_year"
         )
-        ordered = ", ".join(RECORD_COLUMNS)
-        con.execute(
-            f"COPY (SELECT {ordered} FROM ({select})) TO {literal(tmp)} "  # noqa: S608
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 250000)"
-        )
+        ordered = ", ".join((*RECORD_COLUMNS, *extra))
+        query = f"SELECT {ordered} FROM ({select})"  # noqa: S608
+        if keys is None:
+            con.execute(
+                f"COPY ({query}) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd, "
+                "ROW_GROUP_SIZE 250000)"
+            )
+        else:
+            reader = con.sql(query).to_arrow_reader(ROW_GROUP)
+            write_batches(reader, reader.schema, tmp, keys)
         rows, taxpayers = con.execute("SELECT count(*), count(DISTINCT tin) FROM src").fetchall()[0]
         years = tuple(
             int(r[0])

@@ -4,7 +4,8 @@ A batch is decided a chunk at a time, and each chunk needs the rows of the taxpa
 matched. Scanning the whole records file once per chunk costs a full scan of tens of
 millions of rows each time; :class:`TaxpayerRows` scans it once for every taxpayer the
 batch matched, keeps those rows in an in-memory DuckDB table, and answers each chunk from
-there.
+there. An encrypted records file is read with the work folder's keys
+(:func:`taxgate.records.encryption.duckdb_source`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from taxgate.records.encryption import duckdb_source
+
 
 class TaxpayerRows:
     """Every records row of the given taxpayers, scanned from ``records`` once."""
@@ -24,10 +27,11 @@ class TaxpayerRows:
         self._con = duckdb.connect()
         wanted = sorted({t for t in tins if t})
         # No taxpayers: only the file's schema is read (LIMIT 0), not its rows.
+        source = duckdb_source(self._con, records)
         self._con.execute(
-            "CREATE TEMP TABLE matched AS SELECT * FROM read_parquet(?) "
+            f"CREATE TEMP TABLE matched AS SELECT * FROM {source} "  # noqa: S608
             f"WHERE tin IN (SELECT unnest(?::VARCHAR[])) {'' if wanted else 'LIMIT 0'}",
-            [str(records), wanted],
+            [wanted],
         )
 
     def rows(self, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
@@ -53,7 +57,7 @@ def taxpayer_rows(records: Path, tins: Iterable[str]) -> dict[str, list[dict[str
     """The rows of a few taxpayers, in one scan of ``records`` (for one-off lookups)."""
     con = duckdb.connect()
     try:
-        return _fetch(con, "read_parquet(?)", [str(records)], tins)
+        return _fetch(con, duckdb_source(con, records), [], tins)
     finally:
         con.close()
 

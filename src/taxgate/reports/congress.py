@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from taxgate.rules.statutes import split_statutes
+
 #: The purpose of a request whose statute the catalog does not list.
 UNLISTED = "(statute not in the catalog)"
 
@@ -65,8 +67,9 @@ class AgencyYear:
 
 
 def purposes_of(statute: str, purpose_of: Callable[[str], str | None]) -> list[str]:
-    """The general purposes of a request's ``statute`` field (``;``-separated citations)."""
-    parts = [p.strip() for p in statute.split(";") if p.strip()]
+    """The general purposes of a request's ``statute`` field (its citations as R-STATUTE
+    reads them: ``;``-separated, or joined by commas and "and")."""
+    parts = split_statutes(statute)
     return [purpose_of(p) or UNLISTED for p in parts] or [UNLISTED]
 
 

@@ -154,6 +154,53 @@ def render_json(report: TransparencyReport) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
+def _cell_of(doc: Mapping[str, Any]) -> Cell:
+    band = doc.get("band")
+    return Cell(
+        noisy=int(doc["noisy"]), shown=str(doc["shown"]), band=None if band is None else str(band)
+    )
+
+
+def from_json(text: str) -> TransparencyReport:
+    """A report read back from :func:`render_json` (to show a published release again:
+    reading it spends nothing).
+
+    >>> from taxgate.reports.dp import Release
+    >>> cell = Cell(7, "0–24", "0–24")
+    >>> r = TransparencyReport(2026, "2026-12-04T01:00:00Z",
+    ...     Release((7, 7), "discrete_laplace", 0.5, 8.0, 4, 30.2), {"FBI": {"requests": cell}},
+    ...     {"DISCLOSED": cell}, Bands(), 1.0, 0.25)
+    >>> from_json(render_json(r)) == r
+    True
+    """
+    doc = json.loads(text)
+    agencies = {
+        str(row["agency"]): {k: _cell_of(v) for k, v in row.items() if k != "agency"}
+        for row in doc["agencies"]
+    }
+    outcomes = {str(k): _cell_of(v) for k, v in doc["outcomes"].items()}
+    noisy = [c.noisy for cells in agencies.values() for c in cells.values()]
+    release = Release(
+        noisy=tuple(noisy + [c.noisy for c in outcomes.values()]),
+        mechanism=str(doc["mechanism"]),
+        epsilon=float(doc["epsilon"]),
+        scale=float(doc["scale"]),
+        sensitivity=int(doc["sensitivity"]),
+        accuracy=float(doc["accuracy_95"]),
+    )
+    budget = doc["budget"]
+    return TransparencyReport(
+        year=int(doc["year"]),
+        generated_at=str(doc["generated_at"]),
+        release=release,
+        agencies=agencies,
+        outcomes=outcomes,
+        bands=Bands(below=int(doc["bands"]["below"]), width=int(doc["bands"]["width"])),
+        year_budget=float(budget["year"]),
+        spent_before=float(budget["spent_before"]),
+    )
+
+
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from taxgate.rules.checks import case_key
+from taxgate.rules.names import officer_key
 from taxgate.rules.rulebook import (
     MatchingThresholds,
     Rulebook,
@@ -23,32 +25,18 @@ if TYPE_CHECKING:
         CHECKED_RULES,
         BatchContext,
         History,
-        case_key,
         evaluate_batch,
         evaluate_stream,
-        officer_key,
-        reason_key,
     )
-
-#: The evaluator pulls in numpy and pyarrow (the near-duplicate reasons); a command that only
-#: reads the rulebook should not pay for them, so its names load on first use.
-_EVALUATE = frozenset(
-    {
-        "CHECKED_RULES",
-        "BatchContext",
-        "History",
-        "case_key",
-        "evaluate_batch",
-        "evaluate_stream",
-        "officer_key",
-        "reason_key",
-    }
-)
+    from taxgate.rules.reasons import reason_key
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EVALUATE:
-        return getattr(import_module("taxgate.rules.evaluate"), name)
+    """The evaluator pulls in numpy and pyarrow (the near-duplicate reasons); a command that
+    only reads the rulebook should not pay for them, so its names load on first use."""
+    if name in __all__:
+        module = "taxgate.rules.reasons" if name == "reason_key" else "taxgate.rules.evaluate"
+        return getattr(import_module(module), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -24,7 +24,7 @@ from taxgate.rules.names import (
 from taxgate.rules.periods import parse_periods
 from taxgate.rules.purpose import purpose_problem
 from taxgate.rules.rulebook import Rulebook
-from taxgate.rules.statutes import NO_STATUTE, StatuteCatalog
+from taxgate.rules.statutes import NO_STATUTE, StatuteCatalog, split_statutes
 from taxgate.types import Request
 
 _HAS_DIGIT = re.compile(r"\d")
@@ -123,7 +123,7 @@ class RequestJudge:
         if text in self.statute_cache:
             return self.statute_cache[text]
         problem: str | None = None
-        parts = [p.strip() for p in text.split(";") if p.strip()]
+        parts = split_statutes(text)
         if not parts:
             problem = NO_STATUTE
         for part in parts:
@@ -155,12 +155,16 @@ class RequestJudge:
 
 
 def requested_fields(text: str) -> tuple[str, ...]:
-    """The field names of ``info_requested``, in order, blanks and repeats dropped.
+    """The field names of ``info_requested``, in order, blanks and repeats dropped; an
+    ASCII name is lowercased (the catalogue's names are), so "Wages" and "WAGES" are
+    ``wages`` once. Any other name is kept as written (a full-width or look-alike letter
+    names no field and is refused by R-INFO).
 
-    >>> requested_fields(" last_name ;wages;;last_name")
+    >>> requested_fields(" last_name ;wages;;LAST_NAME;Wages")
     ('last_name', 'wages')
     """
-    return tuple(dict.fromkeys(p.strip() for p in text.split(";") if p.strip()))
+    names = (p.strip() for p in text.split(";"))
+    return tuple(dict.fromkeys(n.lower() if n.isascii() else n for n in names if n))
 
 
 def opt(problem: str | None) -> list[str]:

@@ -26,7 +26,8 @@ PLACEHOLDER_NAMES: frozenset[str] = frozenset(
         "unknown", "unk", "unkn", "na", "n a", "none", "null", "nil", "test", "doe",
         "john doe", "jane doe", "fnu", "lnu", "xxx", "xx", "x", "tbd", "not provided",
         "no name", "name", "first", "last", "firstname", "lastname", "anonymous",
-        "redacted", "same", "blank", "void", "dummy", "sample", "nmn",
+        "redacted", "same", "blank", "void", "dummy", "sample", "nmn", "jane roe",
+        "john roe", "richard roe",
     }
 )  # fmt: skip
 COMPANY_TOKENS: frozenset[str] = frozenset(
@@ -44,6 +45,35 @@ OFFICER_TITLES: tuple[str, ...] = (
     "ms", "mx",
 )  # fmt: skip
 _TITLE_WORDS = frozenset(w for t in OFFICER_TITLES for w in t.split())
+#: Words that name a role, a unit or a stand-in, never a person: an officer written only
+#: with these ("Case Agent", "Duty Agent", "ICE HSI Houston", "See attached", "All agents of
+#: the task force", "Acting Special Agent in Charge") names nobody.
+ROLE_WORDS: frozenset[str] = frozenset(
+    {
+        "case", "duty", "lead", "field", "office", "director", "acting", "supervisory",
+        "supervisor", "assistant", "deputy", "chief", "head", "senior", "junior", "all",
+        "any", "every", "agents", "officers", "investigators", "multiple", "various", "several",
+        "see", "attached", "above", "below", "same", "as", "on", "file", "per", "the", "of",
+        "and", "in", "charge", "task", "force", "unit", "team", "squad", "division", "bureau",
+        "department", "section", "group", "staff", "personnel", "ice", "hsi", "ero", "cbp",
+        "fbi", "dea", "atf", "usms", "irs", "ci", "homeland", "security", "investigations",
+        "enforcement", "removal", "operations", "immigration", "customs", "border", "patrol",
+        "program", "manager", "representative", "contact", "point", "poc",
+        "requesting", "requester", "designee", "delegate", "tbd", "tba", "pending",
+        "assigned", "unassigned", "n", "a",
+    }
+)  # fmt: skip
+#: Of those, the words no surname is made of (agencies, units, stand-ins): once they and any
+#: title are set aside, a person's name of two words must remain ("ICE HSI Houston" is a
+#: place, not an officer).
+UNIT_WORDS: frozenset[str] = frozenset(
+    {
+        "ice", "hsi", "ero", "cbp", "fbi", "dea", "atf", "usms", "irs", "homeland",
+        "investigations", "enforcement", "removal", "operations", "immigration", "customs",
+        "division", "bureau", "department", "unit", "squad", "task", "force", "agents",
+        "officers", "multiple", "various", "attached", "above",
+    }
+)  # fmt: skip
 _APOSTROPHES = "'’"
 _ALLOWED_PUNCT = frozenset(" -.'’")
 _TITLE_RE = re.compile(
@@ -170,14 +200,20 @@ def officer_problem(officer: str) -> str | None:
     name = strip_titles(text)
     if not name or all(t in _TITLE_WORDS for t in _simple(name).split()):
         return "the officer is a title without a name"
+    if all(t in _TITLE_WORDS or t in ROLE_WORDS for t in _simple(name).split()):
+        return "the officer is a role or a unit, not a person's name"
     problem = name_problem(name, "officer")
     if problem is not None:
         return problem
     parts = _simple(name).split()
     if all(p in PLACEHOLDER_NAMES for p in parts):
         return "officer is a placeholder"
-    if len(parts) < 2:
+    if "and" in parts:
+        return "officer names more than one person: name the one personally engaged"
+    if len([p for p in parts if p not in UNIT_WORDS]) < 2:
         return "officer is not a full name (first and last name)"
+    if all(len(p) == 1 for p in parts):
+        return "officer is initials only, not a name"
     return None
 
 

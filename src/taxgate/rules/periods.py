@@ -3,6 +3,9 @@
 ``tax_periods`` is ``;``-separated; each element a year ``YYYY`` or a closed range
 ``YYYY-YYYY``. Every year must have ended (at most ``today.year - 1``), none before the
 rulebook's ``earliest_year``, and the whole span at most ``max_period_span_years``.
+Full-width digits are folded (Unicode compatibility form); any other script's digits
+("٢٠٢٢") are not a year: the contract's years are ASCII, and a year a reviewer reads one
+way and the matcher another has no place in a request.
 
 Example:
     >>> parse_periods("2020;2022-2023", current_year=2026, earliest_year=2000, max_span=6)
@@ -14,10 +17,11 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-_YEAR = re.compile(r"^(\d{4})$")
-_RANGE = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
+_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
+_RANGE = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$", re.ASCII)
 _OPEN = re.compile(
     r"^\d{4}\s*[-–]\s*(?:$|present|current|now|ongoing|today|\.\.\.)|^(?:ongoing|present)$",
     re.IGNORECASE,
@@ -36,6 +40,7 @@ def parse_periods(
         earliest_year: no year before this.
         max_span: ``max(year) - min(year) + 1`` may not exceed this.
     """
+    text = unicodedata.normalize("NFKC", text)
     years: set[int] = set()
     problems: list[str] = []
     parts = [p.strip() for p in text.split(";")] if text.strip() else []

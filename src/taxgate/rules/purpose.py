@@ -24,11 +24,19 @@ How a reason is read (word by word, after casefolding and dropping punctuation):
   the sentence says "locate and remove".
 * A removal order is a fact, not a purpose: "ignored a final removal order" (willful
   failure to depart, 8 U.S.C. 1253(a), a crime) passes.
-* A past fact is not a purpose: a civil term within five words after "after", "following",
-  "prior (to)", "since", "previously", "despite", or within two after "was", "were",
-  "been", "had" — as in
-  illegal reentry "after removal" (8 U.S.C. 1326, a crime) or "failed to depart after a
-  final order of removal" (8 U.S.C. 1253(a)) — passes.
+* A past fact is not a purpose: a civil term after "after", "following", "prior (to)",
+  "since", "previously", "despite", "subsequent to" (at most five words before it, and
+  only words of its own phrase between: "his", "a", "final", "order", "of", "he was",
+  ...), or within two words after "was", "were", "been", "had" — as in illegal reentry
+  "after removal" (8 U.S.C. 1326, a crime) or "failed to depart after a final order of
+  removal" (8 U.S.C. 1253(a)) — passes. A later purpose stays a purpose: "after trial, to
+  deport him", "his arrest and subsequent deportation", "once convicted, remove him".
+* A person's removal in the passive voice is civil too: "so that he can be removed".
+* Spelling games do not hide a word: letters spaced out ("D E P O R T") are read as one
+  word, digits standing for letters inside a word ("r3move", "dep0rt") as those letters, a
+  word cut in two ("de-port", "re move") as one; Unicode compatibility forms (full-width
+  letters) are folded, invisible characters (zero-width spaces, soft hyphens) dropped, and
+  Cyrillic or Greek letters that look Latin ("rеmove" with a Cyrillic е) read as Latin.
 
 The check returns one message free of the reason's words, or ``None``.
 
@@ -42,6 +50,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 MESSAGE = (
@@ -98,15 +107,105 @@ _PHRASES: tuple[tuple[str, ...], ...] = tuple(
         "removal proceedings", "removal proceeding",
         "i 200", "i 205", "i 247", "i 247a", "self deport", "expedited removal",
         "locate and remove", "locate and deport",
-        "immigration enforcement", "immigration arrest",
+        "immigration enforcement", "immigration arrest", "immigration processing",
+        "immigration custody", "immigration court", "immigration judge", "immigration hold",
+        "immigration proceedings", "immigration purposes", "ice custody", "ice hold",
+        "ero", "1229a",
     )
 )  # fmt: skip
+#: Words that may stand between a past-time word and the civil term it dates ("after a
+#: final order of removal", "after he was deported", "prior to his deportation").
+_FILLER = frozenset(
+    {
+        "his", "her", "their", "its", "the", "a", "an", "he", "she", "they", "it", "him",
+        "being", "having", "been", "was", "were", "had", "got", "final", "prior", "earlier",
+        "previous", "formal", "order", "orders", "of", "to", "in", "immigration",
+        "judges", "s", "from", "united", "states", "us", "country",
+    }
+)  # fmt: skip
+#: Past-time words that date only with "to" after them ("subsequent to his removal");
+#: alone they announce what comes later ("his subsequent deportation").
+_PAST_WITH_TO = frozenset({"subsequent", "subsequently"})
+_PASSIVE = frozenset({"be", "being", "get", "gets", "getting", "is", "are"})
+_LEET = str.maketrans("013457", "oieast")
+#: Cyrillic and Greek letters that look like Latin ones (lowercase, after casefolding).
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁһԛԝαεορτυνικχ",
+    "aeopcyxijsdhqwaeoptuvikx",
+)
+#: Civil words a writer might cut in two to hide them ("de-port", "re move").
+_CUT_WORDS = frozenset(
+    {"deport", "deported", "deporting", "deportation", "remove", "removed", "removal"}
+)
 
 
 def _past(words: list[str], i: int) -> bool:
-    return any(w in _PAST for w in words[max(0, i - 5) : i]) or any(
-        w in _AUX for w in words[max(0, i - 2) : i]
-    )
+    """The civil term at ``i`` dates a past event (see the module's docstring)."""
+    if any(w in _AUX for w in words[max(0, i - 2) : i]):
+        return True
+    for j in range(max(0, i - 5), i):
+        w = words[j]
+        if w not in _PAST:
+            continue
+        if w in _PAST_WITH_TO and (j + 1 >= len(words) or words[j + 1] != "to"):
+            continue
+        if all(x in _FILLER or x.isdigit() for x in words[j + 1 : i]):
+            return True
+    return False
+
+
+def _fold(reason: str) -> str:
+    """The reason as compared: compatibility forms folded, invisible characters dropped,
+    look-alike letters read as Latin, case folded, apostrophes dropped."""
+    text = unicodedata.normalize("NFKC", reason)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.casefold().translate(_CONFUSABLES)
+    return text.replace("’", "'").replace("'", "")
+
+
+def _rejoined(words: list[str]) -> list[str]:
+    """Two neighbouring words that make a civil word when joined read as that word."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words) and words[i] + words[i + 1] in _CUT_WORDS:
+            out.append(words[i] + words[i + 1])
+            i += 2
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def _spelled_out(words: list[str]) -> list[str]:
+    """Runs of three or more single letters read as one word ("d e p o r t")."""
+    out: list[str] = []
+    run: list[str] = []
+    for w in [*words, ""]:
+        if len(w) == 1 and w.isalpha():
+            run.append(w)
+            continue
+        out.extend(["".join(run)] if len(run) >= 3 else run)
+        run = []
+        if w:
+            out.append(w)
+    return out
+
+
+def _unleet(words: list[str]) -> list[str]:
+    """Digits inside a word of letters read as the letters they stand for ("r3move")."""
+    return [
+        w.translate(_LEET) if any(c.isalpha() for c in w) and any(c.isdigit() for c in w) else w
+        for w in words
+    ]
+
+
+def _passive_person(words: list[str], i: int) -> bool:
+    """``words[i]`` ("removed") is a passive whose subject is a person ("he can be ...")."""
+    if i == 0 or words[i - 1] not in _PASSIVE:
+        return False
+    before = words[max(0, i - 6) : i - 1]
+    return any(w in _PERSON for w in before) and not any(w in _THING for w in before)
 
 
 def _object(words: list[str], i: int) -> str:
@@ -129,18 +228,23 @@ def _civil_word(words: list[str], i: int) -> bool:
         return obj not in _THING
     if w in ("remove", "removes", "removed", "removing"):
         obj = _object(words, i)
-        return obj in _PERSON
+        return obj in _PERSON or (w == "removed" and _passive_person(words, i))
     return False
 
 
 @lru_cache(maxsize=65536)
 def purpose_problem(reason: str) -> str | None:
     """R-PURPOSE: ``MESSAGE`` when the reason states a civil purpose, else ``None``."""
-    words = _WORD.findall(reason.casefold().replace("’", "'").replace("'", ""))
-    for i in range(len(words)):
-        for phrase in _PHRASES:
-            if tuple(words[i : i + len(phrase)]) == phrase and not _past(words, i):
+    first = _spelled_out(_WORD.findall(_fold(reason)))
+    readings = [first]
+    for other in (_unleet(first), _rejoined(first), _rejoined(_unleet(first))):
+        if other not in readings:
+            readings.append(other)
+    for words in readings:
+        for i in range(len(words)):
+            for phrase in _PHRASES:
+                if tuple(words[i : i + len(phrase)]) == phrase and not _past(words, i):
+                    return MESSAGE
+            if _civil_word(words, i) and not _past(words, i):
                 return MESSAGE
-        if _civil_word(words, i) and not _past(words, i):
-            return MESSAGE
     return None

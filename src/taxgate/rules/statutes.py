@@ -59,6 +59,16 @@ UNLISTED_PART = (
     "cited as a criminal one"
 )
 CIVIL = "the statute is a civil provision, not a criminal one"
+RANGE = (
+    "the statute cites a range of sections (et seq., through): it reaches provisions the "
+    "request does not name, civil ones among them; cite each section, separated by `;`"
+)
+_RANGE_WORDS = re.compile(r"\bet\s*seq\b|\bthrough\b|\bthru\b|\bff\b")
+#: Between full citations in one part: a comma, "and", "&" (never "or" nor "/": an
+#: alternative does not state the authority under which the investigation is conducted).
+_JOINERS = re.compile(r"\s*(?:,(?:\s*(?:and\b|&))?|&|\band\b)\s*", re.IGNORECASE)
+_BARE_SECTION = re.compile(r"^(?:§+\s*)?(\d+[a-z0-9-]*)((?:\s*\([a-z0-9]+\))*)$", re.IGNORECASE)
+_BARE_SUBSECTIONS = re.compile(r"^(?:\s*\([a-z0-9]+\))+$", re.IGNORECASE)
 TAX = "a Title 26 (tax) offense cannot be the basis of a request"
 
 
@@ -89,6 +99,58 @@ def normalise_citation(text: str) -> str:
     if m is None:
         return s
     return f"{int(m.group(1))} usc {m.group(2)}{m.group(3)}"
+
+
+def split_statutes(text: str) -> list[str]:
+    """The citations of a request's ``statute`` column, each to be judged on its own.
+
+    Citations are separated by ``;`` or a line break. A part that is not one citation is
+    split at commas, "and" and "&" when every piece is then a citation, a bare section
+    taking the title before it ("18 U.S.C. §§ 1956, 1957") and bare subsections the section
+    before them ("8 U.S.C. 1324(a), (b)" is 1324(a) and 1324(b)): so a civil provision
+    joined to a criminal one is judged, and refused, as itself. Anything else stays whole
+    (and is refused as not a citation).
+
+    >>> split_statutes("18 U.S.C. §§ 1956, 1957")
+    ['18 usc 1956', '18 usc 1957']
+    >>> split_statutes("8 U.S.C. 1324(a) and (b); 21 USC 846")
+    ['8 usc 1324(a)', '8 usc 1324(b)', '21 USC 846']
+    >>> split_statutes("Title 18, United States Code, Section 1956")
+    ['Title 18, United States Code, Section 1956']
+    """
+    out: list[str] = []
+    for part in re.split(r"[;\n\r]", text):
+        part = part.strip()
+        if not part:
+            continue
+        if split_citation(part) is not None or _RANGE_WORDS.search(part.casefold()):
+            out.append(part)
+            continue
+        out.extend(_joined(part) or [part])
+    return out
+
+
+def _joined(part: str) -> list[str] | None:
+    """The citations of a part joined by commas, "and" or "&"; ``None`` unless every piece
+    is a citation, or a bare section or subsections following one."""
+    pieces = [p.strip() for p in _JOINERS.split(part)]
+    if len(pieces) < 2 or not all(pieces):
+        return None
+    out: list[str] = []
+    title = section = ""
+    for piece in pieces:
+        m = _CITE_RE.match(normalise_citation(piece))
+        if m is not None:
+            title, section = m.group(1), f"{m.group(1)} usc {m.group(2)}"
+            out.append(normalise_citation(piece))
+        elif title and (bare := _BARE_SECTION.match(piece)):
+            section = f"{title} usc {bare.group(1).casefold()}"
+            out.append(normalise_citation(section + bare.group(2)))
+        elif section and _BARE_SUBSECTIONS.match(piece):
+            out.append(normalise_citation(section + piece))
+        else:
+            return None
+    return out
 
 
 def _levels(subsections: str) -> list[str]:
@@ -181,7 +243,7 @@ class StatuteCatalog:
             return None, NO_STATUTE
         m = _CITE_RE.match(key)
         if m is None:
-            return None, NOT_A_CITATION
+            return None, RANGE if _RANGE_WORDS.search(key) else NOT_A_CITATION
         if not well_numbered(m.group(3)):
             return None, BAD_SUBSECTION
         section = f"{m.group(1)} usc {m.group(2)}"

@@ -16,6 +16,7 @@ from sqlalchemy import and_, select
 from taxgate.audit.content import readable
 from taxgate.errors import UsageError
 from taxgate.reports.oversight import Period
+from taxgate.services.search import DecisionFilter
 from taxgate.storage import tables as m
 from taxgate.types import STATUSES as FINAL_STATUSES
 from taxgate.workspace import Workspace
@@ -160,22 +161,17 @@ def for_role(row: dict[str, Any], role: str) -> dict[str, Any]:
 
 
 def record_page(
-    ws: Workspace,
-    role: str,
-    *,
-    request_id: str = "",
-    agency: str = "",
-    since: str = "",
-    until: str = "",
-    limit: int | None = 50,
-    offset: int = 0,
+    ws: Workspace, role: str, f: DecisionFilter, limit: int | None = 50, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the record of disclosures (oldest first) as ``role`` may read it, found
     by request id, agency and UTC date of disclosure (both ends inclusive)."""
-    rows = accounting(ws, request_id=request_id or None, agency=agency or None, status="DISCLOSED")
-    if since:
-        rows = [r for r in rows if str(r["disclosed_at"])[:10] >= since]
-    if until:
-        rows = [r for r in rows if str(r["disclosed_at"])[:10] <= until]
+    f = f.checked()
+    rows = accounting(
+        ws, request_id=f.request_id or None, agency=f.agency or None, status="DISCLOSED"
+    )
+    if f.since:
+        rows = [r for r in rows if str(r["disclosed_at"])[:10] >= f.since]
+    if f.until:
+        rows = [r for r in rows if str(r["disclosed_at"])[:10] <= f.until]
     end = None if limit is None else offset + limit
     return [for_role(r, role) for r in rows[offset:end]], len(rows)

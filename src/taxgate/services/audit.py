@@ -11,8 +11,9 @@ from typing import Any
 
 from taxgate.audit.checkpoint import parse_checkpoint, verifier_key
 from taxgate.audit.export import build_export, inclusion
+from taxgate.audit.proof import check_proof_sizes
 from taxgate.audit.tree import MerkleTree
-from taxgate.errors import ConflictError, NotFoundError, UsageError
+from taxgate.errors import ConflictError, NotFoundError
 from taxgate.storage import audit_log
 from taxgate.storage.audit_log import VerifyReport
 from taxgate.workspace import Workspace
@@ -69,8 +70,7 @@ def consistency_proof(ws: Workspace, old_size: int, new_size: int) -> dict[str, 
     """A consistency proof between two tree sizes (for example two checkpoints)."""
     with ws.transaction() as (s, _):
         tree = MerkleTree(audit_log.leaf_hashes(s, new_size))
-    if not 0 <= old_size <= new_size <= tree.size:
-        raise UsageError(f"sizes must satisfy 0 <= OLD <= NEW <= {tree.size}")
+    check_proof_sizes(old_size, new_size, tree.size)
     b64 = base64.b64encode
     return {
         "old_size": old_size,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from taxgate.audit.checkpoint import parse_checkpoint
 from taxgate.audit.export import build_export, inclusion
 from taxgate.errors import AuditError, NotFoundError, UsageError
+from taxgate.services.search import day
 from taxgate.storage import audit_log
 from taxgate.storage import tables as m
 from taxgate.workspace import Workspace
@@ -215,13 +216,6 @@ class EntryRow:
     details: str  # canonical JSON of the details (ids, codes, salted hashes)
 
 
-def _day(value: str, name: str) -> str:
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise UsageError(f"`{name}` must be a date like 2026-12-31") from None
-
-
 def entries(
     ws: Workspace,
     *,
@@ -234,10 +228,10 @@ def entries(
     """Entries newest first, of one event type and between two UTC dates (inclusive)."""
     with ws.store.session() as s:
         size = audit_log.log_size(s)
-        lo = _first_at_or_after(s, size, _day(since, "since")) if since else 0
+        lo = _first_at_or_after(s, size, day(since, "since")) if since else 0
         hi = size
         if until:
-            end = (date.fromisoformat(_day(until, "until")) + timedelta(days=1)).isoformat()
+            end = (date.fromisoformat(day(until, "until")) + timedelta(days=1)).isoformat()
             hi = _first_at_or_after(s, size, end)
         conds = [m.AuditEntry.idx >= lo, m.AuditEntry.idx < hi]
         if event_type:

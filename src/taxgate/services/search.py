@@ -23,9 +23,14 @@ from taxgate.workspace import Workspace
 STATUSES = ("REJECTED", "NO_MATCH", "AMBIGUOUS", "PENDING_REVIEW", "WITHHELD", "DISCLOSED")
 
 
-def _day(value: str, name: str) -> str:
+def day(value: str, name: str) -> str:
+    """A UTC date as ``YYYY-MM-DD``; a usage error naming ``name`` when it is not one.
+
+    >>> day(" 2026-12-04 ", "since")
+    '2026-12-04'
+    """
     try:
-        return date.fromisoformat(value).isoformat()
+        return date.fromisoformat(value.strip()).isoformat()
     except ValueError:
         raise UsageError(f"`{name}` must be a date like 2026-12-31") from None
 
@@ -46,8 +51,8 @@ class DecisionFilter:
         """The filter with its dates and status checked (a UsageError names the field)."""
         if self.status and self.status not in STATUSES:
             raise UsageError(f"`status` must be one of {', '.join(STATUSES)}")
-        since = _day(self.since, "since") if self.since else ""
-        until = _day(self.until, "until") if self.until else ""
+        since = day(self.since, "since") if self.since else ""
+        until = day(self.until, "until") if self.until else ""
         return DecisionFilter(
             self.request_id.strip(),
             self.agency.strip(),

@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration. Opening a store at this revision needs no Alembic at all (importing it
 #: and reading every script cost about half a second per command); a test checks that this is
 #: the head of the migration scripts.
-HEAD = "0005_pages"
+HEAD = "0006_crypto"
 
 
 def _alembic_config() -> Any:

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from taxgate.storage.base import Base
+from taxgate.storage.encryption import SealedJSON
 
 ROLES = ("agency", "officer", "reviewer", "auditor", "admin")
 JOB_STATES = ("queued", "running", "done", "failed")
@@ -79,7 +80,8 @@ class Batch(Base):
 
 
 class RequestRow(Base):
-    """A request as received. Its values are kept for re-audit; never logged.
+    """A request as received. Its values are kept for re-audit, encrypted (``payload``:
+    :mod:`taxgate.storage.encryption`); never logged.
 
     A request id belongs to its agency: the key is (agency, request id), so another
     agency's id is another request.
@@ -95,7 +97,7 @@ class RequestRow(Base):
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.batch_id"), index=True)
     row: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("requests.payload"))
     reason_key: Mapped[str] = mapped_column(Text, default="")
     case_key: Mapped[str] = mapped_column(String(200), default="")
     officer_key: Mapped[str] = mapped_column(String(200), default="")
@@ -137,7 +139,8 @@ class Disclosure(Base):
     agency_code: Mapped[str] = mapped_column(String(64))
     tin: Mapped[str] = mapped_column(String(20), index=True)
     fields: Mapped[list[Any]] = mapped_column(JSON)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)  # the response line that went out
+    # the response line that went out
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("disclosures.payload"))
     audit_index: Mapped[int] = mapped_column(Integer)
     disclosed_at: Mapped[str] = mapped_column(String(40))
 
@@ -258,6 +261,9 @@ class PrivacySpend(Base):
     released_by: Mapped[str] = mapped_column(String(200))
     released_at: Mapped[str] = mapped_column(String(40))
     audit_index: Mapped[int] = mapped_column(Integer)
+    #: The release as published (the JSON form: noisy counts only, public by design), so
+    #: the pages can show it again without spending anything; empty for older releases.
+    document: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class WebSession(Base):

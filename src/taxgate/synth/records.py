@@ -34,7 +34,9 @@ def write_records(
 ) -> RecordsStats:
     """Generate a synthetic world of ``taxpayers`` people and write one row per filed year.
 
-    Columns are exactly ``taxgate.types.RECORD_COLUMNS``; tax years 2020-2024. The same
+    Columns are ``taxgate.types.RECORD_COLUMNS`` and the optional ``dob_source`` (where
+    the date of birth came from: ``form_w7`` for a tenth of the taxpayers, ``ssa`` for three
+    tenths, else blank); tax years 2020-2024. The same
     seed gives byte-identical files; memory stays bounded (one chunk at a time).
 
     Args:

@@ -31,6 +31,14 @@ MOVE_SHARE = 0.17  # of households; ~15% of taxpayers show two addresses
 FULL_FILER_SHARE = 0.78
 _FIRST_STRIDE = 7  # family members' first names sit this far apart in a pool (> 21 names)
 
+#: The optional column that says where a row's date of birth came from (the field
+#: catalogue's `source_column` of `dob`): a word of its `value_sources`, or blank.
+DOB_SOURCE = "dob_source"
+#: Of the taxpayers, by the last digit of the TIN (no random draw, so the rest of the world
+#: is the same whatever these shares): 0 -> a Form W-7 the taxpayer filed (taxpayer return
+#: information: the date of birth is withheld), 1-3 -> Social Security records, else blank
+#: (the catalogue's own category, Social Security records).
+_DOB_SOURCE_BY_DIGIT = pa.array(["form_w7", "ssa", "ssa", "ssa", "", "", "", "", "", ""])
 RECORD_SCHEMA = pa.schema(
     [
         (c, pa.int32() if c in ("tax_year", "dependents") else pa.string())
@@ -38,6 +46,7 @@ RECORD_SCHEMA = pa.schema(
         else (c, pa.int64())
         for c in RECORD_COLUMNS
     ]
+    + [(DOB_SOURCE, pa.string())]
 )
 
 _FILING = pa.array(
@@ -273,5 +282,6 @@ def _table(
         "wages": pa.array(wages),
         "audit_status": _AUDIT.take(pa.array(rng.choice(3, size=rows, p=_AUDIT_P))),
         "balance_due": pa.array(balance),
+        DOB_SOURCE: _DOB_SOURCE_BY_DIGIT.take(pa.array(tins % 10)).take(tp_a),
     }
-    return pa.Table.from_arrays([cols[c] for c in RECORD_COLUMNS], schema=RECORD_SCHEMA)
+    return pa.Table.from_arrays([cols[c] for c in RECORD_SCHEMA.names], schema=RECORD_SCHEMA)

@@ -9,26 +9,21 @@ the export are for auditors and administrators, as on the API.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from taxgate.errors import TaxgateError, http_status
-from taxgate.http.auth import authenticate
-from taxgate.http.common import ADMIN, AUDITOR, OFFICER, REVIEWER, workspace
+from taxgate.http.common import ADMIN, AUDITOR, OFFICER, REVIEWER
 from taxgate.http.routing import route
 from taxgate.services import audit_view
 from taxgate.services.audit_view import head_of
 from taxgate.services.users import Principal
-from taxgate.web.guard import form_guard
-from taxgate.web.paging import Paging
+from taxgate.web.filters import ListFilters, Text, Who, Ws, one_page, page_router
 from taxgate.web.render import page
 
-router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
-Who = Annotated[Principal, Depends(authenticate)]
-Ws = Annotated[Any, Depends(workspace)]
-Text = Annotated[str, Query(max_length=200)]
+router = page_router()
 OVERSEERS = (AUDITOR, ADMIN)
 
 __all__ = ["head_of", "router"]
@@ -99,34 +94,21 @@ def proof(
 
 
 @route(router, "GET", "/audit/entries", [AUDITOR, ADMIN])
-def entries_page(
-    request: Request,
-    who: Who,
-    ws: Ws,
-    event_type: Text = "",
-    since: Text = "",
-    until: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**7)] = 1,
-) -> HTMLResponse:
+def entries_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
     """The log's entries, newest first, by event type and UTC date."""
-    _, total = audit_view.entries(ws, event_type=event_type, since=since, until=until, limit=0)
-    pg = Paging.of(page=page_no, total=total)
-    rows, _ = audit_view.entries(
-        ws,
-        event_type=event_type,
-        since=since,
-        until=until,
-        limit=pg.per_page,
-        offset=pg.offset,
+    rows, pg = one_page(
+        lambda n, o: audit_view.entries(
+            ws, event_type=f.event_type, since=f.found.since, until=f.found.until, limit=n, offset=o
+        ),
+        f.page,
     )
-    params = {"event_type": event_type, "since": since, "until": until}
     return page(
         request,
         "entries.html",
         who,
         rows=rows,
         pg=pg,
-        params=params,
+        params=f.params("event_type", "since", "until"),
         types=audit_view.event_types(ws),
     )
 

@@ -14,13 +14,16 @@ import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from taxgate.disclosure.response import response_bytes
-from taxgate.http.auth import COOKIE, PUBLIC, authenticate, login
-from taxgate.http.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER, workspace
+from taxgate.errors import ConflictError, InputError, TooLargeError, http_status
+from taxgate.http.auth import COOKIE, PUBLIC, login
+from taxgate.http.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER
 from taxgate.http.routing import route
 from taxgate.services import batches as batch_svc
 from taxgate.services import decisions as decision_svc
@@ -29,23 +32,18 @@ from taxgate.services.review import pending
 from taxgate.services.search import (
     STATUSES,
     BatchFilter,
-    DecisionFilter,
     find_batches,
     find_decisions,
 )
 from taxgate.services.users import Principal
 from taxgate.storage import audit_log
-from taxgate.web import audit, records, review
+from taxgate.web import audit, records, review, transparency
 from taxgate.web.export import csv_response
-from taxgate.web.guard import form_guard
+from taxgate.web.filters import Filters, ListFilters, Who, Ws, one_page, page_router
 from taxgate.web.paging import Paging
 from taxgate.web.render import page
 
-router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
-Who = Annotated[Principal, Depends(authenticate)]
-Ws = Annotated[Any, Depends(workspace)]
-PageNo = Annotated[int, Query(ge=1, le=10**6)]
-Text = Annotated[str, Query(max_length=200)]
+router = page_router()
 STATIC = Path(__file__).resolve().parent / "static"
 ALL = [AGENCY, OFFICER, REVIEWER, AUDITOR, ADMIN]
 SEES_DECISIONS = [AGENCY, OFFICER, REVIEWER, AUDITOR]
@@ -118,46 +116,58 @@ def home(request: Request, who: Who, ws: Ws) -> HTMLResponse:
     return page(request, "home.html", who, **ctx)
 
 
+def _batches_page(
+    request: Request, who: Principal, ws: Any, f: Filters, *, code: int = 200, error: str = ""
+) -> HTMLResponse:
+    rows, pg = one_page(lambda n, o: find_batches(ws, who, f.batches(), n, o), f.page)
+    params = f.params("batch_id", "agency", "state")
+    return page(
+        request, "batches.html", who, code=code, batches=rows, pg=pg, params=params, error=error
+    )
+
+
 @route(router, "GET", "/batches", ALL)
-def batches_page(
+def batches_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
+    return _batches_page(request, who, ws, f)
+
+
+async def _upload(upload: UploadFile, limit: int, what: str) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(f"the {what} file is over {limit} bytes")
+    return data
+
+
+@route(router, "POST", "/batches", [AGENCY])
+async def submit_batch(
     request: Request,
     who: Who,
     ws: Ws,
-    batch_id: Text = "",
-    agency: Text = "",
-    state: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
-    f = BatchFilter(batch_id, agency, state)
-    _, total = find_batches(ws, who, f, 0, 0)
-    pg = Paging.of(page=page_no, total=total)
-    rows, _ = find_batches(ws, who, f, pg.per_page, pg.offset)
-    params = {"batch_id": batch_id, "agency": agency, "state": state}
-    return page(request, "batches.html", who, batches=rows, pg=pg, params=params)
+    manifest: Annotated[UploadFile, File()],
+    requests: Annotated[UploadFile, File()],
+) -> Response:
+    """Submit a signed batch from the page (as the API does); then follow it on its page."""
+    limit = getattr(request.app.state.settings, "max_requests_bytes", 60 * 1024 * 1024)
+    try:
+        manifest_bytes = await _upload(manifest, 1024 * 1024, "manifest")
+        requests_bytes = await _upload(requests, limit, "requests")
+        done = await run_in_threadpool(batch_svc.submit, ws, who, manifest_bytes, requests_bytes)
+    except (InputError, ConflictError, TooLargeError) as e:
+        return _batches_page(request, who, ws, Filters(), code=http_status(e), error=str(e))
+    target = f"/web/batches/{quote(str(done.status['batch_id']), safe='')}"
+    return RedirectResponse(target + ("" if done.created else "?again=1"), status_code=303)
 
 
 @route(router, "GET", "/batches/{batch_id}", ALL)
-def batch_page(
-    request: Request,
-    batch_id: str,
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    status: Text = "",
-    code: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
+def batch_page(request: Request, batch_id: str, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
     """A batch: its state, its counts, and its requests a page at a time."""
     batch_svc.visible_agency(ws, who, batch_id)
     st = batch_svc.status(ws, batch_id)
-    params = {"request_id": request_id, "status": status, "code": code}
     rows: list[dict[str, Any]] = []
     pg = Paging.of(page=1, total=0)
     if who.role in SEES_DECISIONS:
-        f = DecisionFilter(request_id=request_id, batch_id=batch_id, status=status, code=code)
-        _, total = find_decisions(ws, who, f, 0, 0)
-        pg = Paging.of(page=page_no, total=total)
-        rows, _ = find_decisions(ws, who, f, pg.per_page, pg.offset)
+        wanted = f.decisions(batch_id=batch_id)
+        rows, pg = one_page(lambda n, o: find_decisions(ws, who, wanted, n, o), f.page)
     return page(
         request,
         "batch.html",
@@ -165,10 +175,11 @@ def batch_page(
         status=st,
         decisions=rows,
         pg=pg,
-        params=params,
+        params=f.params("request_id", "status", "code"),
         statuses=STATUSES,
         links=who.role in (OFFICER, REVIEWER, AUDITOR),
         response=who.role in SEES_RESPONSE and st["state"] == "done",
+        again=request.query_params.get("again") == "1",
     )
 
 
@@ -199,67 +210,26 @@ def response_manifest(batch_id: str, who: Who, ws: Ws) -> Response:
     )
 
 
-def _decision_filter(
-    request_id: str, agency: str, batch_id: str, status: str, code: str, since: str, until: str
-) -> DecisionFilter:
-    return DecisionFilter(request_id, agency, batch_id, status, code, since, until)
-
-
 @route(router, "GET", "/decisions", SEES_DECISIONS)
-def decisions_page(
-    request: Request,
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    agency: Text = "",
-    batch_id: Text = "",
-    status: Text = "",
-    code: Text = "",
-    since: Text = "",
-    until: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
+def decisions_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
     """Every decision the caller may see, found by id, agency, status, code and date."""
-    f = _decision_filter(request_id, agency, batch_id, status, code, since, until)
-    _, total = find_decisions(ws, who, f, 0, 0)
-    pg = Paging.of(page=page_no, total=total)
-    rows, _ = find_decisions(ws, who, f, pg.per_page, pg.offset)
-    params = {
-        "request_id": request_id,
-        "agency": agency,
-        "batch_id": batch_id,
-        "status": status,
-        "code": code,
-        "since": since,
-        "until": until,
-    }
+    rows, pg = one_page(lambda n, o: find_decisions(ws, who, f.decisions(), n, o), f.page)
     return page(
         request,
         "decisions.html",
         who,
         decisions=rows,
         pg=pg,
-        params=params,
+        params=f.params("request_id", "agency", "batch_id", "status", "code", "since", "until"),
         statuses=STATUSES,
         links=who.role in (OFFICER, REVIEWER, AUDITOR),
     )
 
 
 @route(router, "GET", "/decisions.csv", SEES_DECISIONS)
-def decisions_csv(
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    agency: Text = "",
-    batch_id: Text = "",
-    status: Text = "",
-    code: Text = "",
-    since: Text = "",
-    until: Text = "",
-) -> Response:
+def decisions_csv(who: Who, ws: Ws, f: ListFilters) -> Response:
     """The decisions the filters find, as CSV (formula-like cells neutralised)."""
-    f = _decision_filter(request_id, agency, batch_id, status, code, since, until)
-    rows, _ = find_decisions(ws, who, f, None)
+    rows, _ = find_decisions(ws, who, f.decisions(), None)
     header = [
         "request_id",
         "agency",
@@ -304,4 +274,4 @@ def why_page(
 
 
 #: Every router of the pages, for :mod:`taxgate.server` to include.
-ROUTERS = (router, review.router, audit.router, records.router)
+ROUTERS = (router, review.router, audit.router, records.router, transparency.router)

@@ -7,51 +7,30 @@ free-text reasons (:func:`taxgate.services.accounting.for_role`). Both download 
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from taxgate.errors import UsageError
-from taxgate.http.auth import authenticate
-from taxgate.http.common import ADMIN, AUDITOR, OFFICER, workspace
+from taxgate.http.common import ADMIN, AUDITOR, OFFICER
 from taxgate.http.routing import route
 from taxgate.reports.html import render_html
 from taxgate.reports.oversight import Period
 from taxgate.services.accounting import HIDDEN_FROM_AUDITORS, record_page
 from taxgate.services.oversight import oversight_data
-from taxgate.services.users import Principal
 from taxgate.web.export import csv_response
-from taxgate.web.guard import form_guard
-from taxgate.web.paging import Paging
-from taxgate.web.render import page
+from taxgate.web.filters import ListFilters, Text, Who, Ws, one_page, page_router
+from taxgate.web.render import REPORT_CSP, page, with_bar
 
-router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
-Who = Annotated[Principal, Depends(authenticate)]
-Ws = Annotated[Any, Depends(workspace)]
-Text = Annotated[str, Query(max_length=200)]
-#: The report embeds its own styles and inline SVG charts; still no script of any kind.
-REPORT_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
+router = page_router()
 COLUMNS = (
     "request_id", "disclosed_at", "agency", "official_title", "official_authority",
     "official_name", "signed_by", "investigating_officer", "case_number", "statute",
     "reason", "tax_periods", "fields", "tin", "rulebook_version", "model_version",
     "audit_index", "batch_id",
 )  # fmt: skip
-
-
-def _date(value: str, name: str) -> str:
-    if not value:
-        return ""
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise UsageError(f"`{name}` must be a date like 2026-12-31") from None
 
 
 def _columns(role: str) -> list[str]:
@@ -75,56 +54,23 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 
 
 @route(router, "GET", "/disclosures", [OFFICER, AUDITOR])
-def disclosures_page(
-    request: Request,
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    agency: Text = "",
-    since: Text = "",
-    until: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
+def disclosures_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
     """The record of disclosures, a page at a time."""
-    s, u = _date(since, "since"), _date(until, "until")
-    _, total = record_page(
-        ws, who.role, request_id=request_id, agency=agency, since=s, until=u, limit=0
+    rows, pg = one_page(lambda n, o: record_page(ws, who.role, f.decisions(), n, o), f.page)
+    return page(
+        request,
+        "disclosures.html",
+        who,
+        rows=[_flat(r) for r in rows],
+        columns=_columns(who.role),
+        pg=pg,
+        params=f.params("request_id", "agency", "since", "until"),
     )
-    pg = Paging.of(page=page_no, total=total)
-    rows, _ = record_page(
-        ws,
-        who.role,
-        request_id=request_id,
-        agency=agency,
-        since=s,
-        until=u,
-        limit=pg.per_page,
-        offset=pg.offset,
-    )
-    flat = [_flat(r) for r in rows]
-    columns = _columns(who.role)
-    params = {"request_id": request_id, "agency": agency, "since": since, "until": until}
-    return page(request, "disclosures.html", who, rows=flat, columns=columns, pg=pg, params=params)
 
 
 @route(router, "GET", "/disclosures.csv", [OFFICER, AUDITOR])
-def disclosures_csv(
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    agency: Text = "",
-    since: Text = "",
-    until: Text = "",
-) -> Response:
-    rows, _ = record_page(
-        ws,
-        who.role,
-        request_id=request_id,
-        agency=agency,
-        since=_date(since, "since"),
-        until=_date(until, "until"),
-        limit=None,
-    )
+def disclosures_csv(who: Who, ws: Ws, f: ListFilters) -> Response:
+    rows, _ = record_page(ws, who.role, f.decisions(), None)
     flat = [_flat(r) for r in rows]
     columns = _columns(who.role)
     return csv_response(
@@ -152,15 +98,13 @@ def oversight_page(
 def _with_bar(html: str, year: str, since: str, until: str) -> str:
     """The report as rendered for files, with a bar back to the pages and a period form."""
     e = escape
-    bar = (
-        '<nav aria-label="taxgate" style="background:#1f3a5f;color:#fff;padding:.5rem 1rem;'
-        'font:15px system-ui,sans-serif;display:flex;gap:1rem;align-items:center;flex-wrap:wrap">'
+    return with_bar(
+        html,
         '<a href="/web" style="color:#fff">&larr; taxgate pages</a>'
         '<form method="get" action="/web/reports/oversight" style="display:flex;gap:.5rem;'
         'align-items:center;margin:0">'
         f'<label>Year <input name="year" size="5" value="{e(year)}"></label>'
         f'<label>or from <input type="date" name="since" value="{e(since)}"></label>'
         f'<label>to <input type="date" name="until" value="{e(until)}"></label>'
-        '<button type="submit">Show</button></form></nav>'
+        '<button type="submit">Show</button></form>',
     )
-    return html.replace("<body>", "<body>" + bar, 1)

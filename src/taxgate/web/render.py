@@ -21,10 +21,12 @@ from urllib.parse import urlencode
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from taxgate.http.auth import web_session
+from taxgate.http.errors import error_response
 from taxgate.services.users import Principal
+from taxgate.web.refusal import attempted, role_word, who_may
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -37,6 +39,12 @@ NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Record of disclosures", "/web/disclosures", frozenset({"officer", "auditor"})),
     ("Audit log", "/web/audit", frozenset({"officer", "reviewer", "auditor", "admin"})),
     ("Oversight report", "/web/reports/oversight", frozenset({"officer", "auditor", "admin"})),
+    ("Transparency report", "/web/transparency", frozenset({"officer", "auditor", "admin"})),
+)
+#: The reports embed their own styles (and inline SVG charts); still no script of any kind.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 
@@ -151,14 +159,46 @@ TITLES = {
 }
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """The HTML page for an error on a ``/web`` path, with the caller's navigation."""
+def signed_in(request: Request) -> Principal | None:
+    """Who is signed in on a page that does not require it (a public page, an error)."""
     who = getattr(request.state, "principal", None)
-    if not isinstance(who, Principal):  # an unknown path: no route authenticated anyone
-        live = web_session(request)
-        who = live.who if live is not None else None
-        if live is not None:
-            request.state.csrf = live.csrf
+    if isinstance(who, Principal):
+        return who
+    live = web_session(request)
+    if live is None:
+        return None
+    request.state.csrf = live.csrf
+    return live.who
+
+
+def with_bar(html: str, links: str) -> str:
+    """A report rendered for files, with a bar of ``links`` (HTML) back to the pages."""
+    bar = (
+        '<nav aria-label="taxgate" style="background:#1f3a5f;color:#fff;padding:.5rem 1rem;'
+        'font:15px system-ui,sans-serif;display:flex;gap:1rem;align-items:center;flex-wrap:wrap">'
+        f"{links}</nav>"
+    )
+    return html.replace("<body>", "<body>" + bar, 1)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """The HTML page for an error on a ``/web`` path, with the caller's navigation; a 403
+    says in words what the person tried, why not and where to go. A client that asks for
+    JSON only (``Accept: application/json``) gets the API's error body instead."""
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return error_response(status, message)
+    who = signed_in(request)
+    context: dict[str, Any] = {}
+    if status == 403:
+        route = request.scope.get("route")
+        roles = frozenset((getattr(route, "openapi_extra", None) or {}).get("x-roles", ()))
+        context = {
+            "tried": attempted(request.method, request.url.path),
+            "allowed": who_may(roles),
+            "role": role_word(who.role) if who is not None else "",
+            "by_role": who is not None and bool(roles) and who.role not in roles,
+        }
     return page(
         request,
         "error.html",
@@ -167,4 +207,5 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
         status=status,
         title=TITLES.get(status, "Error"),
         message=message,
+        **context,
     )

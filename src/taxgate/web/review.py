@@ -11,25 +11,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from taxgate.errors import TaxgateError, UsageError, http_status
-from taxgate.http.auth import authenticate
-from taxgate.http.common import OFFICER, REVIEWER, workspace
+from taxgate.http.common import OFFICER, REVIEWER
 from taxgate.http.routing import route
 from taxgate.matching.explain import LABELS, LEVEL_WORDS, verdict
 from taxgate.services.casefile import case_file
 from taxgate.services.review import decide_review, pending
 from taxgate.services.users import Principal
-from taxgate.web.guard import form_guard
-from taxgate.web.paging import Paging
+from taxgate.web.filters import ListFilters, Who, Ws, one_page, page_router
 from taxgate.web.render import page
 
-router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(form_guard)])
-Who = Annotated[Principal, Depends(authenticate)]
-Ws = Annotated[Any, Depends(workspace)]
-Text = Annotated[str, Query(max_length=200)]
+router = page_router()
 
 
 def levels_of(why: dict[str, Any]) -> list[dict[str, str]]:
@@ -67,25 +62,23 @@ def _why_waiting(p: Any) -> list[str]:
 
 
 @route(router, "GET", "/review", [OFFICER, REVIEWER])
-def queue_page(
-    request: Request,
-    who: Who,
-    ws: Ws,
-    request_id: Text = "",
-    agency: Text = "",
-    page_no: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
+def queue_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
     """The queue, oldest first: why each request waits and since when."""
     rows = [
         p
         for p in pending(ws)
-        if (not request_id or p.request_id.startswith(request_id.strip()))
-        and (not agency or p.agency == agency.strip())
+        if (not f.found.request_id or p.request_id.startswith(f.found.request_id))
+        and (not f.found.agency or p.agency == f.found.agency)
     ]
-    pg = Paging.of(page=page_no, total=len(rows))
-    shown = [{"p": p, "why": _why_waiting(p)} for p in rows[pg.offset : pg.offset + pg.per_page]]
-    params = {"request_id": request_id, "agency": agency}
-    return page(request, "review.html", who, rows=shown, pg=pg, params=params)
+    shown, pg = one_page(lambda n, o: (rows[o : o + n], len(rows)), f.page)
+    return page(
+        request,
+        "review.html",
+        who,
+        rows=[{"p": p, "why": _why_waiting(p)} for p in shown],
+        pg=pg,
+        params=f.params("request_id", "agency"),
+    )
 
 
 def _case_page(
