@@ -53,6 +53,7 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/web", ALL),
     ("GET", "/web/", ALL),
     ("GET", "/web/batches", ALL),
+    ("POST", "/web/batches", {AG}),
     ("GET", "/web/batches/{batch_id}", ALL),
     ("GET", "/web/batches/{batch_id}/response.jsonl", {AG, OF}),
     ("GET", "/web/batches/{batch_id}/response-manifest.json", {AG, OF}),
@@ -113,6 +114,8 @@ def _call(svc: Service, method: str, path: str, role: str | None) -> Any:
     if path == "/web/review/{request_id}":
         url = "/web/review/no-such-request"
         kw["data"] = {"action": "refuse", "note": "matrix"}
+    if path == "/web/batches" and method == "POST":
+        kw["files"] = svc.kit.files("a1")  # already processed: the batch's page, nothing new
     if path == "/web/transparency" and method == "POST":
         kw["data"] = {"year": "2026", "epsilon": "0.01"}
     if page and method == "POST":

@@ -527,6 +527,15 @@ def test_agency_reads_plain_refusals_and_downloads_its_signed_response(
 ) -> None:
     mine = [d for d in site.decisions if d["status"] == "DISCLOSED"]
     with _signed_in(browser, site, "agency") as page:
+        # submitting from the page: the same signed batch again is recognised, not re-queued
+        page.get_by_role("link", name="Batches", exact=True).click()
+        batch = site.requests.parent
+        page.get_by_label("manifest.json").set_input_files(str(batch / "manifest.json"))
+        page.get_by_label("requests.csv").set_input_files(str(batch / "requests.csv"))
+        page.get_by_role("button", name="Submit the batch").click()
+        page.wait_for_url(f"**/web/batches/{site.batch_id}?again=1")
+        assert "already received" in page.locator("#again").inner_text()
+        page.goto(f"{site.base}/web")
         page.get_by_role("link", name=site.batch_id).first.click()
         page.wait_for_url(f"**/web/batches/{site.batch_id}")
         assert page.locator("#decisions a[href^='/web/decisions/']").count() == 0

@@ -14,11 +14,14 @@ import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Form, Request
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from taxgate.disclosure.response import response_bytes
+from taxgate.errors import ConflictError, InputError, TooLargeError, http_status
 from taxgate.http.auth import COOKIE, PUBLIC, login
 from taxgate.http.common import ADMIN, AGENCY, AUDITOR, OFFICER, REVIEWER
 from taxgate.http.routing import route
@@ -36,7 +39,7 @@ from taxgate.services.users import Principal
 from taxgate.storage import audit_log
 from taxgate.web import audit, records, review, transparency
 from taxgate.web.export import csv_response
-from taxgate.web.filters import ListFilters, Who, Ws, one_page, page_router
+from taxgate.web.filters import Filters, ListFilters, Who, Ws, one_page, page_router
 from taxgate.web.paging import Paging
 from taxgate.web.render import page
 
@@ -113,11 +116,46 @@ def home(request: Request, who: Who, ws: Ws) -> HTMLResponse:
     return page(request, "home.html", who, **ctx)
 
 
-@route(router, "GET", "/batches", ALL)
-def batches_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
+def _batches_page(
+    request: Request, who: Principal, ws: Any, f: Filters, *, code: int = 200, error: str = ""
+) -> HTMLResponse:
     rows, pg = one_page(lambda n, o: find_batches(ws, who, f.batches(), n, o), f.page)
     params = f.params("batch_id", "agency", "state")
-    return page(request, "batches.html", who, batches=rows, pg=pg, params=params)
+    return page(
+        request, "batches.html", who, code=code, batches=rows, pg=pg, params=params, error=error
+    )
+
+
+@route(router, "GET", "/batches", ALL)
+def batches_page(request: Request, who: Who, ws: Ws, f: ListFilters) -> HTMLResponse:
+    return _batches_page(request, who, ws, f)
+
+
+async def _upload(upload: UploadFile, limit: int, what: str) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(f"the {what} file is over {limit} bytes")
+    return data
+
+
+@route(router, "POST", "/batches", [AGENCY])
+async def submit_batch(
+    request: Request,
+    who: Who,
+    ws: Ws,
+    manifest: Annotated[UploadFile, File()],
+    requests: Annotated[UploadFile, File()],
+) -> Response:
+    """Submit a signed batch from the page (as the API does); then follow it on its page."""
+    limit = getattr(request.app.state.settings, "max_requests_bytes", 60 * 1024 * 1024)
+    try:
+        manifest_bytes = await _upload(manifest, 1024 * 1024, "manifest")
+        requests_bytes = await _upload(requests, limit, "requests")
+        done = await run_in_threadpool(batch_svc.submit, ws, who, manifest_bytes, requests_bytes)
+    except (InputError, ConflictError, TooLargeError) as e:
+        return _batches_page(request, who, ws, Filters(), code=http_status(e), error=str(e))
+    target = f"/web/batches/{quote(str(done.status['batch_id']), safe='')}"
+    return RedirectResponse(target + ("" if done.created else "?again=1"), status_code=303)
 
 
 @route(router, "GET", "/batches/{batch_id}", ALL)
@@ -141,6 +179,7 @@ def batch_page(request: Request, batch_id: str, who: Who, ws: Ws, f: ListFilters
         statuses=STATUSES,
         links=who.role in (OFFICER, REVIEWER, AUDITOR),
         response=who.role in SEES_RESPONSE and st["state"] == "done",
+        again=request.query_params.get("again") == "1",
     )
 
 
