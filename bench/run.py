@@ -25,7 +25,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 #: topics too long for ``make bench``: run only when named (``--only replay``)
-EXPLICIT = frozenset({"replay"})
+EXPLICIT = frozenset({"replay", "matching_big"})
 
 
 def machine() -> dict[str, Any]:

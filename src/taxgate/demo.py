@@ -6,7 +6,7 @@ import csv
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,9 @@ def run_demo(
     return {"seconds": seconds, **score}
 
 
-def _score(decisions: list[dict[str, Any]], tins: dict[str, str], truth: Path) -> dict[str, int]:
+def _score(
+    decisions: Iterable[dict[str, Any]], tins: dict[str, str], truth: Path
+) -> dict[str, int]:
     with truth.open(encoding="utf-8", newline="") as f:
         rows = {r["request_id"]: r for r in csv.DictReader(f)}
     by_id = {d["request_id"]: d for d in decisions}

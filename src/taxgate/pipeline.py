@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, overload
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -383,7 +383,7 @@ def commit_decisions(
     """
     out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     with ws.transaction() as (s, log):
-        now = repo.now_iso()
+        now = repo.now_iso()  # one moment for the chunk: its rows and its entries
         requests = request_values(s, batch.agency, [fd.request_id for fd in decided])
         decisions: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
@@ -392,13 +392,13 @@ def commit_decisions(
             tin = fd.candidate
             runner_up = fd.runner_up if fd.status == "PENDING_REVIEW" else ""
             row = decision_values(body, batch.batch_id, batch.agency, tin, now, runner_up)
-            body["audit_index"] = log_decision(log, row, requests[body["request_id"]])
+            body["audit_index"] = log_decision(log, row, requests[body["request_id"]], at=now)
             row["audit_index"] = body["audit_index"]
             decisions.append(row)
             response = fd.response_line()
             if response is not None:
                 disclosures.append(
-                    disclosure_row(log, body, response, batch.batch_id, batch.agency, tin)
+                    disclosure_row(log, body, response, batch.batch_id, batch.agency, tin, at=now)
                 )
             out.append((body, response))
         if decisions:
@@ -408,10 +408,118 @@ def commit_decisions(
     return out
 
 
+DECISIONS_FILE = "decisions.jsonl"
+_line_text = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def _line(body: Mapping[str, Any]) -> str:
+    """One ``decisions.jsonl`` line: the stored decision body, compact, without the rule
+    checks that passed with nothing to say (a third of a line).
+
+    Every field of the contract is there as stored (request id, status, reasons, match,
+    disclosed and withheld fields, rulebook version, audit index); the trace keeps each
+    check that failed or says something (the requester's authority, say). The stored body,
+    which the log commits to, keeps the whole trace (``taxgate disclosures --request``,
+    the decision's page).
+    """
+    trace = body.get("trace")
+    if isinstance(trace, list):
+        body = {
+            **body,
+            "trace": [
+                c
+                for c in trace
+                if not (isinstance(c, Mapping) and c.get("passed") is True and not c.get("detail"))
+            ],
+        }
+    return _line_text(body) + "\n"
+
+
+class DecisionFile(Sequence[dict[str, Any]]):
+    """A batch's decision lines in a file, read back line by line when iterated (a batch of
+    a million decisions is never held in memory whole)."""
+
+    def __init__(self, path: Path, count: int) -> None:
+        self.path = path
+        self._count = count
+        self._cached: list[dict[str, Any]] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._cached is not None:
+            yield from self._cached
+            return
+        with self.path.open(encoding="utf-8") as f:
+            for text in f:
+                yield json.loads(text)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if self._cached is None:
+            self._cached = list(iter(self))
+        return self._cached[index]
+
+    def publish(self, path: Path) -> None:
+        """Move the file (flushed to disk first) to ``path`` in one rename."""
+        with self.path.open("rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(self.path, path)
+        self.path = path
+
+
+class DecisionLines:
+    """The decision lines of a batch as they are decided: appended to
+    ``OUT_DIR/decisions.jsonl.part`` (published by :func:`write_outputs`), or kept in a list
+    when there is no output folder (the service's batches)."""
+
+    def __init__(self, out_dir: Path | None) -> None:
+        self._kept: list[dict[str, Any]] | None = None
+        self._file: IO[str] | None = None
+        self._count = 0
+        if out_dir is None:
+            self._kept = []
+            self._part = Path()
+        else:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            self._part = out_dir / (DECISIONS_FILE + ".part")
+            self._file = self._part.open("w", encoding="utf-8")
+
+    def add(self, body: dict[str, Any]) -> None:
+        self._count += 1
+        if self._file is not None:
+            self._file.write(_line(body))
+        elif self._kept is not None:
+            self._kept.append(body)
+
+    def finish(
+        self, order: Sequence[str], earlier: Mapping[str, dict[str, Any]]
+    ) -> Sequence[dict[str, Any]]:
+        """Every request's line in ``order``: the new ones as added (in that order), the
+        ``earlier`` ones (decided before: R-DUPLICATE) from their stored bodies."""
+        if self._kept is not None:
+            fresh = iter(self._kept)
+            return [earlier[rid] if rid in earlier else next(fresh) for rid in order]
+        assert self._file is not None
+        self._file.close()
+        if not earlier:
+            return DecisionFile(self._part, self._count)
+        merged = self._part.with_name(self._part.name + "2")
+        with self._part.open(encoding="utf-8") as new, merged.open("w", encoding="utf-8") as f:
+            for rid in order:
+                f.write(_line(earlier[rid]) if rid in earlier else next(new))
+        os.replace(merged, self._part)
+        return DecisionFile(self._part, len(order))
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     batch_id: str
-    decisions: list[dict[str, Any]]
+    decisions: Sequence[dict[str, Any]]
     new: int
     repeated: int
     disclosed: int
@@ -467,23 +575,25 @@ def process(
         matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say, notices)}
     chunk = chunk_size()
     matched = [mr.tin for mr in matches.values() if mr.tin]
-    stored: dict[str, dict[str, Any]] = {}  # request id -> decision line (kept, not re-read)
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
     with ws.transaction() as (s, _):
         held = holdback.held(s, matched)
+    lines = DecisionLines(out_dir)
     with TaxpayerRows(ws.paths.records, matched) as found:
         for start in range(0, len(pending), chunk):
             part = pending[start : start + chunk]
             tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
             rows = found.rows(tins)
             decided = [
-                decide(ws, rules[r.request_id], matches.get(r.request_id), rows, held) for r in part
+                decide(ws, rules.pop(r.request_id), matches.pop(r.request_id, None), rows, held)
+                for r in part
             ]
             for body, response in commit_decisions(ws, info, decided):
-                stored[body["request_id"]] = body
+                lines.add(body)
                 if response is not None:
                     disclosures[body["request_id"]] = response
             say("decide", min(start + chunk, len(pending)), len(pending))
+    del rules, matches
     with ws.transaction() as (s, log):
         batch = s.get(m.Batch, info.batch_id)
         if batch is not None and batch.state != "done":
@@ -499,7 +609,7 @@ def process(
                 "disclosed values purged under the retention policy; they cannot be answered "
                 f"again (first: `{gone[0]}`)"
             )
-        stored.update((k, dict(d.body)) for k, d in old.items())
+        earlier_bodies = {k: dict(d.body) for k, d in old.items()}
         disclosures.update((k, dict(x.payload)) for k, x in sent.items())
         for r in checked.requests:
             if r.request_id in earlier:
@@ -511,24 +621,29 @@ def process(
     key = ws.agency_key()
     with ws.transaction() as (s, _):
         cp = checkpoint_now(s, key)
-    decisions = [stored[r.request_id] for r in checked.requests]
-    lines = [disclosures[r.request_id] for r in unique if r.request_id in disclosures]
+    decisions = lines.finish([r.request_id for r in checked.requests], earlier_bodies)
+    response_lines = [disclosures[r.request_id] for r in unique if r.request_id in disclosures]
+    del disclosures
     on_hold = ""
-    if lines and ws.rulebook.publish_before_disclose:
+    if response_lines and ws.rulebook.publish_before_disclose:
         with ws.transaction() as (s, _):
-            sent = repo.disclosures_for(s, info.agency, [str(x["request_id"]) for x in lines])
+            sent = repo.disclosures_for(
+                s, info.agency, [str(x["request_id"]) for x in response_lines]
+            )
             try:
                 require_published(s, ws.rulebook, [d.audit_index for d in sent.values()])
             except ConflictError as e:
                 on_hold = e.reason
     if out_dir is not None:
-        write_outputs(ws, out_dir, info, checked.requests, decisions, lines, cp, held=bool(on_hold))
+        write_outputs(
+            ws, out_dir, info, checked.requests, decisions, response_lines, cp, held=bool(on_hold)
+        )
     return Outcome(
         batch_id=info.batch_id,
         decisions=decisions,
         new=len(pending),
         repeated=len(unique) - len(pending),
-        disclosed=len(lines),
+        disclosed=len(response_lines),
         out_dir=out_dir,
         checkpoint=cp,
         held=on_hold,
@@ -661,8 +776,11 @@ def write_outputs(
     """Write decisions, response and report; a ``held`` response (publish before disclose)
     is not written, and an earlier one in ``out_dir`` is removed so none is sent by mistake."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in decisions)
-    _atomic_write(out_dir / "decisions.jsonl", data.encode("utf-8"))
+    if isinstance(decisions, DecisionFile):
+        decisions.publish(out_dir / DECISIONS_FILE)
+    else:
+        data = "".join(_line(d) for d in decisions)
+        _atomic_write(out_dir / DECISIONS_FILE, data.encode("utf-8"))
     key = ws.agency_key()
     from taxgate.disclosure.response import key_id_for
 

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,9 +76,12 @@ def process(
         )
 
 
-def _summary(decisions: list[dict[str, Any]]) -> None:
-    status = Counter(d["status"] for d in decisions)
-    codes = Counter(r["code"] for d in decisions for r in d["reasons"])
+def _summary(decisions: Iterable[dict[str, Any]]) -> None:
+    status: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    for d in decisions:  # one pass: a large batch's decisions are read back from its file
+        status[d["status"]] += 1
+        codes.update(r["code"] for r in d["reasons"])
     table = Table("final status", "requests", title="Requests by final status")
     for k, v in status.most_common():
         table.add_row(k, f"{v:,}")

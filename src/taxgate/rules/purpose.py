@@ -35,8 +35,9 @@ How a reason is read (word by word, after casefolding and dropping punctuation):
 * Spelling games do not hide a word: letters spaced out ("D E P O R T") are read as one
   word, digits standing for letters inside a word ("r3move", "dep0rt") as those letters, a
   word cut in two ("de-port", "re move") as one; Unicode compatibility forms (full-width
-  letters) are folded, invisible characters (zero-width spaces, soft hyphens) dropped, and
-  Cyrillic or Greek letters that look Latin ("rеmove" with a Cyrillic е) read as Latin.
+  letters) are folded, accents and invisible characters (zero-width spaces, soft hyphens)
+  dropped, and Cyrillic or Greek letters that look Latin ("rеmove" with a Cyrillic е) read as
+  Latin. A few Spanish words are civil too ("deportación", "expulsión", "remoción").
 
 The check returns one message free of the reason's words, or ``None``.
 
@@ -110,7 +111,7 @@ _PHRASES: tuple[tuple[str, ...], ...] = tuple(
         "immigration enforcement", "immigration arrest", "immigration processing",
         "immigration custody", "immigration court", "immigration judge", "immigration hold",
         "immigration proceedings", "immigration purposes", "ice custody", "ice hold",
-        "ero", "1229a",
+        "ero", "1229a", "expulsion", "remocion", "deportacion",
     )
 )  # fmt: skip
 #: Words that may stand between a past-time word and the civil term it dates ("after a
@@ -157,8 +158,8 @@ def _past(words: list[str], i: int) -> bool:
 def _fold(reason: str) -> str:
     """The reason as compared: compatibility forms folded, invisible characters dropped,
     look-alike letters read as Latin, case folded, apostrophes dropped."""
-    text = unicodedata.normalize("NFKC", reason)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = unicodedata.normalize("NFKD", reason)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Mn"))
     text = text.casefold().translate(_CONFUSABLES)
     return text.replace("’", "'").replace("'", "")
 

@@ -48,11 +48,13 @@ def log_decision(
     decision: Mapping[str, Any],
     request: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
+    *,
+    at: str | None = None,
 ) -> int:
     """Append a decision's audit entry; its index.
 
     The entry carries the digests of the request as received and of the decision row;
-    the TIN only as a salted hash.
+    the TIN only as a salted hash. ``at``: the entry's time (default now).
     """
     body = decision["body"]
     tin = decision["matched_tin"]
@@ -75,6 +77,7 @@ def log_decision(
             },
         },
         personal={"tin": tin} if tin else None,
+        at=at,
     )
 
 
@@ -98,10 +101,13 @@ def disclosure_row(
     batch_id: str,
     agency: str,
     tin: str,
+    *,
+    at: str | None = None,
 ) -> dict[str, Any]:
     """Log a disclosure (committing to what went out, to whom, about whom); the
-    ``disclosures`` row that keeps it."""
+    ``disclosures`` row that keeps it. ``at``: when it went out (default now)."""
     rid = body["request_id"]
+    at = at or repo.now_iso()
     row: dict[str, Any] = {
         "request_id": rid,
         "batch_id": batch_id,
@@ -109,7 +115,7 @@ def disclosure_row(
         "tin": tin,
         "fields": body["disclosed_fields"],
         "payload": dict(response),
-        "disclosed_at": repo.now_iso(),
+        "disclosed_at": at,
     }
     row["audit_index"] = log.append(
         "disclosure",
@@ -122,6 +128,7 @@ def disclosure_row(
             "content": {"disclosure": log.content(row, content.DISCLOSURE_COLUMNS)},
         },
         personal={"tin": tin},
+        at=at,
     )
     return row
 
