@@ -489,6 +489,13 @@ class DecisionLines:
             self._part = out_dir / (DECISIONS_FILE + ".part")
             self._file = self._part.open("w", encoding="utf-8")
 
+    def discard(self) -> None:
+        """Close and remove the unfinished file (the batch failed: nothing half-written)."""
+        if self._file is not None:
+            self._file.close()
+            self._part.unlink(missing_ok=True)
+            self._part.with_name(self._part.name + "2").unlink(missing_ok=True)
+
     def add(self, body: dict[str, Any]) -> None:
         self._count += 1
         if self._file is not None:
@@ -579,49 +586,53 @@ def process(
     with ws.transaction() as (s, _):
         held = holdback.held(s, matched)
     lines = DecisionLines(out_dir)
-    with TaxpayerRows(ws.paths.records, matched) as found:
-        for start in range(0, len(pending), chunk):
-            part = pending[start : start + chunk]
-            tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
-            rows = found.rows(tins)
-            decided = [
-                decide(ws, rules.pop(r.request_id), matches.pop(r.request_id, None), rows, held)
-                for r in part
-            ]
-            for body, response in commit_decisions(ws, info, decided):
-                lines.add(body)
-                if response is not None:
-                    disclosures[body["request_id"]] = response
-            say("decide", min(start + chunk, len(pending)), len(pending))
-    del rules, matches
-    with ws.transaction() as (s, log):
-        batch = s.get(m.Batch, info.batch_id)
-        if batch is not None and batch.state != "done":
-            batch.state = "done"
-        # what was answered before is answered again only as the log committed to it
-        old = repo.stored_decisions(s, info.agency, sorted(earlier))
-        sent = repo.disclosures_for(s, info.agency, sorted(earlier))
-        require_committed(s, decisions=list(old.values()), disclosures=list(sent.values()))
-        gone = sorted(k for k, x in sent.items() if content.is_purged(x.payload))
-        if gone:
-            raise ConflictError(
-                f"batch `{info.batch_id}`: {len(gone)} requests were answered before and their "
-                "disclosed values purged under the retention policy; they cannot be answered "
-                f"again (first: `{gone[0]}`)"
-            )
-        earlier_bodies = {k: dict(d.body) for k, d in old.items()}
-        disclosures.update((k, dict(x.payload)) for k, x in sent.items())
-        for r in checked.requests:
-            if r.request_id in earlier:
-                log.append(
-                    "duplicate_request",
-                    r.request_id,
-                    {"batch_id": info.batch_id, "agency": info.agency, "code": "R-DUPLICATE"},
+    try:
+        with TaxpayerRows(ws.paths.records, matched) as found:
+            for start in range(0, len(pending), chunk):
+                part = pending[start : start + chunk]
+                tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
+                rows = found.rows(tins)
+                decided = [
+                    decide(ws, rules.pop(r.request_id), matches.pop(r.request_id, None), rows, held)
+                    for r in part
+                ]
+                for body, response in commit_decisions(ws, info, decided):
+                    lines.add(body)
+                    if response is not None:
+                        disclosures[body["request_id"]] = response
+                say("decide", min(start + chunk, len(pending)), len(pending))
+        del rules, matches
+        with ws.transaction() as (s, log):
+            batch = s.get(m.Batch, info.batch_id)
+            if batch is not None and batch.state != "done":
+                batch.state = "done"
+            # what was answered before is answered again only as the log committed to it
+            old = repo.stored_decisions(s, info.agency, sorted(earlier))
+            sent = repo.disclosures_for(s, info.agency, sorted(earlier))
+            require_committed(s, decisions=list(old.values()), disclosures=list(sent.values()))
+            gone = sorted(k for k, x in sent.items() if content.is_purged(x.payload))
+            if gone:
+                raise ConflictError(
+                    f"batch `{info.batch_id}`: {len(gone)} requests were answered before and their "
+                    "disclosed values purged under the retention policy; they cannot be answered "
+                    f"again (first: `{gone[0]}`)"
                 )
-    key = ws.agency_key()
-    with ws.transaction() as (s, _):
-        cp = checkpoint_now(s, key)
-    decisions = lines.finish([r.request_id for r in checked.requests], earlier_bodies)
+            earlier_bodies = {k: dict(d.body) for k, d in old.items()}
+            disclosures.update((k, dict(x.payload)) for k, x in sent.items())
+            for r in checked.requests:
+                if r.request_id in earlier:
+                    log.append(
+                        "duplicate_request",
+                        r.request_id,
+                        {"batch_id": info.batch_id, "agency": info.agency, "code": "R-DUPLICATE"},
+                    )
+        key = ws.agency_key()
+        with ws.transaction() as (s, _):
+            cp = checkpoint_now(s, key)
+        decisions = lines.finish([r.request_id for r in checked.requests], earlier_bodies)
+    except BaseException:
+        lines.discard()
+        raise
     response_lines = [disclosures[r.request_id] for r in unique if r.request_id in disclosures]
     del disclosures
     on_hold = ""

@@ -34,7 +34,7 @@ def _env(service: Service, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
     env.update(
         TAXGATE_DATABASE_URL=service.ws.store.url,
-        TAXGATE_CHUNK_SIZE="10",
+        TAXGATE_CHUNK_SIZE="1",  # one commit per decision: a wide window to kill in
         TAXGATE_SERVICE_HEARTBEAT_SECONDS="0.2",
         TAXGATE_SERVICE_POLL_SECONDS="0.1",
         **extra,
@@ -74,7 +74,7 @@ def _wait(until: object, seconds: float, what: str) -> None:
     while time.monotonic() < deadline:
         if until():  # type: ignore[operator]
             return
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")
 
 
