@@ -18,7 +18,7 @@ from taxgate.services.audit_view import head_of
 from taxgate.storage import audit_log
 from taxgate.web.export import csv_bytes, neutralise
 from taxgate.web.paging import Paging
-from taxgate.web.render import duration, utc
+from taxgate.web.render import duration, probability, utc
 
 CASES = json.loads(
     (Path(__file__).resolve().parent / "cases" / "csv_injection.json").read_text("utf-8")
@@ -128,3 +128,19 @@ def test_case_file_shows_the_runner_up_beside_the_candidate() -> None:
     assert "the candidate&#39;s record" in html and "the runner-up&#39;s record" in html
     assert "John" in html and "Jane" in html and "No other taxpayer came close" not in html
     assert html.count("differs") >= 2 and 'name="note"' in html and "required" in html
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1.0, "1.0000"),
+        (0.99999997, "above 0.9999"),  # not a certainty: never shown as 1.0000
+        (0.99984, "0.9998"),
+        (0.99994, "above 0.9999"),
+        (0.5, "0.5000"),
+        (0.00004, "below 0.0001"),  # nor a tiny chance as 0.0000
+        (0.0, "0.0000"),
+    ],
+)
+def test_probabilities_are_never_rounded_to_a_certainty(value: float, shown: str) -> None:
+    assert probability(value) == shown

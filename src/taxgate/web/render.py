@@ -103,6 +103,17 @@ def b64(value: Any) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
+def probability(value: Any) -> str:
+    """A probability to four places, never rounded to a certainty it is not: 0.99999997
+    reads "above 0.9999", 3e-07 "below 0.0001"."""
+    p = float(value)
+    if 0.9999 < p < 1:
+        return "above 0.9999"
+    if 0 < p < 0.0001:
+        return "below 0.0001"
+    return f"{p:.4f}"
+
+
 def query(params: dict[str, Any], **changes: Any) -> str:
     """``?a=1&b=2``: the page's filters with ``changes`` (empty values dropped)."""
     merged = {**params, **changes}
@@ -117,7 +128,7 @@ def _env() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(utc=utc, waited=waited, b64=b64)
+    env.filters.update(utc=utc, waited=waited, b64=b64, probability=probability)
     env.globals.update(query=query)
     return env
 
