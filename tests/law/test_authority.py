@@ -64,6 +64,8 @@ def _officials(wd: Path) -> str:
         ("DHS-ICE", []),  # no --authority
         ("DHS-ICE", ["--authority", "deputy-assistant-director"]),
         ("DHS-ICE", ["--authority", ""]),
+        ("DHS-ICE", ["--authority", "deputy agency head"]),  # folding guesses no office
+        ("DHS-ICE", ["--authority", "agency-head-delegate"]),
         ("DHS-ICE", ["--authority", "us-attorney"]),  # Justice-only, not Justice
         ("TREAS", ["--authority", "fbi-director"]),
     ],
@@ -91,10 +93,19 @@ def test_registration_refused_nothing_stored(tmp_path: Path, agency: str, extra:
 
 
 @pytest.mark.parametrize(
-    ("agency", "authority"),
-    [("DHS-ICE", "agency-head"), ("DHS-OIG", "inspector-general"), ("DOJ", "us-attorney")],
+    ("agency", "written", "authority"),
+    [
+        ("DHS-ICE", "agency-head", "agency-head"),
+        ("DHS-OIG", "inspector-general", "inspector-general"),
+        ("DOJ", "us-attorney", "us-attorney"),
+        # a clerk's spelling of the same office: case, spaces and underscores fold
+        ("DHS-OIG", "Inspector General", "inspector-general"),
+        ("DOJ", " US_ATTORNEY ", "us-attorney"),
+    ],
 )
-def test_registration_with_statutory_authority(tmp_path: Path, agency: str, authority: str) -> None:
+def test_registration_with_statutory_authority(
+    tmp_path: Path, agency: str, written: str, authority: str
+) -> None:
     wd = tmp_path / "w"
     taxgate("keygen", "--out", tmp_path / "k", "--workdir", wd)
     taxgate(
@@ -106,7 +117,7 @@ def test_registration_with_statutory_authority(tmp_path: Path, agency: str, auth
         "--title",
         "Director",
         "--authority",
-        authority,
+        written,
         "--public-key",
         tmp_path / "k.pub",
         "--workdir",

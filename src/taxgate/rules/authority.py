@@ -65,6 +65,18 @@ TITLES: dict[str, str] = {
 }
 
 
+def normalise_authority(text: str) -> str:
+    """An authority as written by a person, in the vocabulary's spelling: case, spaces and
+    underscores do not change which office is meant (nothing else is guessed).
+
+    >>> normalise_authority("  Inspector General ")
+    'inspector-general'
+    >>> normalise_authority("US_Attorney")
+    'us-attorney'
+    """
+    return "-".join(text.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
 def authority_problem(
     authority: str,
     agency: str,

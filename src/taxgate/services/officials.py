@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from taxgate.errors import NotFoundError, UsageError
-from taxgate.rules.authority import AUTHORITIES
+from taxgate.rules.authority import AUTHORITIES, normalise_authority
 from taxgate.storage import repo
 from taxgate.workspace import Workspace
 
@@ -31,8 +31,9 @@ class Registered:
 
 
 def check_registration(ws: Workspace, agency: str, authority: str) -> tuple[str, str]:
-    """The agency code and authority, stripped, if an official may be registered with them."""
-    agency, authority = agency.strip(), authority.strip()
+    """The agency code (stripped) and the authority (in the vocabulary's spelling: case,
+    spaces and underscores folded), if an official may be registered with them."""
+    agency, authority = agency.strip(), normalise_authority(authority)
     if not agency or len(agency) > 64:
         raise UsageError("an agency code must have 1 to 64 characters")
     if authority not in AUTHORITIES:
