@@ -173,3 +173,19 @@ def test_an_option_that_would_do_nothing_is_a_usage_error(tmp_path: Path) -> Non
     x = tmp_path / "x.json"
     both = taxgate("audit", "verify", "--export", x, "--since", x, *w, check=False)
     assert both.returncode == 2 and "`--since`" in both.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"entries": [1, 2', "JSON broken at line 1"),  # cut off mid-file
+        ("{}", "overseer-copy.json"),  # JSON, but no export
+        ("not a checkpoint\n", "overseer-copy.json"),
+    ],
+)
+def test_a_broken_since_file_is_refused_by_name(tmp_path: Path, text: str, said: str) -> None:
+    earlier = tmp_path / "overseer-copy.json"
+    earlier.write_text(text, encoding="utf-8")
+    proc = taxgate("audit", "verify", "--since", earlier, "--workdir", tmp_path / "w", check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert said in proc.stderr and "Traceback" not in proc.stderr

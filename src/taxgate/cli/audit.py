@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from taxgate.cli.base import app, out, workspace
-from taxgate.errors import InputError, UsageError
+from taxgate.errors import AuditError, InputError, UsageError
 from taxgate.services import audit, witnessing
 
 audit_app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
@@ -81,8 +81,21 @@ def audit_verify(
                 out.print(f"cosigned by witness `{name}` up to {size:,} entries")
         return
     earlier = None if since is None else _read(since, "audit export or checkpoint")
+    if earlier is not None and earlier.lstrip().startswith("{"):
+        try:
+            json.loads(earlier)
+        except json.JSONDecodeError as e:
+            raise InputError(
+                f"not a readable audit export (JSON broken at line {e.lineno}, column {e.colno})",
+                file=str(since),
+            ) from None
     ws = workspace()
-    report, seen = audit.verify(ws, earlier)
+    try:
+        report, seen = audit.verify(ws, earlier)
+    except AuditError as e:
+        if since is None:
+            raise
+        raise AuditError(f"{e} (compared with `{since}`)") from None
     if seen is not None and since is not None:
         out.print(f"the log extends the {seen:,} entries of `{since.name}` (consistency proof)")
     for name, size in witnessing.cosignatures(ws, witness_keys or []).items():

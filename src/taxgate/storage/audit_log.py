@@ -591,7 +591,10 @@ def verify_since(s: Session, public_key: Ed25519PublicKey, earlier: str) -> int:
     from taxgate.audit.checkpoint import verifier_key
     from taxgate.audit.export import check_extends, seen_in
 
-    seen = seen_in(earlier, verifier_key(KEY_NAME, public_key))
+    try:
+        seen = seen_in(earlier, verifier_key(KEY_NAME, public_key))
+    except AuditError as e:
+        raise AuditError(f"the earlier export or checkpoint does not verify: {e}") from None
     check_extends(seen, MerkleTree(leaf_hashes(s)))
     return seen.size
 
