@@ -150,7 +150,9 @@ class Budget:
 
     @property
     def remaining(self) -> float:
-        return max(0.0, self.budget - self.spent)
+        """What is left, without the dust of float sums (ten spends of 0.1 leave 0)."""
+        left = self.budget - self.spent
+        return 0.0 if left <= _TOLERANCE else round(left, 9)
 
     def allows(self, epsilon: float) -> bool:
         """Whether a release spending ``epsilon`` stays within the year's budget.
@@ -317,7 +319,7 @@ def _release(
         raise BudgetError(
             f"a release with epsilon {epsilon:g} would overspend the privacy budget of "
             f"{year}: {budget_:g} per year, {before:g} already spent, "
-            f"{max(0.0, budget_ - before):g} left; nothing was written"
+            f"{Budget(year, budget_, before).remaining:g} left; nothing was written"
         )
     assert report is not None
     return report, release_id

@@ -22,7 +22,7 @@ from taxgate.config import PACKAGE_DATA
 from taxgate.errors import BudgetError, ConfigError, UsageError
 from taxgate.reports.dp import Bands, check_epsilon, release_counts
 from taxgate.storage import tables as m
-from taxgate.transparency import load_config, release, spends, spent, year_counts
+from taxgate.transparency import Budget, load_config, release, spends, spent, year_counts
 from taxgate.workspace import Workspace
 
 YEAR = 2031
@@ -332,3 +332,11 @@ def test_command_line_refuses_overspending_with_exit_1(world: World, tmp_path: P
         check=False,
     )
     assert bad.returncode == 2 and not (tmp_path / "c.html").exists()
+
+
+def test_ten_tenths_spend_the_whole_budget_and_leave_nothing() -> None:
+    spent_ = sum([0.1] * 10)  # 0.9999999999999999 in floats
+    year = Budget(YEAR, 1.0, spent_)
+    assert year.remaining == 0.0  # not 1.11022e-16
+    assert not year.allows(0.1) and not year.allows(1e-6)
+    assert Budget(YEAR, 1.0, 0.7).remaining == 0.3 and Budget(YEAR, 1.0, 0.7).allows(0.3)
