@@ -43,7 +43,8 @@ def parse_periods(
     text = unicodedata.normalize("NFKC", text)
     years: set[int] = set()
     problems: list[str] = []
-    parts = [p.strip() for p in text.split(";")] if text.strip() else []
+    # `;` is the contract's separator; a spreadsheet's "2022, 2023" means the same years
+    parts = [p.strip() for p in re.split(r"[;,]", text)] if text.strip() else []
     if not any(parts):
         return (), ("no tax period is given",)
     for part in parts:
