@@ -17,6 +17,7 @@ import duckdb
 import jellyfish
 import pyarrow as pa
 
+from taxgate.dates import DOB_FORMATS
 from taxgate.sqltext import literal
 
 from .standardise import (
@@ -54,7 +55,7 @@ STD_COLUMNS: tuple[str, ...] = (
     "years",
 )
 
-_DOB_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%m-%d-%Y", "%Y/%m/%d")
+_DOB_FORMATS = DOB_FORMATS  # the rules accept exactly these (taxgate.dates)
 
 
 def _map_sql(table: Mapping[str, str]) -> str:

@@ -19,6 +19,8 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
+from taxgate.dates import parse_dob
+
 MAX_NAME_LENGTH = 100
 
 PLACEHOLDER_NAMES: frozenset[str] = frozenset(
@@ -155,17 +157,17 @@ def full_name_problem(first: str, last: str) -> str | None:
 
 @lru_cache(maxsize=65536)
 def dob_problem(value: str, today: date) -> str | None:
-    """The optional date of birth: a real ``YYYY-MM-DD`` date, not future, not before 1900."""
+    """The optional date of birth: a real date in a form the matcher reads
+    (:data:`taxgate.dates.DOB_FORMATS`: ISO, or month first as 04/07/1962), not in the
+    future, not before 1900."""
     text = value.strip()
     if not text:
         return None
-    m = _DATE_RE.match(text)
-    if m is None:
-        return "date of birth is not a date in the form YYYY-MM-DD"
-    try:
-        born = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return "date of birth is not a real calendar date"
+    born = parse_dob(text)
+    if born is None:
+        if _DATE_RE.match(text):
+            return "date of birth is not a real calendar date"
+        return "date of birth is not a date in the form YYYY-MM-DD (or MM/DD/YYYY)"
     if born > today:
         return "date of birth is in the future"
     if born.year < 1900:
