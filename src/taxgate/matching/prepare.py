@@ -90,9 +90,12 @@ def _tokens_sql(expr: str) -> str:
 
 def register_helpers(con: duckdb.DuckDBPyConnection) -> None:
     """Create the nickname table and the soundex function on a connection (idempotent)."""
-    rows = [(name, list(forms)) for name, forms in nickname_table().items()]
-    con.execute("CREATE OR REPLACE TEMP TABLE tg_nick (name VARCHAR, canon VARCHAR[])")
-    con.executemany("INSERT INTO tg_nick VALUES (?, ?)", rows)
+    con.register("tg_nick_arrow", _nickname_arrow())  # one columnar insert, not a row each
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE tg_nick AS SELECT name::VARCHAR AS name,"
+        " canon::VARCHAR[] AS canon FROM tg_nick_arrow"
+    )
+    con.unregister("tg_nick_arrow")
     try:
         con.create_function(  # type: ignore[call-overload]
             "tg_soundex",
@@ -103,6 +106,18 @@ def register_helpers(con: duckdb.DuckDBPyConnection) -> None:
         )
     except duckdb.CatalogException:
         pass
+
+
+@functools.cache
+def _nickname_arrow() -> pa.Table:
+    """The nickname table as Arrow columns (built once per process)."""
+    table = nickname_table()
+    return pa.table(
+        {
+            "name": pa.array(list(table), pa.string()),
+            "canon": pa.array([list(forms) for forms in table.values()], pa.list_(pa.string())),
+        }
+    )
 
 
 @functools.cache
