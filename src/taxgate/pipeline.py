@@ -545,11 +545,14 @@ def process(
     engine: str = "duckdb",
     today: date | None = None,
     progress: Progress | None = None,
+    warm: bool = False,
 ) -> Outcome:
     """Run a batch through every stage and write its outputs to ``out_dir``.
 
     The configuration is compiled first, whether or not anything is left to judge: a
     rulebook that switches off a statutory rule is refused before the batch is touched.
+    ``warm``: keep the matching scorer for the next batch in this process (the service's
+    workers; :mod:`taxgate.matching.warm`).
     """
     ws.compile_configuration()
     today = today or datetime.now(UTC).date()
@@ -579,7 +582,8 @@ def process(
         if rules[r.request_id].outcome != "rejected"
     ]
     if accepted:
-        matches = {mr.request_id: mr for mr in _match(ws, accepted, engine, say, notices)}
+        results = _match(ws, accepted, engine, say, notices, warm)
+        matches = {mr.request_id: mr for mr in results}
     chunk = chunk_size()
     matched = [mr.tin for mr in matches.values() if mr.tin]
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
@@ -668,6 +672,7 @@ def _match(
     engine: str,
     say: Progress,
     notices: list[str],
+    warm: bool = False,
 ) -> list[MatchResult]:
     from taxgate.matching.decide import Thresholds
     from taxgate.matching.match import match_requests
@@ -696,6 +701,7 @@ def _match(
         engine=engine,
         spark_master=load_settings().spark_master,
         progress=lambda stage, frac: say(f"match: {stage}", int(frac * 100), 100),
+        warm=warm,
     )
 
 

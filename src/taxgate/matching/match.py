@@ -60,6 +60,7 @@ def match_requests(
     tins: Mapping[str, str] | None = None,
     min_match_weight: float | None = None,
     stats: dict[str, Any] | None = None,
+    warm: bool = False,
 ) -> list[MatchResult]:
     """Cross-verify accepted requests; one :class:`MatchResult` per request, in order.
 
@@ -77,6 +78,9 @@ def match_requests(
             pair blocking generated, before any weight threshold) and ``seconds`` per
             stage; when it holds ``pairs_out`` (a path), the distinct (request id ``l``,
             taxpayer ``tin``) pairs blocking generated are written there as Parquet.
+        warm: keep the DuckDB scorer (engine, record versions, Splink linker) for the
+            next call in this process (:mod:`.warm`; the service's workers); the results
+            are the same as a cold match's.
     """
     say = progress or (lambda _s, _f: None)
     info = load_model(model)
@@ -90,10 +94,17 @@ def match_requests(
         say("standardising requests", 0.1)
         req = prepare_requests(requests_table(requests, tins), tmp / "requests.parquet")
         clock.lap("requests")
-        eng = open_engine(engine, tmp, spark_master)
         say("blocking and scoring", 0.2)
+        eng: Engine | None = None
         blocked = tmp / "blocked.parquet" if stats is not None else None
-        predictions = _predict(eng, req, versions, model, min_match_weight, tmp, blocked)
+        if warm and engine == "duckdb" and stats is None:
+            from .warm import warm_scorer
+
+            with warm_scorer(versions, model, work / "warm") as scorer:
+                predictions = scorer.score(req, tmp / "predictions.parquet", min_match_weight)
+        else:
+            eng = open_engine(engine, tmp, spark_master)
+            predictions = _predict(eng, req, versions, model, min_match_weight, tmp, blocked)
         clock.lap("block_and_score")
         say("deciding", 0.8)
         levels = Levels.from_model(json.loads(model.read_text(encoding="utf-8")))
@@ -108,7 +119,8 @@ def match_requests(
         results = _results(con, rows, requests, thresholds, levels, info.version)
         clock.lap("decide")
         con.close()
-        eng.close()
+        if eng is not None:
+            eng.close()
         if stats is not None:
             stats["seconds"] = clock.laps
         say("done", 1.0)

@@ -115,7 +115,7 @@ class Worker:
         try:
             with tempfile.TemporaryDirectory(prefix="taxgate-job-") as tmp:
                 folder = materialise(Path(tmp) / "batch", manifest, requests)
-                outcome = pipeline.process(self.ws, folder, None, progress=progress)
+                outcome = pipeline.process(self.ws, folder, None, progress=progress, warm=True)
         except TaxgateError as e:  # the input or the store refused: retrying will not help
             return self._finish(batch_id, "failed", error=e.reason[:500])
         except Exception as e:
@@ -173,14 +173,19 @@ class Worker:
     # ---------------------------------------------------------------- the thread
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once() is not None
-            except Exception as e:  # the store may be briefly away; keep going
-                log.error("worker loop: %s", type(e).__name__)
-                busy = False
-            if not busy:
-                self._stop.wait(self.settings.poll_seconds)
+        try:
+            while not self._stop.is_set():
+                try:
+                    busy = self.run_once() is not None
+                except Exception as e:  # the store may be briefly away; keep going
+                    log.error("worker loop: %s", type(e).__name__)
+                    busy = False
+                if not busy:
+                    self._stop.wait(self.settings.poll_seconds)
+        finally:  # the matching scorer kept warm between batches goes with the worker
+            from taxgate.matching.warm import release
+
+            release()
 
     def run(self) -> None:
         """Claim and run jobs in this thread until :meth:`stop` is called."""
