@@ -11,18 +11,15 @@ The same template makes a batch's report and, given
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 
-import jinja2
 from markupsafe import Markup
 
 from taxgate.reports.aggregate import ReportData, status_key
 from taxgate.reports.charts import bar_chart, histogram, monthly_chart
 from taxgate.reports.codes import CODE_EXPLANATIONS, STATUS_EXPLANATIONS
+from taxgate.reports.jinja import environment
 from taxgate.reports.oversight import OversightExtras
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 AUDIT_LABELS: Mapping[str, str] = {
     "tree_size": "Tree size",
     "root_hash": "Root hash",
@@ -31,18 +28,6 @@ AUDIT_LABELS: Mapping[str, str] = {
 }
 # codes that withhold a field while the rest of the request may go: not refusals
 FIELD_CODES = frozenset({"D-TRI", "D-NOT-REQUESTED"})
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
 
 
 def _code_rows(data: ReportData) -> list[dict[str, object]]:
@@ -173,7 +158,7 @@ def render_html(
             title="Requests received per month, by outcome",
             ylabel="requests (count)",
         )
-    template = _environment().get_template("report.html")
+    template = environment().get_template("report.html")
     return template.render(
         data=data,
         extras=extras,

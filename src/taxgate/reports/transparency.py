@@ -21,17 +21,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from taxgate.reports.dp import Bands, Release, release_counts
+from taxgate.reports.jinja import environment
 
 SENSITIVITY = 4
 AGENCY_MEASURES = ("requests", "disclosures", "taxpayers")
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,18 +197,6 @@ def from_json(text: str) -> TransparencyReport:
     )
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 OUTCOME_LABELS: Mapping[str, str] = {
     "REJECTED": "refused by the rules",
     "NO_MATCH": "no taxpayer matched",
@@ -225,7 +209,7 @@ OUTCOME_LABELS: Mapping[str, str] = {
 
 def render_html(report: TransparencyReport) -> str:
     """The public page: the mechanism, epsilon and accuracy stated before the numbers."""
-    template = _environment().get_template("transparency.html")
+    template = environment().get_template("transparency.html")
     return template.render(
         report=report,
         release=report.release,
