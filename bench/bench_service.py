@@ -116,9 +116,9 @@ def serving(
 
     from taxgate.intake.signing import load_public_key
     from taxgate.server import create_app
+    from taxgate.services.officials import record_official
     from taxgate.services.users import add_user
     from taxgate.settings import ServiceSettings
-    from taxgate.storage import repo
     from taxgate.storage.db import Store
     from taxgate.workspace import Workspace
 
@@ -130,8 +130,9 @@ def serving(
     ws._store = Store(url)
     m = tpl["manifest"]
     with ws.transaction() as (s, log):
-        repo.add_official(
+        record_official(
             s,
+            log,
             m["agency"],
             m["official"]["name"],
             m["official"]["title"],

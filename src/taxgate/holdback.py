@@ -49,7 +49,8 @@ def add(s: Session, log: AuditLog, tin: str, reason: str, now: str) -> bool:
 
 
 def remove(s: Session, log: AuditLog, tin: str) -> None:
-    row = s.get(m.Holdback, tin.strip())
+    tin = tin.strip()
+    row = s.get(m.Holdback, tin)
     if row is None:
         raise StoreError("that TIN is not held back")
     s.delete(row)

@@ -46,6 +46,7 @@ from taxgate.settings import load_settings
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
+from taxgate.storage.control import require_control
 from taxgate.storage.publication import require_published
 from taxgate.storage.record import decision_values, disclosure_row, log_decision, request_values
 from taxgate.types import BatchInfo, FinalDecision, MatchResult, Request, RuleDecision
@@ -91,6 +92,7 @@ def intake(
         if agency is not None and info.agency != agency:
             raise ForbiddenError(f"this token submits for agency `{agency}` only")
         with ws.transaction() as (s, _):
+            require_control(s, ("officials",))  # the keys are the ones the log registered
             keys = repo.agency_keys(s, info.agency)
         signer = verify_manifest(raw.manifest, raw.requests_bytes, keys, file=raw.manifest_file)
         requests = read_requests(raw)
@@ -224,6 +226,7 @@ def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchCo
     rb = ws.rulebook
     with ws.transaction() as (s, _):
         hist = rule_history(s, checked.info.agency, rb, checked.info.batch_id)
+        require_control(s, ("safeguards",))
         safeguards = safeguard_status(s, checked.info.agency)
     ctx = BatchContext(
         agency=checked.info.agency,
@@ -588,6 +591,7 @@ def process(
     matched = [mr.tin for mr in matches.values() if mr.tin]
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
     with ws.transaction() as (s, _):
+        require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops here
         held = holdback.held(s, matched)
     lines = DecisionLines(out_dir)
     try:

@@ -31,6 +31,7 @@ from taxgate.reports.transparency import (
     render_json,
 )
 from taxgate.storage import tables as m
+from taxgate.storage.control import require_control
 from taxgate.storage.repo import now_iso
 from taxgate.types import STATUSES
 from taxgate.workspace import Workspace
@@ -257,6 +258,7 @@ def _release(
         with ws.transaction() as (s, log):
             # take the log's write lock first: releases of one year are serialised here
             log.lock()
+            require_control(s, ("privacy_spend",))  # a deleted spend is not budget regained
             before = spent(s, year)
             if not Budget(year, config.epsilon_per_year, before).allows(epsilon):
                 refusal = (before, config.epsilon_per_year)

@@ -21,10 +21,10 @@ from typing import Any
 
 from taxgate.intake.signing import generate_key, load_private_key, load_public_key, sign_manifest
 from taxgate.server import create_app
+from taxgate.services.officials import record_official
 from taxgate.services.users import add_user
 from taxgate.services.worker import Worker
 from taxgate.settings import ServiceSettings
-from taxgate.storage import repo
 from taxgate.storage.audit_log import AuditLog
 from taxgate.storage.db import Store
 from taxgate.workspace import Workspace
@@ -152,16 +152,18 @@ def open_service(
     ws._store = Store(url)
     with ws.store.session() as s:
         log = AuditLog(s, user="test-setup", origin="test")
-        repo.add_official(
+        record_official(
             s,
+            log,
             kit.agency,
             kit.official,
             "Director",
             load_public_key(Path(f"{kit.key}.pub")),
             "agency-head",
         )
-        repo.add_official(
+        record_official(
             s,
+            log,
             OTHER_AGENCY,
             kit.official,
             "Director",

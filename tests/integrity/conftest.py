@@ -21,7 +21,7 @@ from taxgate import pipeline
 from taxgate.intake.batch import read_raw
 from taxgate.intake.signing import load_private_key, load_public_key, sign_manifest
 from taxgate.pipeline import Outcome
-from taxgate.storage import repo
+from taxgate.services.officials import record_official
 from taxgate.workspace import Workspace
 from tests.conftest import World, built_once, make_world, taxgate, world_at
 
@@ -144,9 +144,9 @@ def site(
     off = manifest["official"]
     ws = s.ws()
     for code, key in ((s.agency_a, small_world.key), (AGENCY_B, small_world.root / "b.key")):
-        with ws.transaction() as (sess, _):
+        with ws.transaction() as (sess, log):
             pub = load_public_key(Path(f"{key}.pub"))
-            repo.add_official(sess, code, off["name"], off["title"], pub, "agency-head")
+            record_official(sess, log, code, off["name"], off["title"], pub, "agency-head")
     return s
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.orm import Session
 
 from taxgate.errors import NotFoundError, UsageError
 from taxgate.rules.authority import AUTHORITIES, normalise_authority
 from taxgate.storage import repo
+from taxgate.storage.audit_log import AuditLog
 from taxgate.workspace import Workspace
 
 
@@ -57,28 +59,47 @@ def register_official(
     6103(i)(2)(A)'s, and one the rulebook lets request for this agency (R-REQUESTER).
     """
     agency, authority = check_registration(ws, agency, authority)
-    name, title = name.strip(), title.strip()
     with ws.transaction() as (s, log):
-        created, row = repo.add_official(s, agency, name, title, key, authority)
-        if created:
-            log.append("agency_registered", agency, {"kind": "federal"})
-        log.append(
-            "key_registered",
-            agency,
-            {"official_id": row.id, "key_id": row.key_id, "title": title, "authority": authority},
-        )
-        return Registered(created, row.id, row.key_id)
+        return record_official(s, log, agency, name, title, key, authority)
+
+
+def record_official(
+    s: Session,
+    log: AuditLog,
+    agency: str,
+    name: str,
+    title: str,
+    key: Ed25519PublicKey,
+    authority: str,
+) -> Registered:
+    """Store an official and key and log them, in the caller's transaction (the control
+    state is what the log says: :mod:`taxgate.storage.control`). ``authority`` is checked
+    by the caller (:func:`check_registration`)."""
+    name, title = name.strip(), title.strip()
+    created, row = repo.add_official(s, agency, name, title, key, authority)
+    if created:
+        log.append("agency_registered", agency, {"kind": "federal"})
+    log.append(
+        "key_registered",
+        agency,
+        {"official_id": row.id, "key_id": row.key_id, "title": title, "authority": authority},
+    )
+    return Registered(created, row.id, row.key_id)
 
 
 def revoke_official(ws: Workspace, agency: str, name: str) -> int:
     """End an official's authority to request (their batches then fail R-REQUESTER), logged
     as a ``permission_change``; returns how many of their keys were revoked."""
     with ws.transaction() as (s, log):
-        n = repo.set_official_active(s, agency, name, False)
-        if n == 0:
+        ids = repo.set_official_active(s, agency, name, False)
+        if not ids:
             raise NotFoundError(f"agency `{agency}` has no such official registered")
-        log.append("permission_change", agency, {"change": "official_revoked", "keys": n})
-    return n
+        log.append(
+            "permission_change",
+            agency,
+            {"change": "official_revoked", "keys": len(ids), "official_ids": ids},
+        )
+    return len(ids)
 
 
 def list_officials(ws: Workspace) -> list[OfficialLine]:

@@ -25,6 +25,7 @@ from taxgate.rules.checks import requested_fields
 from taxgate.storage import repo
 from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, require_committed
+from taxgate.storage.control import require_control
 from taxgate.storage.record import decision_values, log_decision, record_disclosure
 from taxgate.types import ReviewAction
 from taxgate.workspace import Workspace
@@ -145,6 +146,8 @@ def _apply(
     held = from_body(d.body, candidate=d.matched_tin, runner_up=d.runner_up_tin)
     tin = d.matched_tin
     rows = taxpayer_rows(ws.paths.records, [tin]).get(tin, []) if approve and tin else []
+    if approve and tin:
+        require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops here
     fd = final_decision(
         rule_of(held, requested_fields(str(req.payload.get("info_requested", "")))),
         match_of(held),

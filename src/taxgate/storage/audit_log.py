@@ -339,6 +339,9 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
         if entries.get(idx) != ("review", rid[:200]):
             problems.append(f"review of request `{rid}`: no review entry at index {idx}")
     problems.extend(_content_problems(s, committed, batches, salt_entries, purged))
+    from taxgate.storage.control import control_problems
+
+    problems.extend(control_problems(s))
     if problems:
         raise AuditError(
             f"the audit log does not verify ({len(problems)} problems): " + "; ".join(problems[:50])

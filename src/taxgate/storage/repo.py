@@ -82,13 +82,14 @@ def add_official(
     return created, row
 
 
-def set_official_active(s: Session, agency: str, name: str, active: bool) -> int:
+def set_official_active(s: Session, agency: str, name: str, active: bool) -> list[int]:
+    """Set an official's keys active or not; the ids of the rows changed."""
     rows = s.scalars(
         select(m.Official).where(m.Official.agency_code == agency, m.Official.name == name)
     ).all()
     for r in rows:
         r.active = active
-    return len(rows)
+    return sorted(r.id for r in rows)
 
 
 def agency_keys(s: Session, agency: str) -> list[RegisteredKey]:

@@ -1,0 +1,187 @@
+"""The insider with database access, against the control state (issue 16's hostile review):
+the tables that decide without being decisions (held-back taxpayers, officials and their
+keys and authorities, agencies' safeguard status, the privacy budget's spends) are what
+the log says they are. Each edit below went unnoticed before (``audit verify`` passed, and
+the edit changed what taxgate did: a deleted holdback let an informant's data go out, a
+deleted spend let a year's budget be spent again). Now verification names the table, and
+the work that would rely on it stops, on both stores.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from taxgate import pipeline
+from taxgate.errors import AuditError
+from taxgate.intake.signing import key_id, raw_public
+from taxgate.services import holdback as holdbacks
+from taxgate.services import safeguards
+from taxgate.services.officials import revoke_official
+from taxgate.storage import tables as m
+from taxgate.storage.audit_log import verify_log
+from taxgate.storage.control import control_problems
+from taxgate.transparency import release
+from taxgate.workspace import Workspace
+from tests.integrity.conftest import Site
+
+
+def _sql(ws: Workspace, change: Callable[[Session], object]) -> None:
+    """A change made straight in the database: nothing logged."""
+    with ws.store.session() as s:
+        change(s)
+
+
+def _verify_fails(ws: Workspace, part: str) -> str:
+    with ws.transaction() as (s, _), pytest.raises(AuditError) as caught:
+        verify_log(s, ws.agency_key().public_key())
+    assert f"{part}:" in str(caught.value)
+    return str(caught.value)
+
+
+def _verifies(ws: Workspace) -> None:
+    with ws.transaction() as (s, _):
+        verify_log(s, ws.agency_key().public_key())
+
+
+def _a_disclosed_tin(site: Site) -> str:
+    out = site.root / "first"
+    site.process(site.world.batch, out)
+    disclosed = [d for d in site.decisions(out) if d["status"] == "DISCLOSED"]
+    assert disclosed
+    with site.ws().transaction() as (s, _):
+        tin = s.scalar(
+            select(m.Disclosure.tin).where(m.Disclosure.request_id == disclosed[0]["request_id"])
+        )
+    assert tin
+    return str(tin)
+
+
+def test_a_deleted_holdback_is_caught_and_stops_the_next_batch(site: Site) -> None:
+    ws = site.ws()
+    tin = _a_disclosed_tin(site)
+    holdbacks.add(ws, tin, "informant")
+    _verifies(ws)
+    _sql(ws, lambda s: s.execute(delete(m.Holdback)))
+    text = _verify_fails(ws, "holdbacks")
+    assert tin not in text  # nothing personal in the finding
+    # the same taxpayer asked for again under a new batch: stopped before any decision
+    rows = site.world.batch / "requests.csv"
+    again = site.root / "again"
+    again.mkdir()
+    manifest = json.loads((site.world.batch / "manifest.json").read_text())
+    manifest["batch_id"] += "-again"
+    (again / "manifest.json").write_text(json.dumps(manifest))
+    (again / "requests.csv").write_bytes(rows.read_bytes().replace(b'"SYN', b'"AGAIN-SYN'))
+    from tests.integrity.conftest import sign_folder
+
+    sign_folder(again, site.world.key)
+    with pytest.raises(AuditError, match="holdbacks"):
+        pipeline.process(ws, again, site.root / "out-again")
+    assert not (site.root / "out-again" / "response.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("what", "change"),
+    [
+        ("reason edited",
+         lambda s: s.execute(update(m.Holdback).values(reason="tax-investigation"))),
+        ("row slipped in", lambda s: s.add(m.Holdback(tin="123456789", reason="informant",
+                                                       added_at="2026-01-01T00:00:00Z",
+                                                       added_by="insider"))),
+    ],
+)  # fmt: skip
+def test_holdback_edits_are_caught(site: Site, what: str, change: Callable[..., object]) -> None:
+    ws = site.ws()
+    holdbacks.add(ws, "900000123", "informant")
+    _sql(ws, change)
+    _verify_fails(ws, "holdbacks")
+
+
+def _other_key() -> tuple[str, str]:
+    pub = Ed25519PrivateKey.generate().public_key()
+    import base64
+
+    return base64.b64encode(raw_public(pub)).decode(), key_id(pub)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["authority", "key", "reactivated", "deleted", "slipped in"],
+)
+def test_official_edits_are_caught_and_stop_intake(site: Site, edit: str) -> None:
+    ws = site.ws()
+    agency = site.agency_a
+    if edit == "reactivated":
+        revoke_official(ws, agency, _official_name(site))
+        _verifies(ws)  # a logged revocation is the control state
+    public, kid = _other_key()
+    changes: dict[str, Callable[[Session], object]] = {
+        "authority": lambda s: s.execute(
+            update(m.Official).where(m.Official.agency_code == agency)
+            .values(authority="fbi-director")
+        ),
+        "key": lambda s: s.execute(
+            update(m.Official).where(m.Official.agency_code == agency)
+            .values(public_key=public, key_id=kid)
+        ),
+        "reactivated": lambda s: s.execute(update(m.Official).values(active=True)),
+        "deleted": lambda s: s.execute(delete(m.Official).where(m.Official.agency_code == agency)),
+        "slipped in": lambda s: s.add(m.Official(
+            agency_code=agency, name="Insider", title="Director", authority="agency-head",
+            public_key=public, key_id=kid, active=True, created_at="2026-01-01T00:00:00Z",
+        )),
+    }  # fmt: skip
+    _sql(ws, changes[edit])
+    _verify_fails(ws, "officials")
+    with pytest.raises(AuditError, match="officials"):
+        pipeline.process(ws, site.world.batch, site.root / "out")
+
+
+def _official_name(site: Site) -> str:
+    return str(json.loads((site.world.batch / "manifest.json").read_text())["official"]["name"])
+
+
+def test_safeguard_edits_are_caught(site: Site) -> None:
+    ws = site.ws()
+    safeguards.register(ws, site.agency_a, date(2026, 6, 1), 3, False)
+    _verifies(ws)
+    _sql(ws, lambda s: s.execute(update(m.Safeguard).values(open_findings=0, corrective_plan=True)))
+    _verify_fails(ws, "safeguards")
+    with pytest.raises(AuditError, match="safeguards"):
+        pipeline.process(ws, site.world.batch, site.root / "out")
+    _sql(ws, lambda s: s.execute(delete(m.Safeguard)))
+    _verify_fails(ws, "safeguards")
+
+
+def test_a_deleted_spend_does_not_give_the_budget_back(site: Site, tmp_path: Path) -> None:
+    ws = site.ws()
+    release(ws, 2026, 0.6, tmp_path / "a.json")
+    release(ws, 2026, 0.4, tmp_path / "b.json")
+    _verifies(ws)
+    _sql(ws, lambda s: s.execute(delete(m.PrivacySpend)))
+    _verify_fails(ws, "privacy_spend")
+    with pytest.raises(AuditError, match="privacy_spend"):
+        release(ws, 2026, 0.5, tmp_path / "c.json")
+    assert not (tmp_path / "c.json").exists()
+
+
+def test_logged_changes_keep_the_control_state_verified(site: Site, tmp_path: Path) -> None:
+    ws = site.ws()
+    holdbacks.add(ws, "900000123", "informant")
+    holdbacks.add(ws, "900000123", "tax-investigation")  # the reason updated, logged
+    holdbacks.add(ws, " 900000124 ", "informant")
+    holdbacks.remove(ws, " 900000124")  # spaces are not another TIN
+    safeguards.register(ws, site.agency_a, date(2026, 6, 1), 0, True)
+    release(ws, 2026, 0.5, tmp_path / "r.json")
+    revoke_official(ws, site.agency_a, _official_name(site))
+    with ws.transaction() as (s, _):
+        assert control_problems(s) == []
+    _verifies(ws)
