@@ -227,13 +227,14 @@ BANDS: tuple[float, ...] = (0.999, 0.99, 0.9, 0.5)
 
 def _bands(con: duckdb.DuckDBPyConnection, reqs: Path, decided: Path) -> list[dict[str, Any]]:
     """Observed precision per probability band of the unique candidates whose every element
-    agreed at an automatic level: what disclosing automatically from that band would do."""
+    agreed at an automatic level and whom the matcher named (MATCH or REVIEW): what
+    disclosing automatically from that band would do."""
     out = []
     for hi, lo in zip([1.01, *BANDS[:-1]], BANDS, strict=True):
         n, right = con.execute(f"""
           SELECT count(*), count(*) FILTER (WHERE d.auto_tin = r.true_tin)
           FROM read_parquet('{reqs}') r JOIN read_parquet('{decided}') d USING (request_id)
-          WHERE d.auto_p >= {lo} AND d.auto_p < {hi}""").fetchall()[0]
+          WHERE d.auto_p >= {lo} AND d.auto_p < {hi} AND d.auto_tin IS NOT NULL""").fetchall()[0]
         out.append({"from": lo, "pairs": int(n), "precision": right / n if n else None})
     return out
 
@@ -292,7 +293,8 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
         unique = r.verdict != "M-AMBIGUOUS" and isinstance(best, dict)
         p_ok = best.get("address_probability") if unique and isinstance(best, dict) else None
         auto_p.append(p_ok)
-        auto_tin.append(best.get("tin") if p_ok is not None and isinstance(best, dict) else None)
+        # the evidence names no TIN (it is kept in the store): the candidate is the result's
+        auto_tin.append(r.tin if p_ok is not None else None)
     pq.write_table(
         pa.table(
             {
@@ -589,7 +591,8 @@ def _figs_for(label: str, kind: str, by_method: dict[str, Any]) -> list[dict[str
                 f" ({label})",
                 band["precision"],
                 "ratio",
-                note=f"{band['pairs']:,} unique candidates in the band (up to the next edge)",
+                note=f"{band['pairs']:,} unique candidates named by the matcher in the band (up"
+                " to the next edge)",
             )
         )
     return figs
