@@ -185,3 +185,34 @@ def test_logged_changes_keep_the_control_state_verified(site: Site, tmp_path: Pa
     with ws.transaction() as (s, _):
         assert control_problems(s) == []
     _verifies(ws)
+
+
+@pytest.mark.parametrize("edit", ["role raised", "reactivated", "token swapped", "slipped in"])
+def test_user_edits_are_caught(site: Site, edit: str) -> None:
+    from taxgate.services import user_admin
+    from taxgate.services.users import hash_token
+
+    ws = site.ws()
+    user_admin.create(ws, "clerk", "auditor", None)
+    user_admin.create(ws, "gone", "reviewer", None)
+    user_admin.disable(ws, "gone")
+    user_admin.rotate(ws, "clerk")
+    _verifies(ws)
+    changes: dict[str, Callable[[Session], object]] = {
+        "role raised": lambda s: s.execute(
+            update(m.User).where(m.User.name == "clerk").values(role="reviewer")
+        ),
+        "reactivated": lambda s: s.execute(
+            update(m.User).where(m.User.name == "gone").values(active=True)
+        ),
+        "token swapped": lambda s: s.execute(
+            update(m.User).where(m.User.name == "clerk")
+            .values(token_hash=hash_token("tg_known-to-the-insider"))
+        ),
+        "slipped in": lambda s: s.add(m.User(
+            name="insider", role="admin", agency_code=None, token_hash=hash_token("tg_x"),
+            active=True, created_at="2026-01-01T00:00:00Z",
+        )),
+    }  # fmt: skip
+    _sql(ws, changes[edit])
+    _verify_fails(ws, "users")

@@ -69,6 +69,10 @@ def rotate(ws: Workspace, name: str) -> str:
         user.token_hash = hash_token(token)
         close_user_sessions(s, user.name)  # a session opened with the old token ends
         log.append(
-            "permission_change", f"user:{user.name}", {"action": "token_rotated"}, user=ws.user
+            "permission_change",
+            f"user:{user.name}",
+            {"action": "token_rotated"},
+            user=ws.user,
+            personal={"token": user.token_hash},  # a salted hash of the token's hash
         )
         return token

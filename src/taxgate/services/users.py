@@ -92,6 +92,7 @@ def add_user(
         f"user:{name}",
         {"action": "user_added", "role": role, "agency": agency or ""},
         user=by,
+        personal={"token": hash_token(token)},  # a salted hash of the token's hash
     )
     return token
 

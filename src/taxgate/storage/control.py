@@ -31,13 +31,14 @@ from taxgate.storage import tables as m
 from taxgate.storage.repo import get_setting
 
 #: The parts of the control state, by table.
-PARTS: tuple[str, ...] = ("holdbacks", "officials", "safeguards", "privacy_spend")
+PARTS: tuple[str, ...] = ("holdbacks", "officials", "safeguards", "privacy_spend", "users")
 
 _EVENTS: dict[str, tuple[str, ...]] = {
     "holdbacks": ("holdback_added", "holdback_removed"),
     "officials": ("key_registered", "permission_change"),
     "safeguards": ("safeguard_status",),
     "privacy_spend": ("transparency_release",),
+    "users": ("permission_change",),
 }
 
 
@@ -196,11 +197,51 @@ def spend_problems(s: Session) -> list[str]:
     return problems
 
 
+def user_problems(s: Session) -> list[str]:
+    """Users' roles, agencies, standing and tokens against ``user_added``, ``user_changed``
+    and ``token_rotated`` (a token is compared by a salted hash of its stored hash, when the
+    entry that set it carries one)."""
+    logged: dict[str, dict[str, Any]] = {}
+    for _, e in _events(s, _EVENTS["users"]):
+        if not e.object.startswith("user:"):
+            continue
+        name, d = e.object.removeprefix("user:"), e.details
+        action = d.get("action")
+        if action == "user_added":
+            logged[name] = {"role": d.get("role"), "agency": d.get("agency") or "",
+                            "active": True, "token": d.get("token_hash")}  # fmt: skip
+        elif name in logged and action == "user_changed":
+            after = d.get("after") or {}
+            logged[name].update(
+                role=after.get("role"), agency=after.get("agency") or "", active=after.get("active")
+            )
+        elif name in logged and action == "token_rotated":
+            logged[name]["token"] = d.get("token_hash")
+    rows = list(s.scalars(select(m.User)))
+    hashed = _hasher(s) if any(u.get("token") for u in logged.values()) else None
+    problems: list[str] = []
+    for row in rows:
+        want = logged.get(row.name)
+        where = f"users: user `{row.name}`"
+        if want is None:
+            problems.append(f"{where} was never logged as added")
+            continue
+        have = {"role": row.role, "agency": row.agency_code or "", "active": bool(row.active)}
+        if have != {k: want[k] for k in have}:
+            problems.append(f"{where}: role, agency or standing differs from the log")
+        if want["token"] and hashed is not None and hashed(row.token_hash) != want["token"]:
+            problems.append(f"{where}: the token is not the one the log issued")
+    names = {r.name for r in rows}
+    problems.extend(f"users: user `{n}` is gone from the store" for n in logged if n not in names)
+    return problems
+
+
 _CHECKS: dict[str, Callable[[Session], list[str]]] = {
     "holdbacks": holdback_problems,
     "officials": official_problems,
     "safeguards": safeguard_problems,
     "privacy_spend": spend_problems,
+    "users": user_problems,
 }
 
 
