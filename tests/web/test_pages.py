@@ -367,6 +367,16 @@ def test_reviewer_compares_element_by_element_and_decides_with_a_note(
         assert page.locator("#pending tbody tr").count() == waiting - 2
 
 
+def _shown_probability(text: str) -> float:
+    """The number after "match probability" ("above 0.9999" and "below 0.0001" read as
+    just past their bound)."""
+    words = text.split("match probability ")[1].split()
+    if words[0] in ("above", "below"):
+        bound = float(words[1])
+        return bound + 0.00005 if words[0] == "above" else bound / 2
+    return float(words[0])
+
+
 def test_reviewer_sees_the_runner_up_beside_the_candidate_in_words(
     site: Site, browser: Any
 ) -> None:
@@ -377,8 +387,8 @@ def test_reviewer_sees_the_runner_up_beside_the_candidate_in_words(
         assert page.locator("#status").inner_text() == "PENDING_REVIEW"
         candidate, runner = page.locator("#candidate"), page.locator("#runner-up")
         assert TWIN_TIN in runner.inner_text() and TWIN_TIN not in candidate.inner_text()
-        p_candidate = float(candidate.inner_text().split("match probability ")[1].split()[0])
-        p_runner = float(runner.inner_text().split("match probability ")[1].split()[0])
+        p_candidate = _shown_probability(candidate.inner_text())
+        p_runner = _shown_probability(runner.inner_text())
         assert p_runner < 0.5 <= p_candidate  # close enough to show, not to be ambiguous
         head = page.locator("#compare thead").inner_text()
         assert "the candidate's record" in head and "the runner-up's record" in head
