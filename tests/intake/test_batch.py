@@ -69,6 +69,24 @@ def test_missing_column_names_it(tmp_path: Path) -> None:
     assert "requests.csv" in str(e.value)
 
 
+def test_header_names_in_a_spreadsheets_case_are_the_contracts(tmp_path: Path) -> None:
+    b = tmp_path / "b"
+    write_batch(b, [ROW])
+    text = (b / "requests.csv").read_text(encoding="utf-8")
+    head, rest = text.split("\n", 1)
+    (b / "requests.csv").write_text(head.upper() + "\n" + rest, encoding="utf-8")
+    reqs = read_requests(read_raw(b))
+    assert [r.request_id for r in reqs] == [ROW["request_id"]]
+    assert reqs[0].statute == ROW["statute"]
+    # folding case never makes two columns one: a header naming one twice is still refused
+    (b / "requests.csv").write_text(
+        head + ",Request_ID\n" + rest.replace("\n", ",X\n"), encoding="utf-8"
+    )
+    with pytest.raises(InputError) as e:
+        read_requests(read_raw(b))
+    assert e.value.row == 1
+
+
 def test_unexpected_column_refused(tmp_path: Path) -> None:
     b = write_batch(tmp_path / "b", [ROW], header=[*REQUEST_COLUMNS, "ssn"])
     with pytest.raises(InputError) as e:

@@ -33,8 +33,13 @@ def _positions(places: Sequence[int]) -> str:
 
 
 def clean(cell: str) -> str:
-    """A header cell as compared: outer spaces and a stray byte order mark removed."""
-    return cell.strip().lstrip("\ufeff").strip()
+    """A header cell as compared: outer spaces and a stray byte order mark removed, and
+    in lower case (a spreadsheet's `Request_ID` is the contract's `request_id`).
+
+    >>> clean("\ufeff Request_ID ")
+    'request_id'
+    """
+    return cell.strip().lstrip("\ufeff").strip().lower()
 
 
 def header_positions(
