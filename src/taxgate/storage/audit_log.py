@@ -9,13 +9,13 @@ checkpoints and verification (:mod:`taxgate.audit.tree`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, event, func, insert, select, update
+from sqlalchemy import Connection, event, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -349,7 +349,21 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     return VerifyReport(size, tree.root().hex(), len(cps), size - signed_size)
 
 
-_COMMITTING = frozenset({"decision", "disclosure", "review", "batch_received"})
+#: Entries whose content verify_log keeps in memory (batches are few); the decisions,
+#: requests, disclosures and reviews are compared chunk by chunk with their entries read
+#: back by index (:func:`_content_problems`), so verification runs in bounded memory.
+_COMMITTING = frozenset({"batch_received"})
+#: Rows compared per chunk.
+VERIFY_CHUNK = 5000
+
+
+def _stream(s: Session, table: Any, order: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """The table's rows (every column, values as the store's types read them), ordered,
+    ``VERIFY_CHUNK`` at a time; nothing kept in the session."""
+    result = s.execute(
+        select(*table.__table__.columns).order_by(*order).execution_options(yield_per=VERIFY_CHUNK)
+    )
+    yield from result.partitions(VERIFY_CHUNK)
 
 
 def _row(obj: Any, columns: tuple[str, ...]) -> dict[str, Any]:
@@ -432,53 +446,61 @@ def _content_problems(
         problems.append("salt: the log never committed to it")
     elif salt_entries[-1][1] != salt_digest(key):
         problems.append(f"salt: differs from what entry {salt_entries[-1][0]} committed to")
-    requests = {(r.agency_code, r.request_id): r for r in s.scalars(select(m.RequestRow))}
-    for d in s.scalars(select(m.Decision)):
-        what = f"decisions row (agency `{d.agency_code}`, request `{d.request_id}`)"
-        details = committed.get(d.audit_index)
-        if details is not None and details.get("agency") != d.agency_code:
-            problems.append(f"{what}: field `agency_code` differs from entry {d.audit_index}")
-        _compare(
-            problems,
-            what,
-            d.audit_index,
-            details,
-            "decision",
-            digests(key, _row(d, DECISION_COLUMNS), DECISION_COLUMNS),
-        )
-        if isinstance(d.body, Mapping) and d.body.get("audit_index") != d.audit_index:
-            problems.append(f"{what}: field `body.audit_index` differs from its entry's index")
-        req = requests.get((d.agency_code, d.request_id))
-        if req is None:
-            problems.append(f"{what}: its request row is missing")
-            continue
-        req_what = f"requests row (agency `{d.agency_code}`, request `{d.request_id}`)"
-        problems.extend(_purge_problems(req_what, "requests", req, req.received_at, purged))
-        _compare(
-            problems,
-            req_what,
-            d.audit_index,
-            details,
-            "request",
-            digests(key, _row(req, REQUEST_COLUMNS), REQUEST_COLUMNS),
-        )
+    for part in _stream(s, m.Decision, (m.Decision.agency_code, m.Decision.request_id)):
+        at = _entries_at(s, [d.audit_index for d in part])
+        requests = _requests_at(s, [(d.agency_code, d.request_id) for d in part])
+        for d in part:
+            what = f"decisions row (agency `{d.agency_code}`, request `{d.request_id}`)"
+            entry = at.get(d.audit_index)
+            details = entry.details if entry is not None else None
+            if details is not None and details.get("agency") != d.agency_code:
+                problems.append(f"{what}: field `agency_code` differs from entry {d.audit_index}")
+            _compare(
+                problems,
+                what,
+                d.audit_index,
+                details,
+                "decision",
+                digests(key, _row(d, DECISION_COLUMNS), DECISION_COLUMNS),
+            )
+            if isinstance(d.body, Mapping) and d.body.get("audit_index") != d.audit_index:
+                problems.append(f"{what}: field `body.audit_index` differs from its entry's index")
+            req = requests.get((d.agency_code, d.request_id))
+            if req is None:
+                problems.append(f"{what}: its request row is missing")
+                continue
+            req_what = f"requests row (agency `{d.agency_code}`, request `{d.request_id}`)"
+            problems.extend(_purge_problems(req_what, "requests", req, req.received_at, purged))
+            _compare(
+                problems,
+                req_what,
+                d.audit_index,
+                details,
+                "request",
+                digests(key, _row(req, REQUEST_COLUMNS), REQUEST_COLUMNS),
+            )
     owned: tuple[tuple[Any, tuple[str, ...], str, str], ...] = (
         (m.Disclosure, DISCLOSURE_COLUMNS, "disclosure", "disclosures row"),
         (m.Review, REVIEW_COLUMNS, "review", "reviews row {id}"),
     )
     for table, columns, kind, label in owned:  # rows one entry each commits to
-        for x in s.scalars(select(table)):
-            what = f"{label.format(id=x.id)} (agency `{x.agency_code}`, request `{x.request_id}`)"
-            if kind == "disclosure":
-                problems.extend(_purge_problems(what, "disclosures", x, x.disclosed_at, purged))
-            _compare(
-                problems,
-                what,
-                x.audit_index,
-                committed.get(x.audit_index),
-                kind,
-                digests(key, _row(x, columns), columns),
-            )
+        for part in _stream(s, table, (table.id,)):
+            at = _entries_at(s, [x.audit_index for x in part])
+            for x in part:
+                what = (
+                    f"{label.format(id=x.id)} (agency `{x.agency_code}`, request `{x.request_id}`)"
+                )
+                if kind == "disclosure":
+                    problems.extend(_purge_problems(what, "disclosures", x, x.disclosed_at, purged))
+                entry = at.get(x.audit_index)
+                _compare(
+                    problems,
+                    what,
+                    x.audit_index,
+                    entry.details if entry is not None else None,
+                    kind,
+                    digests(key, _row(x, columns), columns),
+                )
     for b in s.scalars(select(m.Batch)):
         what = f"batches row `{b.batch_id}`"
         if b.batch_id not in batches:
@@ -494,6 +516,19 @@ def _content_problems(
             digests(key, _row(b, BATCH_COLUMNS), BATCH_COLUMNS),
         )
     return problems
+
+
+def _requests_at(s: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The request rows (every column) with these (agency, request id) keys."""
+    out: dict[tuple[str, str], Any] = {}
+    t = m.RequestRow
+    for i in range(0, len(keys), 450):
+        q = select(*t.__table__.columns).where(
+            tuple_(t.agency_code, t.request_id).in_(keys[i : i + 450])
+        )
+        for row in s.execute(q):
+            out[(row.agency_code, row.request_id)] = row
+    return out
 
 
 def _entries_at(s: Session, indexes: Sequence[int]) -> dict[int, AuditEntry]:
