@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, event, func, insert, select, tuple_, update
+from sqlalchemy import Connection, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -522,12 +522,16 @@ def _requests_at(s: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str,
     """The request rows (every column) with these (agency, request id) keys."""
     out: dict[tuple[str, str], Any] = {}
     t = m.RequestRow
-    for i in range(0, len(keys), 450):
-        q = select(*t.__table__.columns).where(
-            tuple_(t.agency_code, t.request_id).in_(keys[i : i + 450])
-        )
-        for row in s.execute(q):
-            out[(row.agency_code, row.request_id)] = row
+    by_agency: dict[str, list[str]] = {}
+    for agency, rid in keys:
+        by_agency.setdefault(agency, []).append(rid)
+    for agency, ids in by_agency.items():  # (agency, id IN ...): the primary key's index
+        for i in range(0, len(ids), 900):
+            q = select(*t.__table__.columns).where(
+                t.agency_code == agency, t.request_id.in_(ids[i : i + 900])
+            )
+            for row in s.execute(q):
+                out[(row.agency_code, row.request_id)] = row
     return out
 
 
