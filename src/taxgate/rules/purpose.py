@@ -138,6 +138,13 @@ _CONFUSABLES = str.maketrans(
 _CUT_WORDS = frozenset(
     {"deport", "deported", "deporting", "deportation", "remove", "removed", "removal"}
 )
+#: What a word cut in two may start with ("de" of "de-port").
+_CUT_PREFIXES = frozenset(w[:k] for w in _CUT_WORDS for k in range(1, len(w)))
+#: The civil phrases by their first word: a reason's word is compared only with the phrases
+#: that start with it (one dictionary look-up per word instead of every phrase).
+_PHRASES_BY_FIRST: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _p in _PHRASES:
+    _PHRASES_BY_FIRST[_p[0]] = (*_PHRASES_BY_FIRST.get(_p[0], ()), _p)
 
 
 def _past(words: list[str], i: int) -> bool:
@@ -158,6 +165,8 @@ def _past(words: list[str], i: int) -> bool:
 def _fold(reason: str) -> str:
     """The reason as compared: compatibility forms folded, invisible characters dropped,
     look-alike letters read as Latin, case folded, apostrophes dropped."""
+    if reason.isascii():  # nothing to fold but case: most reasons, and the fast path
+        return reason.lower().replace("'", "")
     text = unicodedata.normalize("NFKD", reason)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Mn"))
     text = text.casefold().translate(_CONFUSABLES)
@@ -168,8 +177,9 @@ def _rejoined(words: list[str]) -> list[str]:
     """Two neighbouring words that make a civil word when joined read as that word."""
     out: list[str] = []
     i = 0
-    while i < len(words):
-        if i + 1 < len(words) and words[i] + words[i + 1] in _CUT_WORDS:
+    n = len(words)
+    while i < n:
+        if words[i] in _CUT_PREFIXES and i + 1 < n and words[i] + words[i + 1] in _CUT_WORDS:
             out.append(words[i] + words[i + 1])
             i += 2
         else:
@@ -195,10 +205,8 @@ def _spelled_out(words: list[str]) -> list[str]:
 
 def _unleet(words: list[str]) -> list[str]:
     """Digits inside a word of letters read as the letters they stand for ("r3move")."""
-    return [
-        w.translate(_LEET) if any(c.isalpha() for c in w) and any(c.isdigit() for c in w) else w
-        for w in words
-    ]
+    # a word is letters and digits only (``_WORD``): neither all letters nor all digits mixes
+    return [w if w.isalpha() or w.isdigit() else w.translate(_LEET) for w in words]
 
 
 def _passive_person(words: list[str], i: int) -> bool:
@@ -242,10 +250,10 @@ def purpose_problem(reason: str) -> str | None:
         if other not in readings:
             readings.append(other)
     for words in readings:
-        for i in range(len(words)):
-            for phrase in _PHRASES:
+        for i, w in enumerate(words):
+            for phrase in _PHRASES_BY_FIRST.get(w, ()):
                 if tuple(words[i : i + len(phrase)]) == phrase and not _past(words, i):
                     return MESSAGE
-            if _civil_word(words, i) and not _past(words, i):
+            if w.startswith(("deport", "remov")) and _civil_word(words, i) and not _past(words, i):
                 return MESSAGE
     return None
