@@ -72,6 +72,13 @@ def chunk_size() -> int:
     return load_settings().chunk_size
 
 
+def match_slice() -> int:
+    """Requests matched at a time by a batch (``$TAXGATE_MATCH_SLICE``, default 200,000):
+    a large batch is matched and decided a slice at a time, so that it never holds every
+    request's match result at once."""
+    return load_settings().match_slice
+
+
 def read_settings_file(config_dir: Path, name: str) -> tuple[dict[str, object], Path]:
     """A settings file (a YAML mapping) from the configuration folder, else the shipped one;
     the mapping and the path it came from.

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from taxgate import holdback
 from taxgate.audit import content
-from taxgate.config import chunk_size
+from taxgate.config import chunk_size, match_slice
 from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError, TaxgateError
@@ -577,39 +577,55 @@ def process(
             d.request_id: d for d in _rules(ws, unique, ctx, hist) if d.request_id not in earlier
         }
     say("rules", len(unique), len(unique))
-    matches: dict[str, MatchResult] = {}
     notices: list[str] = []
-    accepted = [
-        (r, rules[r.request_id].tax_years)
-        for r in pending
-        if rules[r.request_id].outcome != "rejected"
-    ]
-    if accepted:
-        results = _match(ws, accepted, engine, say, notices, warm)
-        matches = {mr.request_id: mr for mr in results}
     chunk = chunk_size()
-    matched = [mr.tin for mr in matches.values() if mr.tin]
+    # A large batch is matched a slice at a time (one warm scorer for all its slices) and
+    # each slice decided before the next is matched: its match results are never all in
+    # memory at once. A request's result does not depend on the others matched with it.
+    per_slice = match_slice()
+    keep_warm = warm or len(pending) > per_slice
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
-    with ws.transaction() as (s, _):
-        require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops here
-        held = holdback.held(s, matched)
     lines = DecisionLines(out_dir)
+    slices = 0  # slices matched so far
     try:
-        with TaxpayerRows(ws.paths.records, matched) as found:
-            for start in range(0, len(pending), chunk):
-                part = pending[start : start + chunk]
-                tins = [matches[r.request_id].tin or "" for r in part if r.request_id in matches]
-                rows = found.rows(tins)
-                decided = [
-                    decide(ws, rules.pop(r.request_id), matches.pop(r.request_id, None), rows, held)
-                    for r in part
-                ]
-                for body, response in commit_decisions(ws, info, decided):
-                    lines.add(body)
-                    if response is not None:
-                        disclosures[body["request_id"]] = response
-                say("decide", min(start + chunk, len(pending)), len(pending))
-        del rules, matches
+        for lo in range(0, len(pending), per_slice):
+            part_of = pending[lo : lo + per_slice]
+            accepted = [
+                (r, rules[r.request_id].tax_years)
+                for r in part_of
+                if rules[r.request_id].outcome != "rejected"
+            ]
+            matches: dict[str, MatchResult] = {}
+            if accepted:
+                results = _match(ws, accepted, engine, say, notices, keep_warm, first=not slices)
+                matches = {mr.request_id: mr for mr in results}
+                slices += 1
+                del results
+            del accepted
+            matched = [mr.tin for mr in matches.values() if mr.tin]
+            with ws.transaction() as (s, _):
+                require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops
+                held = holdback.held(s, matched)
+            with TaxpayerRows(ws.paths.records, matched) as found:
+                for start in range(0, len(part_of), chunk):
+                    part = part_of[start : start + chunk]
+                    tins = [
+                        matches[r.request_id].tin or "" for r in part if r.request_id in matches
+                    ]
+                    rows = found.rows(tins)
+                    decided = [
+                        decide(
+                            ws, rules.pop(r.request_id), matches.pop(r.request_id, None), rows, held
+                        )
+                        for r in part
+                    ]
+                    for body, response in commit_decisions(ws, info, decided):
+                        lines.add(body)
+                        if response is not None:
+                            disclosures[body["request_id"]] = response
+                    done = lo + min(start + chunk, len(part_of))
+                    say("decide", done, len(pending))
+        del rules
         with ws.transaction() as (s, log):
             batch = s.get(m.Batch, info.batch_id)
             if batch is not None and batch.state != "done":
@@ -641,6 +657,11 @@ def process(
     except BaseException:
         lines.discard()
         raise
+    finally:
+        if keep_warm and not warm:  # the scorer was this batch's only
+            from taxgate.matching.warm import release
+
+            release()
     response_lines = [disclosures[r.request_id] for r in unique if r.request_id in disclosures]
     del disclosures
     on_hold = ""
@@ -677,6 +698,8 @@ def _match(
     say: Progress,
     notices: list[str],
     warm: bool = False,
+    *,
+    first: bool = True,
 ) -> list[MatchResult]:
     from taxgate.matching.decide import Thresholds
     from taxgate.matching.match import match_requests
@@ -685,7 +708,7 @@ def _match(
         raise StoreError("no taxpayer records loaded: run `taxgate records load FILE` first")
     if not ws.paths.model.exists():
         notices.extend(train(ws, engine=engine, progress=say).notes)
-    elif trained_on(ws) != records_digest(ws.paths.records):
+    elif first and trained_on(ws) != records_digest(ws.paths.records):
         notices.append(
             "the taxpayer records changed since the matching model was trained: matched with "
             "the model trained on the earlier records (`taxgate model train` retrains it)"

@@ -8,6 +8,8 @@ variable                            what                                        
 ``TAXGATE_DATABASE_URL``            the store (PostgreSQL by URL)               SQLite in the
                                                                                 work folder
 ``TAXGATE_CHUNK_SIZE``              requests decided per transaction (>= 1)     2000
+``TAXGATE_MATCH_SLICE``             requests matched at a time by ``process``   200000
+                                    (>= 1: what a batch holds in memory)
 ``TAXGATE_DEBUG``                   show whole tracebacks of internal errors    off
 ``TAXGATE_SPARK_MASTER``            Spark master URL for ``--engine spark``     ``local[2]``
                                     (``spark://host:7077`` for a cluster)
@@ -55,6 +57,7 @@ class Settings(BaseSettings):
     home: Path | None = None
     database_url: str | None = None
     chunk_size: int = Field(default=2000, ge=1)
+    match_slice: int = Field(default=200_000, ge=1)
     debug: bool = False
     keys_file: Path | None = None
     spark_master: str = Field(
