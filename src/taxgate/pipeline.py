@@ -9,6 +9,7 @@ or disclosing anything twice (R-DUPLICATE returns the stored decision).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -587,6 +588,12 @@ def process(
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
     lines = DecisionLines(out_dir)
     slices = 0  # slices matched so far
+    # What is alive now lives as long as the batch (its requests, their rule verdicts: a
+    # million of each at full size, none in a reference cycle). Frozen, the cyclic
+    # collector stops walking them again at every full collection of the decide loop
+    # (14 % of `process` at 128,000 requests); what the loop makes is collected as before.
+    gc.collect()  # what earlier stages left in cycles goes first, not into the frozen set
+    gc.freeze()
     try:
         for lo in range(0, len(pending), per_slice):
             part_of = pending[lo : lo + per_slice]
@@ -658,6 +665,7 @@ def process(
         lines.discard()
         raise
     finally:
+        gc.unfreeze()
         if keep_warm and not warm:  # the scorer was this batch's only
             from taxgate.matching.warm import release
 
