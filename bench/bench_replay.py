@@ -27,6 +27,8 @@ per-officer and per-case caps included) is the shipped rulebook.
     make bench-replay                               # 2,000,000 taxpayers, 1,280,000 requests
     make bench-replay TAXPAYERS=200000 REQUESTS=128000
     python bench/run.py --only replay               # the same, sizes from the environment
+    PROFILE=1 make bench-replay                     # and py-spy samples of `process` (20 Hz,
+                                                    # raw stacks in bench/work/replay/)
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ def _tree_memory(proc: psutil.Process, pss: bool) -> tuple[int, int]:
     return rss, prop
 
 
-def run_stage(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float, float]:
+def run_stage(
+    args: list[str], env: dict[str, str], log: Path, profile: Path | None = None
+) -> tuple[float, float, float]:
     """Run one ``taxgate`` command; its wall seconds, and the peak PSS and peak RSS (GB) of
     its process tree.
 
@@ -84,6 +88,10 @@ def run_stage(args: list[str], env: dict[str, str], log: Path) -> tuple[float, f
         RuntimeError: the command failed (the tail of its output in the message).
     """
     cmd = [sys.executable, "-m", "taxgate.cli", *args]
+    if profile is not None:  # sampled from outside, without pausing the process
+        spy = Path(sys.executable).with_name("py-spy")
+        cmd = [str(spy), "record", "--nonblocking", "-r", "20", "-f", "raw", "-o", str(profile),
+               "--", *cmd]  # fmt: skip
     with log.open("ab") as out:
         out.write(f"$ taxgate {' '.join(args)}\n".encode())
         out.flush()
@@ -181,8 +189,8 @@ def replay(work: Path, taxpayers: int, requests: int) -> dict[str, Any]:
     log = work / "replay.log"
     stages: dict[str, tuple[float, float, float]] = {}
 
-    def stage(name: str, *args: object) -> None:
-        stages[name] = run_stage([str(a) for a in args], env, log)
+    def stage(name: str, *args: object, profile: Path | None = None) -> None:
+        stages[name] = run_stage([str(a) for a in args], env, log, profile)
         seconds, pss, rss = stages[name]
         print(f"   {name}: {seconds:.1f} s, {pss:.2f} GB (PSS; RSS sum {rss:.2f})", flush=True)
 
@@ -200,7 +208,9 @@ def replay(work: Path, taxpayers: int, requests: int) -> dict[str, Any]:
     )  # fmt: skip
     run_stage(["sign", str(batch), "--key", str(key)], env, log)
     stage("model train", "model", "train")
-    stage("process", "process", batch, "--out", out, "--config", bulk_config(work, requests))
+    profile = work / "process.py-spy.txt" if os.environ.get("PROFILE") == "1" else None
+    config = bulk_config(work, requests)
+    stage("process", "process", batch, "--out", out, "--config", config, profile=profile)
     stage("audit verify", "audit", "verify")
     return {"stages": stages, "score": score(wd, batch, out, truth)}
 
