@@ -149,3 +149,43 @@ def test_messages_carry_no_personal_values(
     for text in texts:
         for value in values:
             assert value.casefold() not in text.casefold()
+
+
+def _fold_unicode(reason: str) -> str:
+    """R-PURPOSE's full folding (compatibility forms, invisible characters, look-alike
+    letters, case), which an ASCII reason skips for ``lower()`` alone."""
+    import unicodedata
+
+    from taxgate.rules import purpose
+
+    text = unicodedata.normalize("NFKD", reason)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Mn"))
+    text = text.casefold().translate(purpose._CONFUSABLES)
+    return text.replace("’", "'").replace("'", "")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=120))
+def test_purpose_ascii_fast_path_folds_as_the_full_path(reason: str) -> None:
+    from taxgate.rules import purpose
+
+    assert purpose._fold(reason) == _fold_unicode(reason)
+
+
+CIVIL = ["deport", "de port", "r3move", "remove him", "removal", "I-200", "ERO", "detainer"]
+FILL = ["the", "subject", "after", "was", "evidence", "of", "funds", "to", "locate", "and"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CIVIL + FILL), max_size=12), st.booleans())
+def test_purpose_verdict_survives_unicode_dress(words: list[str], fullwidth: bool) -> None:
+    """The same reason written in full-width letters or with a zero-width space after each
+    word gets the verdict of its plain ASCII form (the fast path and the full path agree)."""
+    from taxgate.rules.purpose import purpose_problem
+
+    plain = " ".join(words)
+    if fullwidth:
+        dressed = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in plain)
+    else:
+        dressed = " ".join(w + "\u200b" for w in words)
+    assert purpose_problem(dressed) == purpose_problem(plain)
