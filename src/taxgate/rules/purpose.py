@@ -167,6 +167,12 @@ def _fold(reason: str) -> str:
     look-alike letters read as Latin, case folded, apostrophes dropped."""
     if reason.isascii():  # nothing to fold but case: most reasons, and the fast path
         return reason.lower().replace("'", "")
+    return _fold_unicode(reason)
+
+
+def _fold_unicode(reason: str) -> str:
+    """:func:`_fold` of any text, ASCII or not (an ASCII text gives what ``lower()`` does,
+    apostrophes dropped: tests/rules/test_properties.py holds the fast path to it)."""
     text = unicodedata.normalize("NFKD", reason)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Mn"))
     text = text.casefold().translate(_CONFUSABLES)
