@@ -11,9 +11,12 @@ caller's user name; never a query string, a body or a personal value.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import anyio
 from fastapi import FastAPI
 
 from taxgate.api.routes import admin, audit, batches, decisions
@@ -24,11 +27,40 @@ from taxgate.http.refusals import RefusalLog
 from taxgate.http.routing import check_declared
 from taxgate.services.worker import Worker
 from taxgate.settings import ServiceSettings
+from taxgate.storage.audit_log import watch_writes
 from taxgate.web.pages import ROUTERS as WEB_ROUTERS
 from taxgate.web.render import error_page
 from taxgate.workspace import Workspace
 
 API_VERSION = "1"
+
+
+class SealLog:
+    """After a request that wrote to the log, sign its head (:func:`audit.seal`): no entry
+    a reviewer's approval or an administrator's change wrote stays outside a signed head."""
+
+    def __init__(self, app: Any, ws: Workspace) -> None:
+        self.app = app
+        self.ws = ws
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        with watch_writes() as wrote:
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if wrote:
+                    await anyio.to_thread.run_sync(_seal, self.ws)
+
+
+def _seal(ws: Workspace) -> None:
+    from taxgate.services.audit import seal
+
+    try:
+        seal(ws)
+    except Exception as e:  # the request's own outcome stands; the next writer signs
+        logging.getLogger("taxgate.server").warning(
+            "the log's head was not signed: %s", type(e).__name__
+        )
 
 
 def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAPI:
@@ -73,6 +105,7 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     check_declared(app)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(SealLog, ws=ws)
     app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)

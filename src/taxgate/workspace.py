@@ -119,6 +119,11 @@ class Workspace:
                 )
         return load_private_key(path)
 
+    @property
+    def store_opened(self) -> bool:
+        """Whether this run has opened the store (a command that keeps no state has not)."""
+        return self._store is not None
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

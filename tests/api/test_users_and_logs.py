@@ -122,3 +122,26 @@ def test_adding_a_user_for_an_unknown_agency_or_a_taken_name_is_refused_in_words
     assert taken.status_code == 409 and "already exists" in taken.json()["error"]["message"]
     with service.ws.store.session() as s:
         assert s.scalars(select(User).where(User.name == "p")).first() is None
+
+
+def test_a_request_that_writes_to_the_log_signs_its_head(service: Service) -> None:
+    """No entry an API request wrote stays outside a signed head (an insider could delete
+    an unsigned newest entry with the log's head); a request that wrote nothing signs
+    nothing."""
+    from taxgate.storage.audit_log import unsigned_entries
+
+    c, admin = service.client, service.h("admin")
+
+    def state() -> tuple[int, int]:
+        with service.ws.store.session() as s:
+            return unsigned_entries(s), len(s.scalars(select(m.Checkpoint.id)).all())
+
+    made = c.post("/v1/users", json={"name": "sealed", "role": "auditor"}, headers=admin)
+    assert made.status_code == 201
+    unsigned, checkpoints = state()
+    assert unsigned == 0 and checkpoints >= 1
+    assert c.get("/v1/me", headers=admin).status_code == 200
+    assert state() == (0, checkpoints)  # a read signs nothing
+    refused = c.get("/v1/users", headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401  # a refused caller is logged, and signed
+    assert state()[0] == 0

@@ -35,10 +35,38 @@ class CompactRange:
         self._hashes: list[bytes] = []  # subtree roots, largest (leftmost) first
         self._size = 0
 
+    @classmethod
+    def resume(cls, size: int, hashes: list[bytes]) -> CompactRange:
+        """The range of a tree of ``size`` leaves from its right edge (:attr:`edge`).
+
+        Raises:
+            AuditError: ``hashes`` is not one 32-byte root per set bit of ``size``.
+
+        Example:
+            >>> from taxgate.audit.rfc9162 import leaf_hash
+            >>> a = CompactRange()
+            >>> a.extend(b"".join(leaf_hash(bytes([i])) for i in range(5)))
+            >>> b = CompactRange.resume(a.size, a.edge)
+            >>> a.append(leaf_hash(b"x")); b.append(leaf_hash(b"x"))
+            >>> a.root() == b.root()
+            True
+        """
+        if size < 0 or len(hashes) != size.bit_count() or any(len(h) != HASH_SIZE for h in hashes):
+            raise AuditError(f"not the right edge of a tree of {size} leaves")
+        r = cls()
+        r._hashes = list(hashes)
+        r._size = size
+        return r
+
     @property
     def size(self) -> int:
         """Number of leaves covered."""
         return self._size
+
+    @property
+    def edge(self) -> list[bytes]:
+        """The roots of the complete subtrees along the right edge, leftmost first."""
+        return list(self._hashes)
 
     def push_subtree(self, level: int, subtree_root: bytes) -> None:
         """Add the root of a complete subtree of ``2**level`` leaves at the current end.

@@ -53,7 +53,7 @@ from taxgate.cli import (  # noqa: F401  (each module registers its commands on 
     users,
     witness,
 )
-from taxgate.cli.base import app, err, set_workdir
+from taxgate.cli.base import app, err, seal_opened, set_workdir
 from taxgate.errors import TaxgateError, exit_code
 from taxgate.settings import load_settings
 
@@ -156,7 +156,10 @@ def main() -> None:
     import traceback
 
     try:
-        command()(prog_name="taxgate")
+        try:
+            command()(prog_name="taxgate")
+        finally:
+            seal_opened()
     except TaxgateError as e:
         err.print(f"error: {e}", markup=False, highlight=False)
         sys.exit(exit_code(e))

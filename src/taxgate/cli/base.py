@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +44,7 @@ class _Invocation:
     """The one value of ``--workdir`` for this run (the last one given wins)."""
 
     workdir: Path | None = None
+    opened: list[Workspace] = field(default_factory=list)
 
 
 _run = _Invocation()
@@ -90,8 +91,25 @@ def workspace(
     origin: str = "cli",
 ) -> Workspace:
     """The work folder this run names (``--workdir``, else ``$TAXGATE_HOME``, else
-    ``./taxgate-data``), opened."""
-    return Workspace.open(_run.workdir, config=config, rulebook=rulebook, user=user, origin=origin)
+    ``./taxgate-data``), opened; when the command ends, however it ends, the log's head is
+    signed if it wrote to the log (:func:`taxgate.services.audit.seal`)."""
+    ws = Workspace.open(_run.workdir, config=config, rulebook=rulebook, user=user, origin=origin)
+    _run.opened.append(ws)
+    return ws
+
+
+def seal_opened() -> None:
+    """Sign the log's head of every work folder this run wrote to (:func:`main` calls it
+    however the command ended)."""
+    from taxgate.errors import TaxgateError
+    from taxgate.services.audit import seal
+
+    while _run.opened:
+        ws = _run.opened.pop()
+        try:
+            seal(ws)
+        except TaxgateError as e:  # the command's own outcome stands; say why
+            err.print(f"warning: the log's head was not signed: {e}", markup=False)
 
 
 @contextmanager

@@ -35,6 +35,20 @@ def checkpoint(ws: Workspace) -> str:
         return audit_log.checkpoint_now(s, key)
 
 
+def seal(ws: Workspace) -> str | None:
+    """Sign the log's head if this process appended to it since it last signed one.
+
+    Every command and every request that writes to the log ends here, so no entry stays
+    outside a signed head for longer than the command that wrote it: an insider who deletes
+    the newest entries together with the log's head otherwise leaves nothing to disagree
+    with. Nothing is signed for a run that wrote nothing (a store edited by someone else is
+    not blessed by a later `audit verify`).
+    """
+    if not ws.store_opened or not audit_log.needs_seal(ws.store.engine):
+        return None
+    return checkpoint(ws)
+
+
 def verify(ws: Workspace, earlier: str | None = None) -> tuple[VerifyReport, int | None]:
     """Rebuild the log and check it against every checkpoint and every stored row; with
     ``earlier`` (an overseer's export or checkpoint, as text) also prove that today's log

@@ -125,6 +125,7 @@ class Worker:
         finally:
             beating.set()
             ticker.join()
+            _seal(self.ws)
         summary = {"new": outcome.new, "repeated": outcome.repeated, "disclosed": outcome.disclosed}
         log.info("batch %s: done (%d new, %d repeated)", batch_id, outcome.new, outcome.repeated)
         return self._finish(batch_id, "done", summary=summary, total=len(outcome.decisions))
@@ -203,3 +204,13 @@ class Worker:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
             self._thread = None
+
+
+def _seal(ws: Workspace) -> None:
+    """Sign the log's head after a job, however it ended (a refused batch logs its refusal)."""
+    from taxgate.services.audit import seal
+
+    try:
+        seal(ws)
+    except Exception as e:  # the job's outcome stands; the next job signs
+        log.warning("the log's head was not signed: %s", type(e).__name__)

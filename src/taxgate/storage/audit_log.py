@@ -9,17 +9,21 @@ checkpoints and verification (:mod:`taxgate.audit.tree`).
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Connection, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from taxgate.audit.checkpoint import sign_checkpoint, verify_checkpoint
+from taxgate.audit.compact import CompactRange
 from taxgate.audit.content import (
     BATCH_COLUMNS,
     DECISION_COLUMNS,
@@ -41,12 +45,13 @@ from taxgate.audit.entry import (
 )
 from taxgate.audit.proof import verify_consistency
 from taxgate.audit.rfc9162 import leaf_hash
-from taxgate.audit.tree import MerkleTree, root_from_leaf_hashes
+from taxgate.audit.tree import MerkleTree
 from taxgate.errors import AuditError
 from taxgate.storage import tables as m
-from taxgate.storage.repo import get_setting, now_iso, salt
+from taxgate.storage.repo import get_setting, now_iso, salt, set_setting
 
 HEAD_KEY = "audit_size"
+EDGE_KEY = "audit_edge"  # the right edge of the tree at the latest checkpoint (size:hex,...)
 _PENDING = "taxgate.audit.pending"
 _SIZE = "taxgate.audit.size"
 
@@ -57,6 +62,30 @@ def _state(s: Session) -> dict[Any, Any]:
         s.info[_PENDING] = []
         event.listen(s, "before_commit", flush_pending)
     return s.info
+
+
+#: Stores this process has appended to, until their log is signed (:func:`needs_seal`).
+_appended: weakref.WeakSet[Engine] = weakref.WeakSet()
+#: Stores the code inside :func:`watch_writes` appended to (one request, one job).
+_watched: ContextVar[set[Engine] | None] = ContextVar("taxgate_log_writes", default=None)
+
+
+@contextmanager
+def watch_writes() -> Iterator[set[Engine]]:
+    """The stores the code inside appends to, in this context only (threads it starts
+    through ``anyio`` or ``contextvars.copy_context`` included): whether one request wrote
+    to the log while a worker thread was writing too."""
+    seen: set[Engine] = set()
+    token = _watched.set(seen)
+    try:
+        yield seen
+    finally:
+        _watched.reset(token)
+
+
+def needs_seal(engine: Engine) -> bool:
+    """Whether this process appended to the store's log since it last signed a head."""
+    return engine in _appended
 
 
 def flush_pending(s: Session) -> None:
@@ -70,6 +99,10 @@ def flush_pending(s: Session) -> None:
         return
     s.info[_PENDING] = []
     conn = s.connection()
+    _appended.add(conn.engine)
+    watched = _watched.get()
+    if watched is not None:
+        watched.add(conn.engine)
     # the driver's own executemany: no per-row type processing on this hot path
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(
@@ -221,18 +254,54 @@ ORIGIN = "taxgate/audit-log"
 KEY_NAME = "taxgate-tax-agency"
 
 
+def _edge(s: Session) -> CompactRange | None:
+    """The tree's right edge saved with a checkpoint, if it still matches that checkpoint's
+    root (anything else, a store edited by hand included, means a rebuild from every leaf)."""
+    text = get_setting(s, EDGE_KEY)
+    if not text or ":" not in text:
+        return None
+    size_text, _, hashes = text.partition(":")
+    try:
+        size = int(size_text)
+        edge = CompactRange.resume(size, [bytes.fromhex(h) for h in hashes.split(",") if h])
+    except (ValueError, AuditError):
+        return None
+    roots = s.scalars(select(m.Checkpoint.root).where(m.Checkpoint.size == size)).all()
+    return edge if edge.root().hex() in roots else None
+
+
 def checkpoint_now(s: Session, private_key: Ed25519PrivateKey) -> str:
-    """Sign the current tree head (C2SP checkpoint), store it, and return its text."""
-    hashes = leaf_hashes(s)
-    size = len(hashes) // 32
-    root = root_from_leaf_hashes(hashes)
+    """Sign the current tree head (C2SP checkpoint), store it, and return its text.
+
+    The root comes from the right edge saved with the latest checkpoint and the leaves
+    appended since, so signing costs what was appended, not the whole log; the full
+    rebuild in :func:`verify_log` checks every signed root all the same.
+    """
+    flush_pending(s)
+    acc = _edge(s)
+    if acc is None:
+        acc = CompactRange()
+    q = select(m.AuditEntry.leaf_hash).where(m.AuditEntry.idx >= acc.size)
+    acc.extend(b"".join(s.scalars(q.order_by(m.AuditEntry.idx))))
+    size, root = acc.size, acc.root()
     moment = int(time.time())
-    text = sign_checkpoint(ORIGIN, size, root, moment, private_key, KEY_NAME)
     last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
     if last is None or last.size != size or last.root != root.hex():
+        text = sign_checkpoint(ORIGIN, size, root, moment, private_key, KEY_NAME)
         s.add(m.Checkpoint(size=size, root=root.hex(), time=moment, text=text))
-        return text
-    return last.text
+    else:
+        text = last.text
+    set_setting(s, EDGE_KEY, f"{size}:{','.join(h.hex() for h in acc.edge)}")
+    _appended.discard(s.connection().engine)
+    return text
+
+
+def unsigned_entries(s: Session) -> int:
+    """Entries after the latest checkpoint (from the log's head: no scan)."""
+    flush_pending(s)
+    head = int(get_setting(s, HEAD_KEY) or 0)
+    signed = s.scalar(select(func.max(m.Checkpoint.size))) or 0
+    return max(0, head - int(signed))
 
 
 @dataclass(frozen=True, slots=True)
