@@ -264,6 +264,7 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
     import pyarrow.parquet as pq
 
     from taxgate.matching import match_requests
+    from taxgate.settings import load_settings
     from taxgate.types import Request
 
     model = work / "model" / "model.json"
@@ -276,37 +277,67 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
         for i in range(table.num_rows)
     ]
     built = time.perf_counter() - t0
-    stats: dict[str, Any] = {"pairs_out": work / "taxgate_pairs.parquet"}
-    t1 = time.perf_counter()
-    res = match_requests(
-        reqs_in,
-        records,
-        model,
-        _rulebook_thresholds(),
-        min_match_weight=TAXGATE_MIN_WEIGHT,
-        stats=stats,
-    )
-    seconds = time.perf_counter() - t1
-    auto_p, auto_tin = [], []
-    for r in res:
-        best = r.evidence.get("best")
-        unique = r.verdict != "M-AMBIGUOUS" and isinstance(best, dict)
-        p_ok = best.get("address_probability") if unique and isinstance(best, dict) else None
-        auto_p.append(p_ok)
-        # the evidence names no TIN (it is kept in the store): the candidate is the result's
-        auto_tin.append(r.tin if p_ok is not None else None)
+    # matched and decided a slice at a time, as `process` does (settings.match_slice):
+    # the results of one slice are reduced to what is scored before the next is matched
+    step = load_settings().match_slice
+    stats: dict[str, Any] = {"comparisons": 0, "comparisons_per_rule": Counter(), "seconds": {}}
+    verdicts: Counter[str] = Counter()
+    discrepancies: Counter[str] = Counter()
+    out: dict[str, list[Any]] = {"request_id": [], "verdict": [], "tin": [], "auto_p": [],
+                                 "auto_tin": []}  # fmt: skip
+    slice_pairs: list[Path] = []
+    seconds = 0.0
+    for k in range(0, len(reqs_in), step):
+        part = reqs_in[k : k + step]
+        one: dict[str, Any] = {"pairs_out": work / f"taxgate_pairs_{k // step}.parquet"}
+        t1 = time.perf_counter()
+        res = match_requests(
+            part,
+            records,
+            model,
+            _rulebook_thresholds(),
+            min_match_weight=TAXGATE_MIN_WEIGHT,
+            stats=one,
+        )
+        seconds += time.perf_counter() - t1
+        slice_pairs.append(one["pairs_out"])
+        stats["comparisons"] += one["comparisons"]
+        stats["comparisons_per_rule"].update(one["comparisons_per_rule"])
+        for stage, sec in one["seconds"].items():
+            stats["seconds"][stage] = round(stats["seconds"].get(stage, 0.0) + sec, 3)
+        for r in res:
+            best = r.evidence.get("best")
+            unique = r.verdict != "M-AMBIGUOUS" and isinstance(best, dict)
+            p_ok = best.get("address_probability") if unique and isinstance(best, dict) else None
+            out["request_id"].append(r.request_id)
+            out["verdict"].append(r.verdict)
+            out["tin"].append(r.tin)
+            out["auto_p"].append(p_ok)
+            # the evidence names no TIN (it is kept in the store): the candidate is the result's
+            out["auto_tin"].append(r.tin if p_ok is not None else None)
+            verdicts[r.verdict] += 1
+            if r.verdict == "REVIEW":
+                discrepancies.update(r.evidence.get("discrepancies") or ["below match threshold"])  # type: ignore[arg-type]
+        del res
     pq.write_table(
         pa.table(
             {
-                "request_id": [r.request_id for r in res],
-                "verdict": [r.verdict for r in res],
-                "tin": [r.tin for r in res],
-                "auto_p": pa.array(auto_p, pa.float64()),
-                "auto_tin": pa.array(auto_tin, pa.string()),
+                "request_id": out["request_id"],
+                "verdict": out["verdict"],
+                "tin": out["tin"],
+                "auto_p": pa.array(out["auto_p"], pa.float64()),
+                "auto_tin": pa.array(out["auto_tin"], pa.string()),
             }
         ),
         decided,
     )
+    stats["pairs_out"] = work / "taxgate_pairs.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * FROM read_parquet({[str(x) for x in slice_pairs]!r})) "
+        f"TO '{stats['pairs_out']}' (FORMAT parquet)"
+    )
+    for x in slice_pairs:
+        x.unlink()
     con = duckdb.connect()
     pairs = f"read_parquet('{stats['pairs_out']}')"
     return {
@@ -316,16 +347,10 @@ def _taxgate(records: Path, reqs: Path, work: Path, decided: Path) -> dict[str, 
         "comparisons": stats["comparisons"],
         "comparisons_per_rule": stats["comparisons_per_rule"],
         "blocking_recall": _blocking_recall(con, reqs, pairs),
-        "verdicts": {v: sum(r.verdict == v for r in res) for v in {r.verdict for r in res}},
+        "verdicts": dict(verdicts),
         "bands": _bands(con, reqs, decided),
-        "discrepancies": dict(
-            Counter(
-                e
-                for r in res
-                if r.verdict == "REVIEW"
-                for e in (r.evidence.get("discrepancies") or ["below match threshold"])  # type: ignore[attr-defined]
-            )
-        ),
+        "discrepancies": dict(discrepancies),
+        "slice": step,
     }
 
 

@@ -12,8 +12,11 @@ Principles, one per kind of agreement:
 - a typo is one keystroke (Damerau: an edit or a swap of neighbours) in a name long enough
   to carry it, keeping the first letter, that spells no taxpayer's name: a real name one
   edit away (Hansen/Hanson, Daniel/Daniela) is someone else's name, ``close``;
-- a nickname is a known form of the record's whole given name (Bill/William); sharing one
-  of several given names (José Luis/José) is ``partial``: families reuse given names;
+- a nickname is a known form of the record's whole given name (Bill/William) more than a
+  keystroke away: a known form one keystroke away (Teresa/Theresa, Marian/Marion) is a
+  spelling a relative may bear, ``close`` unless it spells no taxpayer's name (``typo``);
+  sharing one of several given names (José Luis/José) is ``partial``: families reuse
+  given names;
 - a date of birth one keystroke away (a digit, two swapped digits, day and month swapped)
   is a ``typo``, unless the keystroke moves the year by a decade or more: one generation
   apart with the same birthday is a parent or a child, not a slip; more is another person;
@@ -46,7 +49,11 @@ def _typo(col: str, min_len: int, names: str | None) -> str:
 
 def first_name_sql(first_names: str) -> str:
     """Level of the first name; ``first_names`` is a relation of taxpayers' names (``v``)."""
-    nickname = """(list_has_any(first_forms_l, first_forms_r) AND (
+    # a known form one keystroke away (Teresa/Theresa, Marian/Marion) is a real name a
+    # relative may bear, not a nickname: it falls to `typo` (spelling no taxpayer's name)
+    # or `close`
+    nickname = """(damerau_levenshtein(first_name_l, first_name_r) > 1
+      AND list_has_any(first_forms_l, first_forms_r) AND (
         (first_parts_l = 1 AND first_parts_r = 1)
         OR (NOT list_contains(first_forms_r, first_name_l)
             AND list_has_any(coalesce((SELECT canon FROM tg_nick WHERE name = first_name_l),
@@ -177,20 +184,29 @@ COMPARISON_OF: dict[str, str] = {
 }  # fmt: skip
 
 
-def review_weight_sql() -> str:
-    """The match weight with the evidence *against* each discrepant element set aside.
+def review_weight_sql(swapped_names_weight: float = 0.0) -> str:
+    """The match weight with the evidence *against* each element that does not agree
+    exactly, but at a level the rulebook accepts or sends to review, set aside.
 
     A reviewer is asked whether a named discrepancy (a transposed house number, a new
-    surname) is a slip; the rest of the evidence must be strong on its own. Splink's weight
-    for a transposed house number is that of any other number, so it alone would keep
-    such a request from ever reaching a reviewer.
+    surname) or an accepted variant (a one-keystroke first name) is a slip; the rest of
+    the evidence must be strong on its own. Splink's weight for a transposed house number
+    is that of any other number, so it alone would keep such a request from ever
+    reaching a reviewer. (A pair with a vetoed element is never reviewed.) First and last name entered in each
+    other's field agree once swapped back: they count ``swapped_names_weight`` (exact
+    agreement on both, :func:`.splink_model.name_agreement_weight`), never more, and only
+    towards review (``swapped`` is not a level that discloses automatically).
     """
     terms = " + ".join(
-        f"CASE WHEN list_contains(discrepancies, '{e}') THEN least(coalesce(mw_{c}, 0), 0)"
-        " ELSE 0 END"
+        f"CASE WHEN list_contains(discrepancies, '{e}') OR lv_{e} NOT IN "
+        f"('exact', 'not_given', 'not_on_record') THEN least(coalesce(mw_{c}, 0), 0) ELSE 0 END"
         for e, c in COMPARISON_OF.items()
     )
-    return f"(match_weight - ({terms}))"
+    swapped = (
+        f"CASE WHEN lv_first_name = 'swapped' AND lv_last_name = 'swapped' "
+        f"THEN {float(swapped_names_weight)!r} ELSE 0 END"
+    )
+    return f"(match_weight - ({terms}) + {swapped})"
 
 
 def _in(col: str, values: frozenset[str]) -> str:

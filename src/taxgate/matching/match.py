@@ -41,6 +41,7 @@ from .splink_model import (
     ADDRESS_COMPARISONS,
     BLOCKING_RULES,
     load_model,
+    name_agreement_weight,
     register_term_frequencies,
     settings_for,
 )
@@ -107,12 +108,13 @@ def match_requests(
             predictions = _predict(eng, req, versions, model, min_match_weight, tmp, blocked)
         clock.lap("block_and_score")
         say("deciding", 0.8)
-        levels = Levels.from_model(json.loads(model.read_text(encoding="utf-8")))
+        trained = json.loads(model.read_text(encoding="utf-8"))
+        levels = Levels.from_model(trained)
         con = duckdb.connect()
         con.execute(f"SET temp_directory = {literal(tmp / 'duckdb_tmp')}")
         con.execute(f"SET memory_limit = {literal(memory_budget(0.1))}")
         register_helpers(con)
-        rows = _top_two(con, predictions, versions, thresholds)
+        rows = _top_two(con, predictions, versions, thresholds, name_agreement_weight(trained))
         clock.lap("aggregate")
         if stats is not None and blocked is not None:
             stats.update(_counts(con, blocked, versions, stats.get("pairs_out")))
@@ -164,7 +166,13 @@ def _predict(
     return out
 
 
-def _pairs_sql(predictions: Path, first_names: str, last_names: str, policy: IdentityPolicy) -> str:
+def _pairs_sql(
+    predictions: Path,
+    first_names: str,
+    last_names: str,
+    policy: IdentityPolicy,
+    swapped_names_weight: float = 0.0,
+) -> str:
     """Scored pairs with each element's level, the rulebook's verdict on them, and flags.
 
     ``vetoes`` and ``discrepancies`` list the elements whose level the rulebook's
@@ -192,7 +200,7 @@ def _pairs_sql(predictions: Path, first_names: str, last_names: str, policy: Ide
         AND len(list_intersect(years_l, years_r)) > 0 AS auto_ok,
       len(vetoes) = 0 AND len(list_intersect(years_l, years_r)) > 0 AS review_ok,
       1.0 / (1.0 + pow(2.0, -{identity_w})) AS identity_probability,
-      1.0 / (1.0 + pow(2.0, -{review_weight_sql()})) AS review_probability
+      1.0 / (1.0 + pow(2.0, -{review_weight_sql(swapped_names_weight)})) AS review_probability
     FROM st
     """
 
@@ -205,7 +213,11 @@ TOP_COLUMNS: tuple[str, ...] = (
 
 
 def _top_two(
-    con: duckdb.DuckDBPyConnection, predictions: Path, versions: Path, th: Thresholds
+    con: duckdb.DuckDBPyConnection,
+    predictions: Path,
+    versions: Path,
+    th: Thresholds,
+    swapped_names_weight: float = 0.0,
 ) -> list[dict[str, Any]]:
     """The two best competing taxpayers per request (rank, scores, the pair to show).
 
@@ -223,7 +235,9 @@ def _top_two(
         f"CREATE OR REPLACE TEMP VIEW tg_last_names AS SELECT last_name AS v"
         f" FROM read_parquet({literal(tf['last_name'])})"
     )
-    pairs = _pairs_sql(predictions, "tg_first_names", "tg_last_names", th.policy)
+    pairs = _pairs_sql(
+        predictions, "tg_first_names", "tg_last_names", th.policy, swapped_names_weight
+    )
     con.execute(f"CREATE TEMP TABLE tg_pairs AS {pairs}")
     # ties between equally scored versions break on the version id, so the pair whose
     # evidence is shown never depends on scan order or on the other requests

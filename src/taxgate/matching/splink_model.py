@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -121,26 +122,63 @@ def comparisons() -> list[Any]:
     ]
 
 
-#: Blocking rules for prediction, by name; each keeps a different kind of true pair.
-BLOCKING_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+#: Blocking rules for prediction, by name; each keeps a different kind of true pair. A rule
+#: is the columns that must agree on both sides, or SQL over ``l`` (request) and ``r``
+#: (record version): first and last name entered in each other's field find their
+#: taxpayer by the date of birth or, without one, by the ZIP code.
+BLOCKING_RULES: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("zip5+house_number", ("zip5", "house_number")),
     ("dob+first_init+surname_init", ("dob", "first_init", "substr(last_name, 1, 1)")),
     ("surname_code+first_init+zip5", ("last_code", "first_init", "zip5")),
     ("tin", ("tin",)),
+    (
+        "dob+swapped_initials",
+        "l.dob = r.dob AND l.first_init = substr(r.last_name, 1, 1)"
+        " AND substr(l.last_name, 1, 1) = r.first_init",
+    ),
+    (
+        "zip5+swapped_names",
+        "l.zip5 = r.zip5 AND l.first_name = replace(r.last_name, ' ', '')"
+        " AND replace(l.last_name, ' ', '') = r.first_name",
+    ),
 )
+
+
+def _blocking_rule(rule: tuple[str, ...] | str) -> Any:
+    from splink import block_on
+
+    return rule if isinstance(rule, str) else block_on(*rule)
+
+
+def name_agreement_weight(model: dict[str, Any]) -> float:
+    """The weight (log2 m/u) of exact agreement on the first name plus that on the surname,
+    without term frequencies: what names entered in each other's field say once swapped
+    back (:func:`taxgate.matching.elements.review_weight_sql`)."""
+    total = 0.0
+    for comp in model.get("comparisons", []):
+        if comp.get("output_column_name") not in ("first_name", "last_name"):
+            continue
+        for level in comp.get("comparison_levels", []):
+            if str(level.get("label_for_charts", "")).startswith("Exact match"):
+                m, u = level.get("m_probability"), level.get("u_probability")
+                if m and u:
+                    total += math.log2(float(m) / float(u))
+                break
+    return total
+
 
 ADDRESS_COMPARISONS: tuple[str, ...] = ("house_number", "street_name", "unit", "zip5")
 
 
 def settings(prior: float = 1e-6) -> Any:
     """The Splink settings (link requests to record versions; untrained)."""
-    from splink import SettingsCreator, block_on
+    from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
-        blocking_rules_to_generate_predictions=[block_on(*cols) for _, cols in BLOCKING_RULES],
+        blocking_rules_to_generate_predictions=[_blocking_rule(r) for _, r in BLOCKING_RULES],
         probability_two_random_records_match=prior,
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,

@@ -19,9 +19,11 @@ Example:
     ('veto', ('last_name',), ())
     >>> p.verdict({"last_name": "other", "dob": "exact"})
     ('review', (), ('last_name',))
-    >>> p.verdict({"first_name": "typo", "dob": "exact"})
-    ('auto', (), ())
     >>> p.verdict({"first_name": "typo", "dob": "not_given"})
+    ('auto', (), ())
+    >>> p.verdict({"first_name": "typo", "dob": "typo"})
+    ('review', (), ('dob',))
+    >>> p.verdict({"first_name": "close", "dob": "exact"})
     ('review', (), ('first_name',))
 """
 
@@ -63,7 +65,7 @@ ADDRESS_ELEMENTS: tuple[str, ...] = ("house_number", "street", "unit", "city", "
 #: The shipped policy (also written out in ``data/rulebook.yaml``).
 DEFAULT_ELEMENTS: Mapping[str, Mapping[str, list[str]]] = MappingProxyType(
     {
-        "first_name": {"auto": ["exact", "nickname"], "auto_with_exact_dob": ["typo"],
+        "first_name": {"auto": ["exact", "nickname", "typo"],
                        "review": ["initial", "partial", "close", "swapped"]},
         "middle_name": {"auto": ["exact", "initial", "typo"],
                         "review": ["not_on_record", "other"]},

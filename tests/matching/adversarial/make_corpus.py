@@ -218,10 +218,17 @@ def relative_cases(households: list[list[P]]) -> list[dict[str, str]]:
     return out
 
 
+#: Real first names one keystroke apart, same first and last letter (or the same letters).
+ONE_KEYSTROKE = [("Marian", "Marion"), ("Kristin", "Kristen"), ("Allan", "Alan"),
+                 ("Stephen", "Stephan"), ("Teresa", "Theresa"), ("Phillip", "Philip"),
+                 ("Jeffery", "Jeffrey"), ("Caitlin", "Caitlyn"), ("Bryan", "Brian")]  # fmt: skip
+
+
 def first_name_typo_cases(households: list[list[P]]) -> list[dict[str, str]]:
-    """A first name one keystroke from the taxpayer's (two inner letters swapped): with the
-    exact date of birth a slip, disclosed; without it a slip or a relative's name, which
-    only a reviewer may tell apart (never an automatic disclosure)."""
+    """A first name one keystroke from the taxpayer's (two inner letters swapped) that is
+    no taxpayer's name: a slip, with the exact date of birth or without one (disclosed).
+    A relative whose name is one keystroke away *and* a real name is the class
+    ``relative_one_keystroke_name`` (:func:`one_keystroke_relative_cases`)."""
     rng = random.Random(SEED + 1)  # its own stream: the classes above stay as they were
     out = []
     for home in households:
@@ -232,12 +239,47 @@ def first_name_typo_cases(households: list[list[P]]) -> list[dict[str, str]]:
         i = rng.choice(inner)
         typo = t.first[:i] + t.first[i + 1] + t.first[i] + t.first[i + 2 :]
         for cls, expect, dob in (("first_name_typo_exact_dob", "match", t.dob),
-                                 ("first_name_typo_no_dob", "review", "")):  # fmt: skip
+                                 ("first_name_typo_no_dob", "match", "")):  # fmt: skip
             out.append({"case_id": f"{cls}-{len(out):05d}", "class": cls, "expect": expect,
                         "tin": t.tin, "first_name": typo, "middle_name": t.middle,
                         "last_name": t.last, "suffix": t.suffix, "date_of_birth": dob,
                         "address_line1": t.line1, "address_line2": t.line2, "city": t.city,
                         "state": t.state, "zip": t.zip})  # fmt: skip
+    return out
+
+
+def one_keystroke_relative_cases(
+    rng: random.Random, households: list[list[P]], people: list[P]
+) -> list[dict[str, str]]:
+    """A taxpayer (Marian) and a relative at the same address who files nothing, named one
+    keystroke away with a real name (Marion, held by some taxpayer elsewhere): a request
+    for the relative, with or without a date of birth, never discloses the taxpayer. Each
+    pair lives at an address of its own (a house number no other household has)."""
+    out = []
+    tin = 992_000_000
+    for k, home in enumerate(households[300:480]):
+        a, b = ONE_KEYSTROKE[k % len(ONE_KEYSTROKE)]
+        if rng.random() < 0.5:
+            a, b = b, a
+        t = home[0]
+        num, rest = t.line1.split(" ", 1)
+        t = replace(t, line1=f"{int(num) + 10_000} {rest}")
+        filer = replace(t, first=a, tin=str(tin), middle="", dob=_dob(rng, 1950, 1985))
+        relative = replace(filer, tin="", dob=_dob(rng, 1950, 1985))
+        elsewhere = households[(k * 7 + 500) % len(households)][0]
+        num, rest = elsewhere.line1.split(" ", 1)
+        namesake = replace(elsewhere, first=b, tin=str(tin + 1), middle="", dob=_dob(rng),
+                           line1=f"{int(num) + 20_000} {rest}")  # fmt: skip
+        tin += 2
+        people.extend([filer, namesake])
+        for dob in (relative.dob, ""):
+            out.append({"case_id": f"relative_one_keystroke_name-{len(out):05d}",
+                        "class": "relative_one_keystroke_name", "expect": "never", "tin": "",
+                        "first_name": b, "middle_name": "", "last_name": relative.last,
+                        "suffix": "", "date_of_birth": dob,
+                        "address_line1": relative.line1, "address_line2": relative.line2,
+                        "city": relative.city, "state": relative.state,
+                        "zip": relative.zip})  # fmt: skip
     return out
 
 
@@ -247,6 +289,7 @@ def main() -> None:
     add_relatives(rng, households, people)
     rows = cases(rng, households) + relative_cases(households)
     rows += first_name_typo_cases(households)
+    rows += one_keystroke_relative_cases(random.Random(SEED + 2), households, people)
     with (HERE / "people.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(PEOPLE_COLUMNS)
