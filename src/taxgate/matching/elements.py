@@ -192,10 +192,11 @@ def review_weight_sql(swapped_names_weight: float = 0.0) -> str:
     surname) or an accepted variant (a one-keystroke first name) is a slip; the rest of
     the evidence must be strong on its own. Splink's weight for a transposed house number
     is that of any other number, so it alone would keep such a request from ever
-    reaching a reviewer. (A pair with a vetoed element is never reviewed.) First and last name entered in each
-    other's field agree once swapped back: they count ``swapped_names_weight`` (exact
-    agreement on both, :func:`.splink_model.name_agreement_weight`), never more, and only
-    towards review (``swapped`` is not a level that discloses automatically).
+    reaching a reviewer. (A pair with a vetoed element is never reviewed.) First and last
+    name entered in each other's field agree once swapped back: they count
+    ``swapped_names_weight`` (exact agreement on both,
+    :func:`.splink_model.name_agreement_weight`), never more, and only towards review
+    (``swapped`` is not a level that discloses automatically).
     """
     terms = " + ".join(
         f"CASE WHEN list_contains(discrepancies, '{e}') OR lv_{e} NOT IN "

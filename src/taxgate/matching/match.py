@@ -30,7 +30,7 @@ from .decide import ADDRESS, NONE, REVIEW, Decision, TaxpayerScore, Thresholds, 
 from .elements import level_columns_sql, review_weight_sql, status_sql
 from .engines import Engine, memory_budget, open_engine
 from .evidence import Levels, evidence_for
-from .prepare import register_helpers
+from .prepare import helper_cursor
 from .records import (
     prepare_records,
     prepare_requests,
@@ -88,6 +88,7 @@ def match_requests(
     work = model.parent / "matching_work"
     tmp = Path(tempfile.mkdtemp(prefix="match_", dir=work if work.exists() else None))
     clock = _Clock()
+    con: duckdb.DuckDBPyConnection | None = None
     try:
         say("standardising records", 0.0)
         versions = prepare_records(records, work)
@@ -110,17 +111,14 @@ def match_requests(
         say("deciding", 0.8)
         trained = json.loads(model.read_text(encoding="utf-8"))
         levels = Levels.from_model(trained)
-        con = duckdb.connect()
-        con.execute(f"SET temp_directory = {literal(tmp / 'duckdb_tmp')}")
+        con = helper_cursor()
         con.execute(f"SET memory_limit = {literal(memory_budget(0.1))}")
-        register_helpers(con)
         rows = _top_two(con, predictions, versions, thresholds, name_agreement_weight(trained))
         clock.lap("aggregate")
         if stats is not None and blocked is not None:
             stats.update(_counts(con, blocked, versions, stats.get("pairs_out")))
         results = _results(con, rows, requests, thresholds, levels, info.version)
         clock.lap("decide")
-        con.close()
         if eng is not None:
             eng.close()
         if stats is not None:
@@ -128,6 +126,8 @@ def match_requests(
         say("done", 1.0)
         return results
     finally:
+        if con is not None:  # its temp tables go with it (the database is shared)
+            con.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -17,6 +17,7 @@ import duckdb
 import jellyfish
 import pyarrow as pa
 
+from taxgate import duck
 from taxgate.dates import DOB_FORMATS
 from taxgate.sqltext import literal
 
@@ -88,12 +89,13 @@ def _tokens_sql(expr: str) -> str:
     return f"list_filter(string_split({cleaned}, ' '), lambda t: t <> '')"
 
 
-def register_helpers(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the nickname table and the soundex function on a connection (idempotent)."""
+def register_helpers(con: duckdb.DuckDBPyConnection, *, temp: bool = True) -> None:
+    """Create the nickname table and the soundex function on a connection (idempotent);
+    ``temp=False``: the table is the database's, seen by every cursor on it."""
     con.register("tg_nick_arrow", _nickname_arrow())  # one columnar insert, not a row each
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE tg_nick AS SELECT name::VARCHAR AS name,"
-        " canon::VARCHAR[] AS canon FROM tg_nick_arrow"
+        f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE tg_nick AS SELECT name::VARCHAR"
+        " AS name, canon::VARCHAR[] AS canon FROM tg_nick_arrow"
     )
     con.unregister("tg_nick_arrow")
     try:
@@ -106,6 +108,14 @@ def register_helpers(con: duckdb.DuckDBPyConnection) -> None:
         )
     except duckdb.CatalogException:
         pass
+
+
+def helper_cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor on the process's shared DuckDB (:mod:`taxgate.duck`) where the nickname
+    table and the soundex function exist: what standardising and deciding a batch need,
+    without opening a database per batch."""
+    duck.once("matching helpers", lambda con: register_helpers(con, temp=False))
+    return duck.cursor()
 
 
 @functools.cache

@@ -15,7 +15,13 @@ from taxgate.records.encryption import duckdb_source, is_encrypted
 from taxgate.sqltext import literal
 from taxgate.types import Request
 
-from .prepare import records_versions_sql, register_helpers, requests_std_sql, standardise_sql
+from .prepare import (
+    helper_cursor,
+    records_versions_sql,
+    register_helpers,
+    requests_std_sql,
+    standardise_sql,
+)
 from .standardise import nickname_table
 
 
@@ -111,13 +117,14 @@ def requests_table(
 
 def prepare_requests(table: pa.Table, out: Path) -> Path:
     """Standardise requests (the same SQL as records) into Parquet at ``out``."""
-    con = duckdb.connect()
-    register_helpers(con)
-    con.register("tg_req_raw", table)
-    std = standardise_sql("tg_req_raw", is_records=False)
-    con.execute(f"CREATE TEMP TABLE tg_req_std AS {std}")
-    con.execute(f"COPY ({requests_std_sql('tg_req_std')}) TO {literal(out)} (FORMAT parquet)")
-    con.close()
+    con = helper_cursor()
+    try:
+        con.register("tg_req_raw", table)
+        std = standardise_sql("tg_req_raw", is_records=False)
+        con.execute(f"CREATE TEMP TABLE tg_req_std AS {std}")
+        con.execute(f"COPY ({requests_std_sql('tg_req_std')}) TO {literal(out)} (FORMAT parquet)")
+    finally:
+        con.close()
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from taxgate import duck
 from taxgate.records.encryption import duckdb_source
 
 
@@ -24,7 +25,7 @@ class TaxpayerRows:
     """Every records row of the given taxpayers, scanned from ``records`` once."""
 
     def __init__(self, records: Path, tins: Iterable[str]) -> None:
-        self._con = duckdb.connect()
+        self._con = duck.cursor()
         wanted = sorted({t for t in tins if t})
         # No taxpayers: only the file's schema is read (LIMIT 0), not its rows.
         source = duckdb_source(self._con, records)
