@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from taxgate.reports.dp import Bands, Release, release_counts
+from taxgate.reports.dp import Bands, Release, ordered, release_counts
 from taxgate.reports.jinja import environment
 
 SENSITIVITY = 4
@@ -100,6 +100,12 @@ def build_report(
     The caller has checked the budget; this only spends it.
     """
     release = release_counts(counts.vector(), sensitivity=SENSITIVITY, epsilon=epsilon)
+    # per agency, distinct taxpayers <= disclosures <= requests, as in truth (post-processing)
+    noisy = list(release.noisy)
+    width = len(AGENCY_MEASURES)
+    for k in range(0, width * len(counts.agencies), width):
+        noisy[k : k + width] = reversed(ordered(list(reversed(noisy[k : k + width]))))
+    release = replace(release, noisy=tuple(noisy))
     values = iter(release.noisy)
     agencies = {
         a: {k: _cell(next(values), bands) for k in AGENCY_MEASURES} for a in sorted(counts.agencies)
