@@ -131,10 +131,12 @@ BLOCKING_RULES: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("dob+first_init+surname_init", ("dob", "first_init", "substr(last_name, 1, 1)")),
     ("surname_code+first_init+zip5", ("last_code", "first_init", "zip5")),
     ("tin", ("tin",)),
-    (
-        "dob+swapped_initials",
+    (  # joined on the date of birth and the initials; one of the two names exact
+        "dob+swapped_names",
         "l.dob = r.dob AND l.first_init = substr(r.last_name, 1, 1)"
-        " AND substr(l.last_name, 1, 1) = r.first_init",
+        " AND substr(l.last_name, 1, 1) = r.first_init"
+        " AND (l.first_name = replace(r.last_name, ' ', '')"
+        " OR replace(l.last_name, ' ', '') = r.first_name)",
     ),
     (
         "zip5+swapped_names",
