@@ -26,7 +26,7 @@ BASE: dict[str, str] = {
 }  # fmt: skip
 #: Real names in the records (a typo may not spell one).
 KNOWN_FIRST = ("samuel", "dragan", "dragana", "daniel", "daniela", "hung", "huong", "maria",
-               "mariajose", "carlos", "juancarlos")  # fmt: skip
+               "mariajose", "carlos", "juancarlos", "teresa", "theresa")  # fmt: skip
 KNOWN_LAST = ("johnson", "hansen", "hanson", "garcia lopez", "brown")
 
 

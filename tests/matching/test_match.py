@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 from world import request_for
 
@@ -206,3 +207,35 @@ def test_close_or_partial_first_names_go_to_a_reviewer(trained: Trained) -> None
     assert r["carlos"].evidence["elements"]["first_name"] == "partial"  # type: ignore[index]
     assert (r["full"].verdict, r["full"].tin) == ("MATCH", jc.tin)
     assert r["typo"].tin in (None, d.tin)  # a typo never points at someone else
+
+
+def test_names_entered_in_each_other_field_reach_a_reviewer(trained: Trained) -> None:
+    """First and last name swapped: found through the address, the date of birth or, with
+    neither, the ZIP code, and put before a reviewer with the taxpayer as candidate; never
+    disclosed automatically. Before, most were never blocked (no name block matched the
+    initials in their fields) or scored below the review threshold."""
+    p = trained.special["common_a"]
+    swap = {"first_name": p.last, "last_name": p.first}
+    placeholder = {"address_line1": "Unknown", "address_line2": "", "city": ""}
+    reqs = [
+        (request_for(p, "address", (2021,), date_of_birth="", **swap), (2021,)),
+        (request_for(p, "dob_only", (2021,), **swap, **placeholder), (2021,)),
+        (request_for(p, "zip_only", (2021,), date_of_birth="", **swap, **placeholder), (2021,)),
+    ]
+    r = run(trained, reqs)
+    for rid in ("address", "dob_only", "zip_only"):
+        res = r[rid]
+        assert res.verdict != "MATCH", rid
+        assert res.tin in (None, p.tin), rid
+    ev = r["address"].evidence
+    assert (r["address"].verdict, r["address"].tin) == ("REVIEW", p.tin)
+    assert sorted(ev["discrepancies"]) == ["first_name", "last_name"]  # type: ignore[arg-type]
+    assert ev["elements"]["first_name"] == "swapped"  # type: ignore[index]
+    # without a usable address the swapped blocks still find the taxpayer, whom the
+    # address the statute requires then vetoes: no one is named
+    best: dict[str, Any] = {rid: r[rid].evidence.get("best") or {} for rid in r}
+    assert best["dob_only"]["blocking_rule"] == "dob+swapped_names"
+    assert best["zip_only"]["blocking_rule"] == "zip5+swapped_names"
+    for rid in ("dob_only", "zip_only"):
+        assert r[rid].verdict == "M-NONE" and r[rid].tin is None, rid
+        assert "street" in best[rid]["vetoes"], rid

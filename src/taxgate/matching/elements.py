@@ -70,7 +70,8 @@ def first_name_sql(first_names: str) -> str:
       WHEN {typo} THEN 'typo'
       WHEN (length(first_name_l) = 1 OR length(first_name_r) = 1)
         AND left(first_name_l, 1) = left(first_name_r, 1) THEN 'initial'
-      WHEN list_has_any(first_forms_l, first_forms_r) THEN 'partial'
+      WHEN list_has_any(first_forms_l, first_forms_r)
+        AND greatest(first_parts_l, first_parts_r) > 1 THEN 'partial'
       WHEN jaro_winkler_similarity(first_name_l, first_name_r) >= 0.88
         OR damerau_levenshtein(first_name_l, first_name_r) <= 2 THEN 'close'
       ELSE 'other' END"""
