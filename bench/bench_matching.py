@@ -178,6 +178,7 @@ def valid_requests(batch: Path, truth: Path, out: Path) -> Path:
         FROM read_csv('{batch / "requests.csv"}', all_varchar = true) q
         JOIN read_csv('{truth}', all_varchar = true) t USING (request_id)
         WHERE t.kind <> 'defect'
+        ORDER BY q.request_id  -- the corruption draws follow the rows: one order every run
       ) TO '{out}' (FORMAT parquet)""")
     return out
 

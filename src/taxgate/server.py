@@ -12,6 +12,7 @@ caller's user name; never a query string, a body or a personal value.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,13 +36,55 @@ from taxgate.workspace import Workspace
 API_VERSION = "1"
 
 
-class SealLog:
-    """After a request that wrote to the log, sign its head (:func:`audit.seal`): no entry
-    a reviewer's approval or an administrator's change wrote stays outside a signed head."""
+class Sealer:
+    """Signs the log's head (:func:`taxgate.services.audit.seal`) shortly after requests
+    wrote to it: one signature for every request that wrote in the meantime.
 
-    def __init__(self, app: Any, ws: Workspace) -> None:
-        self.app = app
+    Signing in each writing request made a busy service sign once per submission and every
+    writer wait for the store's write lock twice. An entry now stays outside a signed head
+    for at most ``delay`` plus one signing; what is left is signed when the service stops.
+    """
+
+    def __init__(self, ws: Workspace, delay: float = 0.2) -> None:
         self.ws = ws
+        self.delay = delay
+        self._want = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="taxgate-sealer", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._want.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if not self._want.wait(0.5):
+                continue
+            self._stop.wait(self.delay)  # the writers of the next moment share the signature
+            self._want.clear()
+            _seal(self.ws)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        _seal(self.ws)
+
+
+class SealLog:
+    """After a request that wrote to the log, have its head signed: by the running
+    :class:`Sealer`, else (no lifespan) before the response is finished."""
+
+    def __init__(self, app: Any, sealer: Sealer) -> None:
+        self.app = app
+        self.sealer = sealer
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         with watch_writes() as wrote:
@@ -49,7 +92,10 @@ class SealLog:
                 await self.app(scope, receive, send)
             finally:
                 if wrote:
-                    await anyio.to_thread.run_sync(_seal, self.ws)
+                    if self.sealer.running:
+                        self.sealer.request()
+                    else:
+                        await anyio.to_thread.run_sync(_seal, self.sealer.ws)
 
 
 def _seal(ws: Workspace) -> None:
@@ -67,10 +113,13 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     """The service over ``ws``; runs a background worker unless ``settings.worker`` is off."""
     settings = settings or ServiceSettings.from_env()
 
+    sealer = Sealer(ws)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = Worker(ws, settings) if settings.worker else None
         app.state.worker = worker
+        sealer.start()
         if worker is not None:
             worker.start()
         try:
@@ -78,6 +127,7 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
         finally:
             if worker is not None:
                 worker.stop()
+            sealer.stop()
 
     app = FastAPI(
         title="taxgate",
@@ -105,7 +155,7 @@ def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAP
     check_declared(app)
 
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(SealLog, ws=ws)
+    app.add_middleware(SealLog, sealer=sealer)
     app.add_middleware(AccessLog)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(CatchAll)

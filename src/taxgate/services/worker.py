@@ -10,6 +10,7 @@ crash finishes it without deciding or disclosing anything twice.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -181,6 +182,8 @@ class Worker:
                 except Exception as e:  # the store may be briefly away; keep going
                     log.error("worker loop: %s", type(e).__name__)
                     busy = False
+                if busy:
+                    _freeze_long_lived()
                 if not busy:
                     self._stop.wait(self.settings.poll_seconds)
         finally:  # the matching scorer kept warm between batches goes with the worker
@@ -204,6 +207,21 @@ class Worker:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
             self._thread = None
+
+
+def _freeze_long_lived() -> None:
+    """After a job, once: what lives as long as the worker (the warm matching scorer, the
+    service's app, modules) goes out of the cyclic collector's way (``gc.freeze``).
+
+    Otherwise every full collection, which the service's request threads trigger as they
+    allocate, walks that heap again while holding the interpreter; a lone batch used to
+    pay for one such walk itself. Frozen objects are still freed when their references go;
+    only cycles among them wait. A large batch unfreezes everything when it ends
+    (:func:`taxgate.pipeline.process`); the next job freezes again.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
 
 
 def _seal(ws: Workspace) -> None:
