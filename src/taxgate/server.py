@@ -11,7 +11,6 @@ caller's user name; never a query string, a body or a personal value.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +25,7 @@ from taxgate.http.headers import SecurityHeaders
 from taxgate.http.limits import AccessLog, BodyLimit, CatchAll, RateLimiter
 from taxgate.http.refusals import RefusalLog
 from taxgate.http.routing import check_declared
+from taxgate.services.audit import seal_or_warn
 from taxgate.services.worker import Worker
 from taxgate.settings import ServiceSettings
 from taxgate.storage.audit_log import watch_writes
@@ -69,13 +69,13 @@ class Sealer:
                 continue
             self._stop.wait(self.delay)  # the writers of the next moment share the signature
             self._want.clear()
-            _seal(self.ws)
+            seal_or_warn(self.ws)
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        _seal(self.ws)
+        seal_or_warn(self.ws)
 
 
 class SealLog:
@@ -95,18 +95,7 @@ class SealLog:
                     if self.sealer.running:
                         self.sealer.request()
                     else:
-                        await anyio.to_thread.run_sync(_seal, self.sealer.ws)
-
-
-def _seal(ws: Workspace) -> None:
-    from taxgate.services.audit import seal
-
-    try:
-        seal(ws)
-    except Exception as e:  # the request's own outcome stands; the next writer signs
-        logging.getLogger("taxgate.server").warning(
-            "the log's head was not signed: %s", type(e).__name__
-        )
+                        await anyio.to_thread.run_sync(seal_or_warn, self.sealer.ws)
 
 
 def create_app(ws: Workspace, settings: ServiceSettings | None = None) -> FastAPI:

@@ -7,6 +7,7 @@ an export is the same document whichever front door produced it.
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 from taxgate.audit.checkpoint import parse_checkpoint, verifier_key
@@ -17,6 +18,8 @@ from taxgate.errors import ConflictError, NotFoundError
 from taxgate.storage import audit_log
 from taxgate.storage.audit_log import VerifyReport
 from taxgate.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 def b64_root(hex_root: str) -> str:
@@ -47,6 +50,16 @@ def seal(ws: Workspace) -> str | None:
     if not ws.store_opened or not audit_log.needs_seal(ws.store.engine):
         return None
     return checkpoint(ws)
+
+
+def seal_or_warn(ws: Workspace) -> None:
+    """:func:`seal` for a caller whose own outcome stands whatever becomes of the signing
+    (a worker's job, a service request): a failure is logged by its type alone, and the
+    next writer signs."""
+    try:
+        seal(ws)
+    except Exception as e:
+        log.warning("the log's head was not signed: %s", type(e).__name__)
 
 
 def verify(ws: Workspace, earlier: str | None = None) -> tuple[VerifyReport, int | None]:

@@ -25,6 +25,7 @@ from sqlalchemy import or_, select, update
 
 from taxgate import pipeline
 from taxgate.errors import TaxgateError
+from taxgate.services.audit import seal_or_warn
 from taxgate.services.batches import materialise
 from taxgate.settings import ServiceSettings
 from taxgate.storage import repo
@@ -126,7 +127,7 @@ class Worker:
         finally:
             beating.set()
             ticker.join()
-            _seal(self.ws)
+            seal_or_warn(self.ws)  # however the job ended (a refused batch logs its refusal)
         summary = {"new": outcome.new, "repeated": outcome.repeated, "disclosed": outcome.disclosed}
         log.info("batch %s: done (%d new, %d repeated)", batch_id, outcome.new, outcome.repeated)
         return self._finish(batch_id, "done", summary=summary, total=len(outcome.decisions))
@@ -222,13 +223,3 @@ def _freeze_long_lived() -> None:
     if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
-
-
-def _seal(ws: Workspace) -> None:
-    """Sign the log's head after a job, however it ended (a refused batch logs its refusal)."""
-    from taxgate.services.audit import seal
-
-    try:
-        seal(ws)
-    except Exception as e:  # the job's outcome stands; the next job signs
-        log.warning("the log's head was not signed: %s", type(e).__name__)
