@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -206,7 +207,18 @@ def count(db: Path, sql: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "kill_when", ["batch_stored", "decisions>=25", "decisions>=150", "decisions>=275"]
+    ("kill_when", "writer"),
+    [
+        ("batch_stored", False),
+        ("decisions>=25", False),
+        ("decisions>=150", False),
+        ("decisions>=275", False),
+        # the chunks written by a forked writer process (a large batch's way): killing
+        # the batch's process kills its writer too, mid-chunk or between chunks
+        ("decisions>=25", True),
+        ("decisions>=150", True),
+    ],
+    ids=lambda v: "writer" if v is True else ("" if v is False else str(v)),
 )
 def test_kill_and_rerun(
     world: World,
@@ -214,11 +226,14 @@ def test_kill_and_rerun(
     reference: list[dict[str, object]],
     tmp_path: Path,
     kill_when: str,
+    writer: bool,
 ) -> None:
     wd = world.copy_workdir(tmp_path / "work")
     db = wd / "taxgate.sqlite"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
     env["TAXGATE_CHUNK_SIZE"] = "25"
+    if writer:
+        env["TAXGATE_WRITER_FROM"] = "0"
     base = count(db, "SELECT count(*) FROM decisions")
     if kill_when == "batch_stored":
         sql, target = "SELECT count(*) FROM batches", count(db, "SELECT count(*) FROM batches") + 1
@@ -241,13 +256,19 @@ def test_kill_and_rerun(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.time() + 300
+    children: list[psutil.Process] = []
     while proc.poll() is None and time.time() < deadline:
         if count(db, sql) >= target:
+            children = psutil.Process(proc.pid).children(recursive=True)
             proc.send_signal(signal.SIGKILL)
             break
         time.sleep(0.005)
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the process finished before it could be killed"
+    if writer and kill_when != "batch_stored":
+        assert children, "no writer process was forked"
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, "a child of the killed batch outlived it"
     assert not (tmp_path / "out1" / "response.jsonl").exists()
     decided_at_kill = count(db, "SELECT count(*) FROM decisions")
     assert (

@@ -79,6 +79,12 @@ def match_slice() -> int:
     return load_settings().match_slice
 
 
+def writer_from() -> int:
+    """Requests from which a batch's decided chunks are written by a forked writer process
+    while the next is decided (``$TAXGATE_WRITER_FROM``, default 20,000; 0: always)."""
+    return load_settings().writer_from
+
+
 def read_settings_file(config_dir: Path, name: str) -> tuple[dict[str, object], Path]:
     """A settings file (a YAML mapping) from the configuration folder, else the shipped one;
     the mapping and the path it came from.

@@ -13,8 +13,9 @@ import gc
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, overload
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from taxgate import holdback
 from taxgate.audit import content
-from taxgate.config import chunk_size, match_slice
+from taxgate.config import chunk_size, match_slice, writer_from
 from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError, TaxgateError
@@ -49,9 +50,17 @@ from taxgate.storage import tables as m
 from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committed
 from taxgate.storage.control import require_control
 from taxgate.storage.publication import require_published
-from taxgate.storage.record import decision_values, disclosure_row, log_decision, request_values
+from taxgate.storage.record import (
+    decision_values,
+    disclosure_row,
+    disclosure_values,
+    log_decision,
+    request_values,
+)
 from taxgate.types import BatchInfo, FinalDecision, MatchResult, Request, RuleDecision
 from taxgate.workspace import Workspace
+from taxgate.writer import ForkedWriter
+from taxgate.writer import available as writer_available
 
 Progress = Callable[[str, int, int], None]
 
@@ -282,7 +291,34 @@ def release_undecided(ws: Workspace, checked: Checked) -> bool:
     return True
 
 
-def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) -> None:
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The requests a batch stored just now: when, and each one's derived keys (reason,
+    case, officer), from which :func:`request_row` gives its stored row without reading
+    it back. A request stored before (by an earlier receipt) is not here."""
+
+    received_at: str = ""
+    keys: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+
+    def request_row(self, info: BatchInfo, r: Request) -> dict[str, Any] | None:
+        """The stored ``requests`` row of ``r`` (None: stored before, read it back)."""
+        keys = self.keys.get(r.request_id)
+        if keys is None:
+            return None
+        return {
+            "agency_code": info.agency,
+            "request_id": r.request_id,
+            "batch_id": info.batch_id,
+            "row": r.row,
+            "received_at": self.received_at,
+            "payload": r.as_dict(),
+            "reason_key": keys[0],
+            "case_key": keys[1],
+            "officer_key": keys[2],
+        }
+
+
+def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) -> Registered:
     """Store the batch and its requests once (idempotent on the same id and content)."""
     info = checked.info
     with ws.transaction() as (s, log):
@@ -295,7 +331,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
                 raise ConflictError(
                     f"batch `{info.batch_id}` was already received with other content"
                 )
-            return
+            return Registered()
         now = repo.now_iso()
         batch_row: dict[str, Any] = {
             "batch_id": info.batch_id,
@@ -313,7 +349,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
         s.add(m.Batch(**batch_row, state="processing"))
         s.flush()
         known = set(repo.stored_requests(s, info.agency, [r.request_id for r in unique]))
-        fresh = [
+        fresh: list[dict[str, Any]] = [
             {
                 "request_id": r.request_id,
                 "batch_id": info.batch_id,
@@ -330,6 +366,10 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
         ]
         if fresh:
             s.execute(insert(m.RequestRow), fresh)
+        keys: dict[str, tuple[str, str, str]] = {
+            f["request_id"]: (f["reason_key"], f["case_key"], f["officer_key"]) for f in fresh
+        }
+        del fresh
         _log_rulebook(ws, s, log)
         log.append(
             "batch_received",
@@ -344,6 +384,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
                 "content": {"batch": log.content(batch_row, content.BATCH_COLUMNS)},
             },
         )
+    return Registered(now, keys)
 
 
 def _log_rulebook(ws: Workspace, s: Session, log: AuditLog) -> None:
@@ -377,39 +418,105 @@ def decide(
     )
 
 
+#: One decision ready to be written: its body (without audit index), candidate TIN, runner-up
+#: TIN (kept only for a review), the response line that goes out (``None``: nothing), and
+#: the digests its entries commit to, made by the decider (:func:`ready`): the request's and
+#: the decision row's but for its time, and the disclosure row's but for its time.
+Ready = tuple[
+    dict[str, Any],
+    str,
+    str,
+    dict[str, Any] | None,
+    dict[str, dict[str, str]],
+    dict[str, str] | None,
+]
+_UNTIMED_DECISION = tuple(c for c in content.DECISION_COLUMNS if c != "decided_at")
+_UNTIMED_DISCLOSURE = tuple(c for c in content.DISCLOSURE_COLUMNS if c != "disclosed_at")
+
+
+def ready(
+    fd: FinalDecision,
+    batch: BatchInfo,
+    salt: bytes,
+    request: Mapping[str, Any],
+    memo: dict[str, str] | None = None,
+) -> Ready:
+    """What :func:`commit_ready` needs of a final decision: plain values, which cross a pipe
+    to the writer process (:mod:`taxgate.writer`), and the digests the log commits to, made
+    here (the writer only adds the moment it writes). ``request``: the stored request row."""
+    body = to_body(fd)
+    tin = fd.candidate
+    runner_up = fd.runner_up if fd.status == "PENDING_REVIEW" else ""
+    response = fd.response_line()
+    row = decision_values(body, batch.batch_id, batch.agency, tin, "", runner_up)
+    committed = {
+        "request": content.digests(salt, request, content.REQUEST_COLUMNS, memo),
+        "decision": content.digests(salt, row, _UNTIMED_DECISION, memo),
+    }
+    sent = None
+    if response is not None:
+        out = disclosure_values(body, response, batch.batch_id, batch.agency, tin, "")
+        sent = content.digests(salt, out, _UNTIMED_DISCLOSURE, memo)
+    return body, tin, runner_up, response, committed, sent
+
+
 def commit_decisions(
     ws: Workspace, batch: BatchInfo, decided: Sequence[FinalDecision]
 ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Write decisions, disclosures and their audit entries in one transaction; each
-    decision's stored line and the response line that went out (if any).
+    decision's stored line and the response line that went out (if any)."""
+    with ws.transaction() as (s, log):
+        salt = log.salt()
+        requests = request_values(s, batch.agency, [fd.request_id for fd in decided])
+    memo: dict[str, str] = {}
+    prepared = [ready(fd, batch, salt, requests[fd.request_id], memo) for fd in decided]
+    indexes = commit_ready(ws, batch, prepared)
+    out = []
+    for (body, _, _, response, _, _), index in zip(prepared, indexes, strict=True):
+        body["audit_index"] = index
+        out.append((body, response))
+    return out
+
+
+def commit_ready(ws: Workspace, batch: BatchInfo, decided: Sequence[Ready]) -> list[int]:
+    """Write decisions made :func:`ready`, their disclosures and audit entries in one
+    transaction; each decision's audit index.
 
     Rows go in as one multi-row insert per table (no per-object unit of work).
     """
-    out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    indexes: list[int] = []
     with ws.transaction() as (s, log):
         now = repo.now_iso()  # one moment for the chunk: its rows and its entries
-        requests = request_values(s, batch.agency, [fd.request_id for fd in decided])
+        stamp = log.content({"decided_at": now}, ("decided_at",))["decided_at"]
         decisions: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
-        for fd in decided:
-            body = to_body(fd)
-            tin = fd.candidate
-            runner_up = fd.runner_up if fd.status == "PENDING_REVIEW" else ""
+        for body, tin, runner_up, response, committed, sent in decided:
             row = decision_values(body, batch.batch_id, batch.agency, tin, now, runner_up)
-            body["audit_index"] = log_decision(log, row, requests[body["request_id"]], at=now)
-            row["audit_index"] = body["audit_index"]
+            committed["decision"]["decided_at"] = stamp
+            index = log_decision(log, row, None, at=now, committed=committed)
+            body["audit_index"] = row["audit_index"] = index
+            indexes.append(index)
             decisions.append(row)
-            response = fd.response_line()
             if response is not None:
+                assert sent is not None
+                sent["disclosed_at"] = stamp  # a digest is of the value: the same moment
                 disclosures.append(
-                    disclosure_row(log, body, response, batch.batch_id, batch.agency, tin, at=now)
+                    disclosure_row(
+                        log,
+                        body,
+                        response,
+                        batch.batch_id,
+                        batch.agency,
+                        tin,
+                        at=now,
+                        committed=sent,
+                    )
                 )
-            out.append((body, response))
         if decisions:
             s.execute(insert(m.Decision), decisions)
         if disclosures:
             s.execute(insert(m.Disclosure), disclosures)
-    return out
+    return indexes
 
 
 DECISIONS_FILE = "decisions.jsonl"
@@ -529,6 +636,52 @@ class DecisionLines:
         return DecisionFile(self._part, len(order))
 
 
+class _Writes:
+    """Decided chunks on their way to the store: written here, or by a forked writer
+    (:mod:`taxgate.writer`) while this process decides the next; each chunk's lines go to
+    ``decisions.jsonl`` once its audit indexes are known, in the order decided."""
+
+    def __init__(self, ws: Workspace, info: BatchInfo, lines: DecisionLines, pending: int):
+        self._bodies: deque[list[dict[str, Any]]] = deque()
+        self._lines = lines
+        self._ws = ws
+        self._info = info
+        self._forked: ForkedWriter[Sequence[Ready], list[int]] | None = None
+        # a large batch outside the service (its threads make forking unsafe)
+        if pending >= writer_from() and ws.origin != "api" and writer_available():
+
+            def start() -> None:
+                ws.store.engine.dispose(close=False)  # the parent's connections stay its own
+
+            self._forked = ForkedWriter(self._commit, done=self._written, start=start)
+
+    def _commit(self, chunk: Sequence[Ready]) -> list[int]:
+        return commit_ready(self._ws, self._info, chunk)
+
+    def _written(self, indexes: list[int]) -> None:
+        for body, index in zip(self._bodies.popleft(), indexes, strict=True):
+            body["audit_index"] = index
+            self._lines.add(body)
+
+    def send(self, chunk: list[Ready]) -> None:
+        self._bodies.append([d[0] for d in chunk])
+        if self._forked is not None:
+            self._forked.send(chunk)
+        else:
+            self._written(self._commit(chunk))
+
+    def finish(self) -> None:
+        """Wait until every chunk sent is written and its lines added."""
+        if self._forked is not None:
+            self._forked.close()
+            self._forked = None
+
+    def abort(self) -> None:
+        if self._forked is not None:
+            self._forked.abort()
+            self._forked = None
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     batch_id: str
@@ -568,7 +721,7 @@ def process(
     release_undecided(ws, checked)
     refuse_reused_ids(ws, checked)
     unique = list(checked.requests)  # intake refused a batch repeating an id
-    _register_batch(ws, checked, unique)
+    registered = _register_batch(ws, checked, unique)
     with ws.transaction() as (s, _):
         earlier = repo.decided_ids(s, info.agency, [r.request_id for r in unique])
     pending = [r for r in unique if r.request_id not in earlier]
@@ -589,6 +742,9 @@ def process(
     keep_warm = warm or len(pending) > per_slice
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
     lines = DecisionLines(out_dir)
+    with ws.transaction() as (_, log):
+        salt = log.salt()
+    writes = _Writes(ws, info, lines, len(pending))
     slices = 0  # slices matched so far
     # What is alive now lives as long as the batch (its requests, their rule verdicts: a
     # million of each at full size, none in a reference cycle). Frozen, the cyclic
@@ -626,19 +782,37 @@ def process(
                         matches[r.request_id].tin or "" for r in part if r.request_id in matches
                     ]
                     rows = found.rows(tins)
+                    stored = {r.request_id: registered.request_row(info, r) for r in part}
+                    again = [rid for rid, row in stored.items() if row is None]
+                    if again:  # stored by an earlier receipt: as stored
+                        with ws.transaction() as (s, _):
+                            stored.update(request_values(s, info.agency, again))
+                    memo: dict[str, str] = {}
                     decided = [
-                        decide(
-                            ws, rules.pop(r.request_id), matches.pop(r.request_id, None), rows, held
+                        ready(
+                            decide(
+                                ws,
+                                rules.pop(r.request_id),
+                                matches.pop(r.request_id, None),
+                                rows,
+                                held,
+                            ),
+                            info,
+                            salt,
+                            stored[r.request_id],  # type: ignore[arg-type]
+                            memo,
                         )
                         for r in part
                     ]
-                    for body, response in commit_decisions(ws, info, decided):
-                        lines.add(body)
+                    del stored, memo
+                    for body, _, _, response, _, _ in decided:
                         if response is not None:
                             disclosures[body["request_id"]] = response
+                    writes.send(decided)
                     done = lo + min(start + chunk, len(part_of))
                     say("decide", done, len(pending))
         del rules
+        writes.finish()
         with ws.transaction() as (s, log):
             batch = s.get(m.Batch, info.batch_id)
             if batch is not None and batch.state != "done":
@@ -668,6 +842,7 @@ def process(
             cp = checkpoint_now(s, key)
         decisions = lines.finish([r.request_id for r in checked.requests], earlier_bodies)
     except BaseException:
+        writes.abort()
         lines.discard()
         raise
     finally:

@@ -10,6 +10,9 @@ variable                            what                                        
 ``TAXGATE_CHUNK_SIZE``              requests decided per transaction (>= 1)     2000
 ``TAXGATE_MATCH_SLICE``             requests matched at a time by ``process``   200000
                                     (>= 1: what a batch holds in memory)
+``TAXGATE_WRITER_FROM``             requests from which ``process`` writes      20000
+                                    chunks in a forked writer process while
+                                    it decides the next (0: always)
 ``TAXGATE_DEBUG``                   show whole tracebacks of internal errors    off
 ``TAXGATE_SPARK_MASTER``            Spark master URL for ``--engine spark``     ``local[2]``
                                     (``spark://host:7077`` for a cluster)
@@ -58,6 +61,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     chunk_size: int = Field(default=2000, ge=1)
     match_slice: int = Field(default=200_000, ge=1)
+    writer_from: int = Field(default=20_000, ge=0)
     debug: bool = False
     keys_file: Path | None = None
     spark_master: str = Field(

@@ -149,8 +149,17 @@ def _digest(salt: bytes, value: Any) -> str:
     return h.hexdigest()[:_DIGEST_HEX]
 
 
-def digests(salt: bytes, row: Mapping[str, Any], columns: tuple[str, ...]) -> dict[str, str]:
+def digests(
+    salt: bytes,
+    row: Mapping[str, Any],
+    columns: tuple[str, ...],
+    memo: dict[str, str] | None = None,
+) -> dict[str, str]:
     """The digest of each field of ``row`` (a mapping of column to value).
+
+    ``memo``: digests of texts under this ``salt`` already made, looked up before and
+    filled after (a field's digest is of its value alone, not its name: a request id
+    under three names, or one batch's agency in every row, is digested once).
 
     >>> d = digests(b"s" * 32, {"agency_code": "DHS", "payload": {"reason": "x"}},
     ...             ("agency_code", "payload"))
@@ -173,10 +182,19 @@ def digests(salt: bytes, row: Mapping[str, Any], columns: tuple[str, ...]) -> di
                     continue
                 name = f"{col}.{key}"
                 if name not in _SKIP:
-                    out[name] = _digest(salt, inner)
+                    out[name] = _remembered(salt, inner, memo)
         else:
-            out[col] = _digest(salt, value)
+            out[col] = _remembered(salt, value, memo)
     return out
+
+
+def _remembered(salt: bytes, value: Any, memo: dict[str, str] | None) -> str:
+    if memo is None or type(value) is not str:
+        return _digest(salt, value)
+    found = memo.get(value)
+    if found is None:
+        found = memo[value] = _digest(salt, value)
+    return found
 
 
 def purge_marker(

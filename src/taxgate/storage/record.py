@@ -43,21 +43,42 @@ def decision_values(
     }
 
 
+def decision_content(
+    salt: bytes,
+    decision: Mapping[str, Any],
+    request: Mapping[str, Any],
+    memo: dict[str, str] | None = None,
+) -> dict[str, dict[str, str]]:
+    """What a decision's entry commits to: the digests of the request as received and of
+    the decision row (:mod:`taxgate.audit.content`). ``memo``: digests of texts already
+    digested (one chunk's repeated agency, batch and versions)."""
+    return {
+        "request": content.digests(salt, request, content.REQUEST_COLUMNS, memo),
+        "decision": content.digests(salt, decision, content.DECISION_COLUMNS, memo),
+    }
+
+
 def log_decision(
     log: AuditLog,
     decision: Mapping[str, Any],
-    request: Mapping[str, Any],
+    request: Mapping[str, Any] | None,
     extra: Mapping[str, Any] | None = None,
     *,
     at: str | None = None,
+    committed: Mapping[str, Mapping[str, str]] | None = None,
 ) -> int:
     """Append a decision's audit entry; its index.
 
-    The entry carries the digests of the request as received and of the decision row;
-    the TIN only as a salted hash. ``at``: the entry's time (default now).
+    The entry carries the digests of the request as received and of the decision row
+    (``committed``, when the caller made them with :func:`decision_content`; else made
+    here from ``request``); the TIN only as a salted hash. ``at``: the entry's time
+    (default now).
     """
     body = decision["body"]
     tin = decision["matched_tin"]
+    if committed is None:
+        assert request is not None
+        committed = decision_content(log.salt(), decision, request)
     return log.append(
         "decision",
         body["request_id"],
@@ -71,10 +92,7 @@ def log_decision(
             "rulebook_version": body["rulebook_version"],
             "model_version": body.get("model_version", ""),
             **(extra or {}),
-            "content": {
-                "request": log.content(request, content.REQUEST_COLUMNS),
-                "decision": log.content(decision, content.DECISION_COLUMNS),
-            },
+            "content": committed,
         },
         personal={"tin": tin} if tin else None,
         at=at,
@@ -94,6 +112,26 @@ def record_disclosure(
     s.add(m.Disclosure(**disclosure_row(log, body, response, batch_id, agency, tin)))
 
 
+def disclosure_values(
+    body: Mapping[str, Any],
+    response: Mapping[str, Any],
+    batch_id: str,
+    agency: str,
+    tin: str,
+    at: str,
+) -> dict[str, Any]:
+    """The ``disclosures`` row of what went out (without its audit index)."""
+    return {
+        "request_id": body["request_id"],
+        "batch_id": batch_id,
+        "agency_code": agency,
+        "tin": tin,
+        "fields": body["disclosed_fields"],
+        "payload": dict(response),
+        "disclosed_at": at,
+    }
+
+
 def disclosure_row(
     log: AuditLog,
     body: Mapping[str, Any],
@@ -103,29 +141,24 @@ def disclosure_row(
     tin: str,
     *,
     at: str | None = None,
+    committed: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Log a disclosure (committing to what went out, to whom, about whom); the
-    ``disclosures`` row that keeps it. ``at``: when it went out (default now)."""
-    rid = body["request_id"]
+    ``disclosures`` row that keeps it. ``at``: when it went out (default now);
+    ``committed``: the row's digests, when the caller made them."""
     at = at or repo.now_iso()
-    row: dict[str, Any] = {
-        "request_id": rid,
-        "batch_id": batch_id,
-        "agency_code": agency,
-        "tin": tin,
-        "fields": body["disclosed_fields"],
-        "payload": dict(response),
-        "disclosed_at": at,
-    }
+    row = disclosure_values(body, response, batch_id, agency, tin, at)
+    if committed is None:
+        committed = log.content(row, content.DISCLOSURE_COLUMNS)
     row["audit_index"] = log.append(
         "disclosure",
-        rid,
+        row["request_id"],
         {
             "batch_id": batch_id,
             "agency": agency,
             "fields": body["disclosed_fields"],
             "decision_index": body["audit_index"],
-            "content": {"disclosure": log.content(row, content.DISCLOSURE_COLUMNS)},
+            "content": {"disclosure": committed},
         },
         personal={"tin": tin},
         at=at,

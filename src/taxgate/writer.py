@@ -1,0 +1,185 @@
+"""A large batch's store writes overlapped with its deciding: a forked writer process.
+
+A batch is decided a chunk at a time, and each chunk's writes (its rows, the content digests
+its audit entries commit to, one commit) cost about as much as deciding it. The writer is
+a child forked from the batch's process, so it has all the parent had (the workspace, the
+configuration, the open decision-lines file); the parent sends it each decided chunk through
+a pipe and decides the next one while the child writes. At most ``window`` chunks wait.
+
+Each chunk is still written in one transaction, in the order sent. The child dies with its
+parent (``PR_SET_PDEATHSIG``): a killed batch leaves every chunk written whole or not at
+all, as in one process, and a rerun finds no writer of the dead run still at work. An
+error in the child comes back to the parent at its next send or at :meth:`close`, without
+the values it was writing (a store's exception can quote the row it refused).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import pickle
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+from taxgate.errors import StoreError, TaxgateError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_PR_SET_PDEATHSIG = 1
+_END = None  # what the parent sends after its last chunk
+
+
+def available() -> bool:
+    """Whether this platform can fork a writer (Linux, macOS; not Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the parent dies (Linux); leave now if it died before this ran."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _portable(error: BaseException) -> BaseException:
+    """The child's error as the parent may see it: taxgate's own errors as they are (they
+    name request ids, never values), any other as which kind of error it was."""
+    if isinstance(error, TaxgateError):
+        try:
+            copy: BaseException = pickle.loads(pickle.dumps(error))
+            return copy
+        except Exception:  # noqa: BLE001 - an error that does not pickle is told by its text
+            return StoreError(str(error))
+    return StoreError(
+        f"the batch's writer process failed ({type(error).__name__}); the chunk it was "
+        "writing was not stored, the chunks before it were"
+    )
+
+
+def _serve(
+    inbox: Connection,
+    outbox: Connection,
+    handle: Callable[[Any], Any],
+    start: Callable[[], None],
+    parent: int,
+    window: int,
+) -> None:
+    _die_with(parent)
+    waiting: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=window)
+
+    def receive() -> None:  # the next chunk is read (unpickled) while this one is written
+        while True:
+            try:
+                item = inbox.recv()
+            except (EOFError, OSError):
+                waiting.put((False, None))  # the parent stopped without its end mark
+                return
+            waiting.put((True, item))
+            if item is _END:
+                return
+
+    threading.Thread(target=receive, daemon=True).start()
+    try:
+        start()
+        while True:
+            sent, item = waiting.get()
+            if not sent:
+                return  # the parent gave up on the batch: what was written is whole
+            if item is _END:
+                break
+            outbox.send(("ok", handle(item)))
+        outbox.send(("done", None))
+    except BaseException as e:  # noqa: BLE001 - every failure goes back to the parent
+        try:
+            outbox.send(("error", _portable(e)))
+        except OSError:
+            pass
+
+
+class ForkedWriter(Generic[T, R]):
+    """Hand chunks to a forked child that runs ``handle`` on each, in order; ``done`` runs
+    here on what ``handle`` returned for each chunk, in the same order.
+
+    ``start`` runs first in the child (to open its own store connections: a connection is
+    never shared across a fork).
+    """
+
+    def __init__(
+        self,
+        handle: Callable[[T], R],
+        *,
+        done: Callable[[R], None],
+        start: Callable[[], None],
+        window: int = 2,
+    ) -> None:
+        self._done = done
+        ctx = multiprocessing.get_context("fork")
+        inbox, self._send = ctx.Pipe(duplex=False)
+        self._acks, outbox = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_serve,
+            args=(inbox, outbox, handle, start, os.getpid(), window),
+            name="taxgate-writer",
+            daemon=True,
+        )
+        self._proc.start()
+        inbox.close()
+        outbox.close()
+        self._window = window
+        self._waiting = 0  # chunks sent and not yet written
+
+    def _answer(self) -> tuple[str, Any]:
+        try:
+            kind, value = self._acks.recv()
+        except (EOFError, OSError):
+            self._proc.join()
+            raise StoreError(
+                f"the batch's writer process stopped (exit code {self._proc.exitcode}); "
+                "the chunks it acknowledged are stored, a rerun decides the rest"
+            ) from None
+        if kind == "error":
+            self.abort()
+            raise value
+        if kind == "ok":
+            self._waiting -= 1
+            self._done(value)
+        return kind, value
+
+    def send(self, chunk: T) -> None:
+        """Queue a chunk; waits while ``window`` chunks are waiting already.
+
+        Raises:
+            TaxgateError: the child failed on an earlier chunk (it has stopped).
+        """
+        while self._waiting >= self._window:
+            self._answer()
+        self._send.send(chunk)
+        self._waiting += 1
+
+    def close(self) -> None:
+        """Wait for every chunk to be written (and ``done`` to have run on each).
+
+        Raises:
+            TaxgateError: the child failed (the chunks before the failed one are written).
+        """
+        self._send.send(_END)
+        while True:
+            kind, value = self._answer()
+            if kind == "done":
+                self._proc.join()
+                return
+
+    def abort(self) -> None:
+        """Stop the child after the chunk it is writing (the parent failed); wait for it."""
+        self._send.close()
+        self._proc.join()

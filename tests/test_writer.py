@@ -1,0 +1,115 @@
+"""A large batch's chunks written by a forked writer process (taxgate.writer) while the next
+chunk is decided: the same decisions, lines and log as one process, and a writer's failure
+stops the batch with a clear error instead of being lost."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from taxgate.errors import StoreError, TaxgateError
+from taxgate.writer import ForkedWriter
+from tests.conftest import World, new_batch, taxgate
+
+
+def _strip(decisions: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{k: v for k, v in d.items() if k != "audit_index"} for d in decisions]
+
+
+def test_forked_writer_decides_and_logs_as_one_process(world: World, tmp_path: Path) -> None:
+    batch = new_batch(world, tmp_path / "b", seed=41, requests=200)
+    runs = {}
+    for name, writer_from in (("inline", "1000000"), ("forked", "0")):
+        wd = world.copy_workdir(tmp_path / name)
+        env = {"TAXGATE_WRITER_FROM": writer_from, "TAXGATE_CHUNK_SIZE": "16"}
+        taxgate("process", batch, "--out", tmp_path / f"out-{name}", "--workdir", wd, env=env)
+        taxgate("audit", "verify", "--workdir", wd)
+        runs[name] = (world.decisions(tmp_path / f"out-{name}"), wd)
+    inline, forked, wd_forked = runs["inline"][0], runs["forked"][0], runs["forked"][1]
+    assert len(forked) == 200
+    assert _strip(forked) == _strip(inline)
+    # each line carries the index of its own decision entry, as in one process
+    assert [d["audit_index"] for d in forked] == [d["audit_index"] for d in inline]
+    con = sqlite3.connect(wd_forked / "taxgate.sqlite")
+    entries = dict(
+        con.execute(
+            "SELECT object_id, idx FROM audit_entries WHERE event_type = 'decision' AND idx >= ?",
+            (min(int(str(d["audit_index"])) for d in forked),),
+        ).fetchall()
+    )
+    disclosed = con.execute(
+        "SELECT count(*) FROM disclosures WHERE batch_id = "
+        "(SELECT batch_id FROM decisions ORDER BY decided_at DESC LIMIT 1)"
+    ).fetchone()[0]
+    con.close()
+    assert {str(d["request_id"]): d["audit_index"] for d in forked} == entries
+    assert disclosed == sum(1 for d in forked if d["status"] == "DISCLOSED")
+
+
+def test_an_edit_between_the_digests_and_the_store_is_caught(world: World, tmp_path: Path) -> None:
+    """The digests a forked batch's entries commit to are made before its rows are stored:
+    a stored request changed afterwards must still fail verify (they are of the values
+    stored, not of a copy that could differ)."""
+    batch = new_batch(world, tmp_path / "b", seed=42, requests=60)
+    wd = world.copy_workdir(tmp_path / "w")
+    env = {"TAXGATE_WRITER_FROM": "0", "TAXGATE_CHUNK_SIZE": "7"}
+    taxgate("process", batch, "--out", tmp_path / "out", "--workdir", wd, env=env)
+    taxgate("audit", "verify", "--workdir", wd)
+    rid = world.decisions(tmp_path / "out")[-1]["request_id"]
+    con = sqlite3.connect(wd / "taxgate.sqlite")
+    con.execute("UPDATE requests SET row = row + 1 WHERE request_id = ?", (rid,))
+    con.commit()
+    con.close()
+    bad = taxgate("audit", "verify", "--workdir", wd, check=False)
+    assert bad.returncode != 0
+    assert str(rid) in bad.stdout + bad.stderr and "row" in bad.stdout + bad.stderr
+
+
+def _double(n: int) -> int:
+    if n < 0:
+        raise TaxgateError("refused chunk")
+    if n == 99:
+        raise ValueError("a value from the row: Jane Doe 123-45-6789")
+    if n == 98:
+        os._exit(3)  # killed, as by the kernel
+    return 2 * n
+
+
+def test_results_come_back_in_order() -> None:
+    got: list[int] = []
+    w: ForkedWriter[int, int] = ForkedWriter(_double, done=got.append, start=lambda: None)
+    for n in range(10):
+        w.send(n)
+    w.close()
+    assert got == [2 * n for n in range(10)]
+
+
+def test_a_refusal_in_the_writer_comes_back_as_itself() -> None:
+    got: list[int] = []
+    w: ForkedWriter[int, int] = ForkedWriter(_double, done=got.append, start=lambda: None)
+    w.send(1)
+    w.send(-1)
+    with pytest.raises(TaxgateError, match="refused chunk"):
+        w.send(2)
+        w.send(3)
+        w.close()
+    assert got == [2]  # what came before the failed chunk was written and reported
+
+
+def test_any_other_error_comes_back_without_its_values() -> None:
+    w: ForkedWriter[int, int] = ForkedWriter(_double, done=lambda _: None, start=lambda: None)
+    w.send(99)
+    with pytest.raises(StoreError) as e:
+        w.close()
+    assert "ValueError" in str(e.value)
+    assert "Jane" not in str(e.value) and "6789" not in str(e.value)
+
+
+def test_a_writer_that_dies_stops_the_batch() -> None:
+    w: ForkedWriter[int, int] = ForkedWriter(_double, done=lambda _: None, start=lambda: None)
+    w.send(98)
+    with pytest.raises(StoreError, match="exit code 3"):
+        w.close()
