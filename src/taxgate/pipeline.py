@@ -13,7 +13,6 @@ import gc
 import hashlib
 import json
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -609,6 +608,19 @@ class DecisionLines:
             self._part.unlink(missing_ok=True)
             self._part.with_name(self._part.name + "2").unlink(missing_ok=True)
 
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        """Close the file (the writer process, after its last line)."""
+        if self._file is not None:
+            self._file.close()
+
+    def adopt(self, count: int) -> None:
+        """Count the ``count`` lines a writer process added to the file as added here."""
+        self._count = count
+
     def add(self, body: dict[str, Any]) -> None:
         self._count += 1
         if self._file is not None:
@@ -637,44 +649,49 @@ class DecisionLines:
 
 
 class _Writes:
-    """Decided chunks on their way to the store: written here, or by a forked writer
-    (:mod:`taxgate.writer`) while this process decides the next; each chunk's lines go to
-    ``decisions.jsonl`` once its audit indexes are known, in the order decided."""
+    """Decided chunks on their way to the store and to ``decisions.jsonl``, in the order
+    decided: written here, or by a forked writer (:mod:`taxgate.writer`) while this process
+    decides the next chunk. The writer inherits the open lines file and adds each chunk's
+    lines once its audit indexes are known."""
 
     def __init__(self, ws: Workspace, info: BatchInfo, lines: DecisionLines, pending: int):
-        self._bodies: deque[list[dict[str, Any]]] = deque()
         self._lines = lines
         self._ws = ws
         self._info = info
-        self._forked: ForkedWriter[Sequence[Ready], list[int]] | None = None
+        self._forked: ForkedWriter[Sequence[Ready], int] | None = None
+        self._added = 0  # lines the writer added
         # a large batch outside the service (its threads make forking unsafe)
         if pending >= writer_from() and ws.origin != "api" and writer_available():
+            lines.flush()  # nothing of this process's is buffered in the file it inherits
 
             def start() -> None:
                 ws.store.engine.dispose(close=False)  # the parent's connections stay its own
 
-            self._forked = ForkedWriter(self._commit, done=self._written, start=start)
+            self._forked = ForkedWriter(
+                self._write, done=self._count, start=start, finish=lines.close
+            )
 
-    def _commit(self, chunk: Sequence[Ready]) -> list[int]:
-        return commit_ready(self._ws, self._info, chunk)
+    def _write(self, chunk: Sequence[Ready]) -> int:
+        commit_ready(self._ws, self._info, chunk)  # sets each body's audit index
+        for d in chunk:
+            self._lines.add(d[0])
+        return len(chunk)
 
-    def _written(self, indexes: list[int]) -> None:
-        for body, index in zip(self._bodies.popleft(), indexes, strict=True):
-            body["audit_index"] = index
-            self._lines.add(body)
+    def _count(self, added: int) -> None:
+        self._added += added
 
     def send(self, chunk: list[Ready]) -> None:
-        self._bodies.append([d[0] for d in chunk])
         if self._forked is not None:
             self._forked.send(chunk)
         else:
-            self._written(self._commit(chunk))
+            self._write(chunk)
 
     def finish(self) -> None:
         """Wait until every chunk sent is written and its lines added."""
         if self._forked is not None:
             self._forked.close()
             self._forked = None
+            self._lines.adopt(self._added)
 
     def abort(self) -> None:
         if self._forked is not None:

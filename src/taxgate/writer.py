@@ -71,6 +71,7 @@ def _serve(
     outbox: Connection,
     handle: Callable[[Any], Any],
     start: Callable[[], None],
+    finish: Callable[[], None],
     parent: int,
     window: int,
 ) -> None:
@@ -98,6 +99,7 @@ def _serve(
             if item is _END:
                 break
             outbox.send(("ok", handle(item)))
+        finish()
         outbox.send(("done", None))
     except BaseException as e:  # noqa: BLE001 - every failure goes back to the parent
         try:
@@ -111,7 +113,7 @@ class ForkedWriter(Generic[T, R]):
     here on what ``handle`` returned for each chunk, in the same order.
 
     ``start`` runs first in the child (to open its own store connections: a connection is
-    never shared across a fork).
+    never shared across a fork), ``finish`` last, after the last chunk.
     """
 
     def __init__(
@@ -120,6 +122,7 @@ class ForkedWriter(Generic[T, R]):
         *,
         done: Callable[[R], None],
         start: Callable[[], None],
+        finish: Callable[[], None] = lambda: None,
         window: int = 2,
     ) -> None:
         self._done = done
@@ -128,7 +131,7 @@ class ForkedWriter(Generic[T, R]):
         self._acks, outbox = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(
             target=_serve,
-            args=(inbox, outbox, handle, start, os.getpid(), window),
+            args=(inbox, outbox, handle, start, finish, os.getpid(), window),
             name="taxgate-writer",
             daemon=True,
         )
