@@ -121,16 +121,24 @@ def _normal(value: Any) -> Any:
 
 
 def _plain(value: Any) -> bool:
-    """Whether ``value`` is already what the store gives back, but for tuples (which JSON
-    writes as lists either way): plain JSON values, objects keyed by text only."""
-    kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
+    """Whether ``value`` encodes as the store gives it back: every object in it keyed by
+    text. (Tuples encode as the lists they come back as; a key that is not text would be
+    sorted as itself here and as text once stored; a value JSON cannot hold fails either
+    way.) Only containers are looked into: this runs over every body a batch digests."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if type(k) is not str:
+                return False
+            kind = type(v)
+            if (kind is dict or kind is list or kind is tuple) and not _plain(v):
+                return False
         return True
-    if kind is list or kind is tuple:
-        return all(_plain(v) for v in value)
-    if kind is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
-    return False
+    if isinstance(value, list | tuple):
+        for v in value:
+            kind = type(v)
+            if (kind is dict or kind is list or kind is tuple) and not _plain(v):
+                return False
+    return True
 
 
 @lru_cache(maxsize=8)
