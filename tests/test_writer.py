@@ -113,3 +113,28 @@ def test_a_writer_that_dies_stops_the_batch() -> None:
     w.send(98)
     with pytest.raises(StoreError, match="exit code 3"):
         w.close()
+
+
+def _slow(n: int) -> int:
+    import time
+
+    time.sleep(0.05)
+    return n
+
+
+def test_abort_stops_the_writer_after_its_chunk() -> None:
+    """The parent failing (a refused batch, an error while deciding) closes its end: the
+    writer ends after the chunk it is writing, and the parent does not wait for ever."""
+    got: list[int] = []
+    w: ForkedWriter[int, int] = ForkedWriter(_slow, done=got.append, start=lambda: None)
+    w.send(1)
+    w.send(2)
+    w.abort()
+    assert w._proc.exitcode == 0
+    assert got == []  # nothing after abort is reported
+
+
+def test_abort_before_anything_was_sent() -> None:
+    w: ForkedWriter[int, int] = ForkedWriter(_slow, done=lambda _: None, start=lambda: None)
+    w.abort()
+    assert w._proc.exitcode == 0

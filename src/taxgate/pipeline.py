@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, overload
@@ -28,7 +28,7 @@ from taxgate.config import chunk_size, match_slice, writer_from
 from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError, TaxgateError
-from taxgate.intake.batch import parse_manifest, read_raw, read_requests
+from taxgate.intake.batch import RawBatch, parse_manifest, read_raw, read_requests
 from taxgate.intake.signing import verify_manifest
 from taxgate.records.lookup import TaxpayerRows
 from taxgate.reports.aggregate import aggregate
@@ -50,6 +50,7 @@ from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committe
 from taxgate.storage.control import require_control
 from taxgate.storage.publication import require_published
 from taxgate.storage.record import (
+    decision_content,
     decision_values,
     disclosure_row,
     disclosure_values,
@@ -73,6 +74,9 @@ class Checked:
     requester_authorized: bool
     signer: str
     authority: str = ""
+    #: the bytes read (what the signature covers), for a writer process to parse the same
+    #: requests from; dropped once handed over
+    raw: RawBatch | None = None
 
 
 def intake(
@@ -130,7 +134,7 @@ def intake(
                 )
         raise
     authorized = signer.active and signer.official.casefold() == info.official.name.casefold()
-    return Checked(info, requests, authorized, signer.official, signer.authority)
+    return Checked(info, requests, authorized, signer.official, signer.authority, raw)
 
 
 def _rows_text(rows: Sequence[int]) -> str:
@@ -419,43 +423,35 @@ def decide(
 
 #: One decision ready to be written: its body (without audit index), candidate TIN, runner-up
 #: TIN (kept only for a review), the response line that goes out (``None``: nothing), and
-#: the digests its entries commit to, made by the decider (:func:`ready`): the request's and
-#: the decision row's but for its time, and the disclosure row's but for its time.
+#: when the decider made them (else ``None``: the writer makes them), the digests of the
+#: decision row and of the disclosure row that the log commits to, but for their time.
 Ready = tuple[
-    dict[str, Any],
-    str,
-    str,
-    dict[str, Any] | None,
-    dict[str, dict[str, str]],
-    dict[str, str] | None,
+    dict[str, Any], str, str, dict[str, Any] | None, dict[str, str] | None, dict[str, str] | None
 ]
+#: The stored ``requests`` rows of some request ids, read in the writer's transaction.
+RequestRows = Callable[[Session, list[str]], Mapping[str, Mapping[str, Any]]]
 _UNTIMED_DECISION = tuple(c for c in content.DECISION_COLUMNS if c != "decided_at")
 _UNTIMED_DISCLOSURE = tuple(c for c in content.DISCLOSURE_COLUMNS if c != "disclosed_at")
 
 
 def ready(
-    fd: FinalDecision,
-    batch: BatchInfo,
-    salt: bytes,
-    request: Mapping[str, Any],
-    memo: dict[str, str] | None = None,
+    fd: FinalDecision, batch: BatchInfo, digest: tuple[bytes, dict[str, str]] | None = None
 ) -> Ready:
     """What :func:`commit_ready` needs of a final decision: plain values, which cross a pipe
-    to the writer process (:mod:`taxgate.writer`), and the digests the log commits to, made
-    here (the writer only adds the moment it writes). ``request``: the stored request row."""
+    to the writer process (:mod:`taxgate.writer`). ``digest``: the log's salt and a memo,
+    to make the rows' digests here (when the writer lags behind the decider)."""
     body = to_body(fd)
     tin = fd.candidate
     runner_up = fd.runner_up if fd.status == "PENDING_REVIEW" else ""
     response = fd.response_line()
-    row = decision_values(body, batch.batch_id, batch.agency, tin, "", runner_up)
-    committed = {
-        "request": content.digests(salt, request, content.REQUEST_COLUMNS, memo),
-        "decision": content.digests(salt, row, _UNTIMED_DECISION, memo),
-    }
-    sent = None
-    if response is not None:
-        out = disclosure_values(body, response, batch.batch_id, batch.agency, tin, "")
-        sent = content.digests(salt, out, _UNTIMED_DISCLOSURE, memo)
+    committed = sent = None
+    if digest is not None:
+        salt, memo = digest
+        row = decision_values(body, batch.batch_id, batch.agency, tin, "", runner_up)
+        committed = content.digests(salt, row, _UNTIMED_DECISION, memo)
+        if response is not None:
+            out = disclosure_values(body, response, batch.batch_id, batch.agency, tin, "")
+            sent = content.digests(salt, out, _UNTIMED_DISCLOSURE, memo)
     return body, tin, runner_up, response, committed, sent
 
 
@@ -464,41 +460,52 @@ def commit_decisions(
 ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
     """Write decisions, disclosures and their audit entries in one transaction; each
     decision's stored line and the response line that went out (if any)."""
-    with ws.transaction() as (s, log):
-        salt = log.salt()
-        requests = request_values(s, batch.agency, [fd.request_id for fd in decided])
-    memo: dict[str, str] = {}
-    prepared = [ready(fd, batch, salt, requests[fd.request_id], memo) for fd in decided]
-    indexes = commit_ready(ws, batch, prepared)
-    out = []
-    for (body, _, _, response, _, _), index in zip(prepared, indexes, strict=True):
-        body["audit_index"] = index
-        out.append((body, response))
-    return out
+    prepared = [ready(fd, batch) for fd in decided]
+
+    def stored(s: Session, ids: list[str]) -> Mapping[str, Mapping[str, Any]]:
+        return request_values(s, batch.agency, ids)
+
+    commit_ready(ws, batch, prepared, stored)
+    return [(body, response) for body, _, _, response, _, _ in prepared]
 
 
-def commit_ready(ws: Workspace, batch: BatchInfo, decided: Sequence[Ready]) -> list[int]:
+def commit_ready(
+    ws: Workspace, batch: BatchInfo, decided: Sequence[Ready], requests: RequestRows
+) -> None:
     """Write decisions made :func:`ready`, their disclosures and audit entries in one
-    transaction; each decision's audit index.
+    transaction; each body gets its audit index. ``requests``: the stored request rows,
+    whose digests the decisions' entries commit to.
 
     Rows go in as one multi-row insert per table (no per-object unit of work).
     """
-    indexes: list[int] = []
     with ws.transaction() as (s, log):
         now = repo.now_iso()  # one moment for the chunk: its rows and its entries
-        stamp = log.content({"decided_at": now}, ("decided_at",))["decided_at"]
+        salt = log.salt()
+        memo: dict[str, str] = {}  # a text's digest, made once per chunk
+        received = requests(s, [d[0]["request_id"] for d in decided])
         decisions: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
-        for body, tin, runner_up, response, committed, sent in decided:
+        stamp = content.digests(salt, {"decided_at": now}, ("decided_at",), memo)["decided_at"]
+        for body, tin, runner_up, response, made, sent in decided:
             row = decision_values(body, batch.batch_id, batch.agency, tin, now, runner_up)
-            committed["decision"]["decided_at"] = stamp
+            request = received[body["request_id"]]
+            if made is None:
+                committed = decision_content(salt, row, request, memo)
+            else:  # the decider made the row's digests: the moment is the same text's
+                made["decided_at"] = stamp
+                committed = {
+                    "request": content.digests(salt, request, content.REQUEST_COLUMNS, memo),
+                    "decision": made,
+                }
             index = log_decision(log, row, None, at=now, committed=committed)
             body["audit_index"] = row["audit_index"] = index
-            indexes.append(index)
             decisions.append(row)
             if response is not None:
-                assert sent is not None
-                sent["disclosed_at"] = stamp  # a digest is of the value: the same moment
+                if sent is None:
+                    out = disclosure_values(body, response, batch.batch_id, batch.agency, tin, now)
+                    sent = content.digests(salt, out, content.DISCLOSURE_COLUMNS, memo)
+                else:
+                    sent["disclosed_at"] = stamp
                 disclosures.append(
                     disclosure_row(
                         log,
@@ -515,7 +522,6 @@ def commit_ready(ws: Workspace, batch: BatchInfo, decided: Sequence[Ready]) -> l
             s.execute(insert(m.Decision), decisions)
         if disclosures:
             s.execute(insert(m.Disclosure), disclosures)
-    return indexes
 
 
 DECISIONS_FILE = "decisions.jsonl"
@@ -593,10 +599,12 @@ class DecisionLines:
         self._kept: list[dict[str, Any]] | None = None
         self._file: IO[str] | None = None
         self._count = 0
+        self._made: Path | None = None
         if out_dir is None:
             self._kept = []
             self._part = Path()
         else:
+            self._made = out_dir if not out_dir.exists() else None  # removed if discarded
             out_dir.mkdir(parents=True, exist_ok=True)
             self._part = out_dir / (DECISIONS_FILE + ".part")
             self._file = self._part.open("w", encoding="utf-8")
@@ -607,6 +615,8 @@ class DecisionLines:
             self._file.close()
             self._part.unlink(missing_ok=True)
             self._part.with_name(self._part.name + "2").unlink(missing_ok=True)
+            if self._made is not None and not any(self._made.iterdir()):
+                self._made.rmdir()  # a refused batch leaves no output folder behind
 
     def flush(self) -> None:
         if self._file is not None:
@@ -649,19 +659,28 @@ class DecisionLines:
 
 
 class _Writes:
-    """Decided chunks on their way to the store and to ``decisions.jsonl``, in the order
-    decided: written here, or by a forked writer (:mod:`taxgate.writer`) while this process
-    decides the next chunk. The writer inherits the open lines file and adds each chunk's
-    lines once its audit indexes are known."""
+    """A batch's store writes, in order: its requests first (:func:`_register_batch`), then
+    each decided chunk with its lines in ``decisions.jsonl``.
 
-    def __init__(self, ws: Workspace, info: BatchInfo, lines: DecisionLines, pending: int):
-        self._lines = lines
+    Done here, or by a forked writer (:mod:`taxgate.writer`) for a large batch: it stores
+    the requests while this process judges them by the rules, and writes each chunk while
+    this process decides the next. The writer is forked before the batch is read, while
+    this process is small (pages the two processes shared would be copied as this one
+    changed them: gigabytes at full size); it parses the requests itself from the bytes
+    this process read and checked, makes the digests of the requests as it stores them,
+    and adds each chunk's lines once their audit indexes are known.
+    """
+
+    def __init__(self, ws: Workspace, lines: DecisionLines) -> None:
         self._ws = ws
-        self._info = info
-        self._forked: ForkedWriter[Sequence[Ready], int] | None = None
+        self._lines = lines
+        self._checked: Checked | None = None
+        self._registered = Registered()
+        self._by_id: dict[str, Request] = {}
+        self._forked: ForkedWriter[object, int] | None = None
         self._added = 0  # lines the writer added
-        # a large batch outside the service (its threads make forking unsafe)
-        if pending >= writer_from() and ws.origin != "api" and writer_available():
+        # not in the service (its threads make forking unsafe)
+        if ws.origin != "api" and writer_available():
             lines.flush()  # nothing of this process's is buffered in the file it inherits
 
             def start() -> None:
@@ -671,14 +690,61 @@ class _Writes:
                 self._write, done=self._count, start=start, finish=lines.close
             )
 
-    def _write(self, chunk: Sequence[Ready]) -> int:
-        commit_ready(self._ws, self._info, chunk)  # sets each body's audit index
+    def register(self, checked: Checked) -> Checked:
+        """Store the batch and its requests (the writer's first job for a large batch:
+        a refusal, such as other content under the batch's id, comes back at a later
+        :meth:`send` or :meth:`finish`); ``checked`` without its bytes.
+
+        Raises:
+            ConflictError: the batch was received before with other content (here).
+        """
+        light = replace(checked, raw=None)
+        if self._forked is not None and len(checked.requests) < writer_from():
+            self._forked.close()  # a small batch: written here
+            self._forked = None
+        if self._forked is not None:
+            self._forked.send((replace(light, requests=[]), checked.raw))
+        else:
+            self._write((light, None))
+        return light
+
+    def _write(self, job: object) -> int:
+        if isinstance(job, tuple) and isinstance(job[0], Checked):
+            checked, raw = job
+            if raw is not None:  # in the writer: the same requests, from the same bytes
+                checked = replace(checked, requests=read_requests(raw))
+            self._checked = checked
+            self._registered = _register_batch(self._ws, checked, checked.requests)
+            self._by_id = {r.request_id: r for r in checked.requests}
+            return 0
+        assert self._checked is not None
+        chunk: Sequence[Ready] = job  # type: ignore[assignment]
+        commit_ready(self._ws, self._checked.info, chunk, self._requests)
         for d in chunk:
             self._lines.add(d[0])
         return len(chunk)
 
+    def _requests(self, s: Session, ids: list[str]) -> Mapping[str, Mapping[str, Any]]:
+        assert self._checked is not None
+        info = self._checked.info
+        out: dict[str, Mapping[str, Any]] = {}
+        again = []
+        for rid in ids:
+            row = self._registered.request_row(info, self._by_id[rid])
+            if row is None:
+                again.append(rid)
+            else:
+                out[rid] = row
+        if again:  # stored by an earlier receipt: as stored then
+            out.update(request_values(s, info.agency, again))
+        return out
+
     def _count(self, added: int) -> None:
         self._added += added
+
+    def behind(self) -> bool:
+        """Whether a writer process is still writing what was sent before."""
+        return self._forked is not None and self._forked.behind() > 0
 
     def send(self, chunk: list[Ready]) -> None:
         if self._forked is not None:
@@ -687,7 +753,7 @@ class _Writes:
             self._write(chunk)
 
     def finish(self) -> None:
-        """Wait until every chunk sent is written and its lines added."""
+        """Wait until everything sent is written and its lines added."""
         if self._forked is not None:
             self._forked.close()
             self._forked = None
@@ -733,22 +799,32 @@ def process(
     ws.compile_configuration()
     today = today or datetime.now(UTC).date()
     say = progress or (lambda _stage, _done, _total: None)
-    checked = intake(ws, folder)
-    info = checked.info
-    release_undecided(ws, checked)
-    refuse_reused_ids(ws, checked)
-    unique = list(checked.requests)  # intake refused a batch repeating an id
-    registered = _register_batch(ws, checked, unique)
-    with ws.transaction() as (s, _):
-        earlier = repo.decided_ids(s, info.agency, [r.request_id for r in unique])
-    pending = [r for r in unique if r.request_id not in earlier]
-    say("rules", 0, len(unique))
-    rules: dict[str, RuleDecision] = {}
-    if pending:  # a batch decided before is only read back
-        ctx, hist = _rule_context(ws, checked, today)
-        rules = {
-            d.request_id: d for d in _rules(ws, unique, ctx, hist) if d.request_id not in earlier
-        }
+    lines = DecisionLines(out_dir)
+    writes = _Writes(ws, lines)  # forked now (a large batch's writer), while this is small
+    try:
+        checked = intake(ws, folder)
+        info = checked.info
+        release_undecided(ws, checked)
+        refuse_reused_ids(ws, checked)
+        with ws.transaction() as (s, log):
+            salt = log.salt()  # made (and its making logged) before the writer needs it
+            earlier = repo.decided_ids(s, info.agency, [r.request_id for r in checked.requests])
+        checked = writes.register(checked)  # the batch stored first
+        unique = list(checked.requests)  # intake refused a batch repeating an id
+        pending = [r for r in unique if r.request_id not in earlier]
+        say("rules", 0, len(unique))
+        rules: dict[str, RuleDecision] = {}
+        if pending:  # a batch decided before is only read back
+            ctx, hist = _rule_context(ws, checked, today)
+            rules = {
+                d.request_id: d
+                for d in _rules(ws, unique, ctx, hist)
+                if d.request_id not in earlier
+            }
+    except BaseException:
+        writes.abort()
+        lines.discard()
+        raise
     say("rules", len(unique), len(unique))
     notices: list[str] = []
     chunk = chunk_size()
@@ -758,10 +834,6 @@ def process(
     per_slice = match_slice()
     keep_warm = warm or len(pending) > per_slice
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
-    lines = DecisionLines(out_dir)
-    with ws.transaction() as (_, log):
-        salt = log.salt()
-    writes = _Writes(ws, info, lines, len(pending))
     slices = 0  # slices matched so far
     # What is alive now lives as long as the batch (its requests, their rule verdicts: a
     # million of each at full size, none in a reference cycle). Frozen, the cyclic
@@ -799,12 +871,9 @@ def process(
                         matches[r.request_id].tin or "" for r in part if r.request_id in matches
                     ]
                     rows = found.rows(tins)
-                    stored = {r.request_id: registered.request_row(info, r) for r in part}
-                    again = [rid for rid, row in stored.items() if row is None]
-                    if again:  # stored by an earlier receipt: as stored
-                        with ws.transaction() as (s, _):
-                            stored.update(request_values(s, info.agency, again))
-                    memo: dict[str, str] = {}
+                    # the writer lagging, the rows' digests are made here (they are the
+                    # same wherever made): each process does what the other cannot take
+                    digest = (salt, {}) if writes.behind() else None
                     decided = [
                         ready(
                             decide(
@@ -815,13 +884,10 @@ def process(
                                 held,
                             ),
                             info,
-                            salt,
-                            stored[r.request_id],  # type: ignore[arg-type]
-                            memo,
+                            digest,
                         )
                         for r in part
                     ]
-                    del stored, memo
                     for body, _, _, response, _, _ in decided:
                         if response is not None:
                             disclosures[body["request_id"]] = response

@@ -74,8 +74,11 @@ def _serve(
     finish: Callable[[], None],
     parent: int,
     window: int,
+    theirs: tuple[Connection, Connection],
 ) -> None:
     _die_with(parent)
+    for end in theirs:  # the parent's ends, inherited: held here, the parent's close of
+        end.close()  # its sending end would never reach this process as the end of input
     waiting: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=window)
 
     def receive() -> None:  # the next chunk is read (unpickled) while this one is written
@@ -129,9 +132,10 @@ class ForkedWriter(Generic[T, R]):
         ctx = multiprocessing.get_context("fork")
         inbox, self._send = ctx.Pipe(duplex=False)
         self._acks, outbox = ctx.Pipe(duplex=False)
+        theirs = (self._send, self._acks)
         self._proc = ctx.Process(
             target=_serve,
-            args=(inbox, outbox, handle, start, finish, os.getpid(), window),
+            args=(inbox, outbox, handle, start, finish, os.getpid(), window, theirs),
             name="taxgate-writer",
             daemon=True,
         )
@@ -168,6 +172,22 @@ class ForkedWriter(Generic[T, R]):
             self._answer()
         self._send.send(chunk)
         self._waiting += 1
+
+    def behind(self) -> int:
+        """How many chunks sent are not written yet (answers already in are read now,
+        without waiting): a parent may take on work the child would do when it lags."""
+        while self._waiting and self._acks.poll():
+            self._answer()
+        return self._waiting
+
+    def drain(self) -> None:
+        """Wait until every chunk sent so far is written (and ``done`` ran on each).
+
+        Raises:
+            TaxgateError: the child failed.
+        """
+        while self._waiting:
+            self._answer()
 
     def close(self) -> None:
         """Wait for every chunk to be written (and ``done`` to have run on each).
