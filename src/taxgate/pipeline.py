@@ -873,7 +873,9 @@ def process(
                     rows = found.rows(tins)
                     # the writer lagging, the rows' digests are made here (they are the
                     # same wherever made): each process does what the other cannot take
-                    digest = (salt, {}) if writes.behind() else None
+                    digest: tuple[bytes, dict[str, str]] | None = (
+                        (salt, {}) if writes.behind() else None
+                    )
                     decided = [
                         ready(
                             decide(
