@@ -321,6 +321,9 @@ class Registered:
         }
 
 
+_REGISTER_SLICE = 50_000
+
+
 def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) -> Registered:
     """Store the batch and its requests once (idempotent on the same id and content)."""
     info = checked.info
@@ -352,27 +355,30 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
         s.add(m.Batch(**batch_row, state="processing"))
         s.flush()
         known = set(repo.stored_requests(s, info.agency, [r.request_id for r in unique]))
-        fresh: list[dict[str, Any]] = [
-            {
-                "request_id": r.request_id,
-                "batch_id": info.batch_id,
-                "row": r.row,
-                "agency_code": info.agency,
-                "received_at": now,
-                "payload": r.as_dict(),
-                "reason_key": reason_key(r),
-                "case_key": case_key(r.case_number),
-                "officer_key": officer_key(r.officer),
-            }
-            for r in unique
-            if r.request_id not in known
-        ]
-        if fresh:
-            s.execute(insert(m.RequestRow), fresh)
-        keys: dict[str, tuple[str, str, str]] = {
-            f["request_id"]: (f["reason_key"], f["case_key"], f["officer_key"]) for f in fresh
-        }
-        del fresh
+        keys: dict[str, tuple[str, str, str]] = {}
+        # a slice of rows at a time (one transaction all the same): a million rows with
+        # their payloads built at once cost gigabytes
+        for lo in range(0, len(unique), _REGISTER_SLICE):
+            fresh: list[dict[str, Any]] = [
+                {
+                    "request_id": r.request_id,
+                    "batch_id": info.batch_id,
+                    "row": r.row,
+                    "agency_code": info.agency,
+                    "received_at": now,
+                    "payload": r.as_dict(),
+                    "reason_key": reason_key(r),
+                    "case_key": case_key(r.case_number),
+                    "officer_key": officer_key(r.officer),
+                }
+                for r in unique[lo : lo + _REGISTER_SLICE]
+                if r.request_id not in known
+            ]
+            if fresh:
+                s.execute(insert(m.RequestRow), fresh)
+            for f in fresh:
+                keys[f["request_id"]] = (f["reason_key"], f["case_key"], f["officer_key"])
+            del fresh
         _log_rulebook(ws, s, log)
         log.append(
             "batch_received",
@@ -703,16 +709,18 @@ class _Writes:
             self._forked.close()  # a small batch: written here
             self._forked = None
         if self._forked is not None:
-            self._forked.send((replace(light, requests=[]), checked.raw))
+            self._forked.send([replace(light, requests=[]), checked.raw])
         else:
-            self._write((light, None))
+            self._write([light, None])
         return light
 
     def _write(self, job: object) -> int:
-        if isinstance(job, tuple) and isinstance(job[0], Checked):
-            checked, raw = job
+        if isinstance(job, list) and isinstance(job[0], Checked):
+            raw = job.pop()  # the batch's bytes, held by nothing else once parsed
+            checked = job[0]
             if raw is not None:  # in the writer: the same requests, from the same bytes
                 checked = replace(checked, requests=read_requests(raw))
+            del raw
             self._checked = checked
             self._registered = _register_batch(self._ws, checked, checked.requests)
             self._by_id = {r.request_id: r for r in checked.requests}

@@ -88,9 +88,11 @@ def _serve(
             except (EOFError, OSError):
                 waiting.put((False, None))  # the parent stopped without its end mark
                 return
-            waiting.put((True, item))
             if item is _END:
+                waiting.put((True, item))
                 return
+            waiting.put((True, item))
+            del item  # held only by the queue, freed once written
 
     threading.Thread(target=receive, daemon=True).start()
     try:
@@ -101,7 +103,9 @@ def _serve(
                 return  # the parent gave up on the batch: what was written is whole
             if item is _END:
                 break
-            outbox.send(("ok", handle(item)))
+            done = handle(item)
+            del item  # a chunk (or a batch's bytes) is not kept while the next waits
+            outbox.send(("ok", done))
         finish()
         outbox.send(("done", None))
     except BaseException as e:  # noqa: BLE001 - every failure goes back to the parent
