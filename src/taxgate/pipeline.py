@@ -50,7 +50,6 @@ from taxgate.storage.audit_log import AuditLog, checkpoint_now, require_committe
 from taxgate.storage.control import require_control
 from taxgate.storage.publication import require_published
 from taxgate.storage.record import (
-    decision_content,
     decision_values,
     disclosure_row,
     disclosure_values,
@@ -252,12 +251,18 @@ def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchCo
     return ctx, hist
 
 
+def _may_fork(ws: Workspace) -> bool:
+    """Whether this process may fork helpers (the rules' workers, a batch's writer): not in
+    the service, whose threads make forking unsafe."""
+    return ws.origin != "api"
+
+
 def _rules(
     ws: Workspace, requests: Sequence[Request], ctx: BatchContext, hist: History
 ) -> list[RuleDecision]:
     """The rule stage. Large batches fork workers for the per-request checks, except in the
     service, whose threads make forking unsafe: there the checks stay in one process."""
-    workers = 1 if ws.origin == "api" else None
+    workers = None if _may_fork(ws) else 1
     return evaluate_stream(requests, ctx, ws.rulebook, ws.statutes, hist, workers=workers)
 
 
@@ -306,19 +311,24 @@ class Registered:
     def request_row(self, info: BatchInfo, r: Request) -> dict[str, Any] | None:
         """The stored ``requests`` row of ``r`` (None: stored before, read it back)."""
         keys = self.keys.get(r.request_id)
-        if keys is None:
-            return None
-        return {
-            "agency_code": info.agency,
-            "request_id": r.request_id,
-            "batch_id": info.batch_id,
-            "row": r.row,
-            "received_at": self.received_at,
-            "payload": r.as_dict(),
-            "reason_key": keys[0],
-            "case_key": keys[1],
-            "officer_key": keys[2],
-        }
+        return None if keys is None else _request_row(info, r, self.received_at, keys)
+
+
+def _request_row(
+    info: BatchInfo, r: Request, received_at: str, keys: tuple[str, str, str]
+) -> dict[str, Any]:
+    """The ``requests`` row of ``r``; ``keys``: its reason, case and officer keys."""
+    return {
+        "request_id": r.request_id,
+        "batch_id": info.batch_id,
+        "row": r.row,
+        "agency_code": info.agency,
+        "received_at": received_at,
+        "payload": r.as_dict(),
+        "reason_key": keys[0],
+        "case_key": keys[1],
+        "officer_key": keys[2],
+    }
 
 
 _REGISTER_SLICE = 50_000
@@ -359,25 +369,14 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
         # a slice of rows at a time (one transaction all the same): a million rows with
         # their payloads built at once cost gigabytes
         for lo in range(0, len(unique), _REGISTER_SLICE):
-            fresh: list[dict[str, Any]] = [
-                {
-                    "request_id": r.request_id,
-                    "batch_id": info.batch_id,
-                    "row": r.row,
-                    "agency_code": info.agency,
-                    "received_at": now,
-                    "payload": r.as_dict(),
-                    "reason_key": reason_key(r),
-                    "case_key": case_key(r.case_number),
-                    "officer_key": officer_key(r.officer),
-                }
-                for r in unique[lo : lo + _REGISTER_SLICE]
-                if r.request_id not in known
-            ]
+            fresh: list[dict[str, Any]] = []
+            for r in unique[lo : lo + _REGISTER_SLICE]:
+                if r.request_id not in known:
+                    derived = (reason_key(r), case_key(r.case_number), officer_key(r.officer))
+                    keys[r.request_id] = derived
+                    fresh.append(_request_row(info, r, now, derived))
             if fresh:
                 s.execute(insert(m.RequestRow), fresh)
-            for f in fresh:
-                keys[f["request_id"]] = (f["reason_key"], f["case_key"], f["officer_key"])
             del fresh
         _log_rulebook(ws, s, log)
         log.append(
@@ -494,15 +493,15 @@ def commit_ready(
         stamp = content.digests(salt, {"decided_at": now}, ("decided_at",), memo)["decided_at"]
         for body, tin, runner_up, response, made, sent in decided:
             row = decision_values(body, batch.batch_id, batch.agency, tin, now, runner_up)
-            request = received[body["request_id"]]
             if made is None:
-                committed = decision_content(salt, row, request, memo)
+                made = content.digests(salt, row, content.DECISION_COLUMNS, memo)
             else:  # the decider made the row's digests: the moment is the same text's
                 made["decided_at"] = stamp
-                committed = {
-                    "request": content.digests(salt, request, content.REQUEST_COLUMNS, memo),
-                    "decision": made,
-                }
+            request = received[body["request_id"]]
+            committed = {
+                "request": content.digests(salt, request, content.REQUEST_COLUMNS, memo),
+                "decision": made,
+            }
             index = log_decision(log, row, None, at=now, committed=committed)
             body["audit_index"] = row["audit_index"] = index
             decisions.append(row)
@@ -685,8 +684,7 @@ class _Writes:
         self._by_id: dict[str, Request] = {}
         self._forked: ForkedWriter[object, int] | None = None
         self._added = 0  # lines the writer added
-        # not in the service (its threads make forking unsafe)
-        if ws.origin != "api" and writer_available():
+        if _may_fork(ws) and writer_available():
             lines.flush()  # nothing of this process's is buffered in the file it inherits
 
             def start() -> None:

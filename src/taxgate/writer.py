@@ -184,15 +184,6 @@ class ForkedWriter(Generic[T, R]):
             self._answer()
         return self._waiting
 
-    def drain(self) -> None:
-        """Wait until every chunk sent so far is written (and ``done`` ran on each).
-
-        Raises:
-            TaxgateError: the child failed.
-        """
-        while self._waiting:
-            self._answer()
-
     def close(self) -> None:
         """Wait for every chunk to be written (and ``done`` to have run on each).
 
