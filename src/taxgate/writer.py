@@ -16,6 +16,7 @@ the values it was writing (a store's exception can quote the row it refused).
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import pickle
@@ -77,6 +78,11 @@ def _serve(
     theirs: tuple[Connection, Connection],
 ) -> None:
     _die_with(parent)
+    # What the parent made is never collected here: a finaliser of an inherited object
+    # (an embedded database's connection, whose threads stayed in the parent) crashed the
+    # writer of a process that had used DuckDB before forking. The child keeps its
+    # inherited references; only what it makes itself is collected.
+    gc.freeze()
     for end in theirs:  # the parent's ends, inherited: held here, the parent's close of
         end.close()  # its sending end would never reach this process as the end of input
     waiting: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=window)
