@@ -269,8 +269,11 @@ def test_kill_and_rerun(
         assert children, "no writer process was forked"
     _, alive = psutil.wait_procs(children, timeout=10)
     assert not alive, "a child of the killed batch outlived it"
-    assert not (tmp_path / "out1" / "response.jsonl").exists()
     decided_at_kill = count(db, "SELECT count(*) FROM decisions")
+    # the poll can miss the last chunk on a busy machine and the kill land after the
+    # outputs were written; what must never be is an output before every decision is
+    if (tmp_path / "out1" / "response.jsonl").exists():
+        assert decided_at_kill - base == 300, "an output was written before the batch was decided"
     assert (
         decided_at_kill >= base
         and (decided_at_kill - base) % 25 == 0
