@@ -26,6 +26,8 @@ from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
+from taxgate.canonical import json_encoder
+
 __all__ = [
     "DECISION_COLUMNS",
     "DISCLOSURE_COLUMNS",
@@ -107,9 +109,7 @@ _DIGEST_HEX = 32
 UNREADABLE = "(encrypted: not checked without the key)"
 BROKEN = "(encrypted: does not open under its key)"
 
-_canonical = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+_canonical = json_encoder()
 _string = encode_basestring  # what _canonical writes for a text, without its dispatch
 
 

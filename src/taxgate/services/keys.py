@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Table, Text, bindparam, cast, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from taxgate.canonical import json_encoder
 from taxgate.crypto import Keyring, aad, is_sealed, sealed_key_id
 from taxgate.records.encryption import is_encrypted, reencrypt
 from taxgate.storage import tables as m
@@ -37,7 +38,7 @@ from taxgate.workspace import Workspace
 
 EVENT = "keys_rotated"
 CHUNK = 2000
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_dumps = json_encoder(sort_keys=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,9 +47,7 @@ def _in_period(column: Any, period: Period) -> Any:
 def _events(s: Session, event_type: str, period: Period) -> list[dict[str, Any]]:
     out = []
     for (raw,) in s.execute(
-        select(m.AuditEntry.entry)
-        .where(m.AuditEntry.event_type == event_type)
-        .order_by(m.AuditEntry.idx)
+        select(m.AuditEntry.entry).where(m.of_events(event_type)).order_by(m.AuditEntry.idx)
     ):
         try:
             doc = json.loads(raw)

@@ -46,7 +46,7 @@ def _events(s: Session, kinds: Sequence[str]) -> Iterator[tuple[int, AuditEntry]
     """The successful entries of these kinds, in log order."""
     rows = s.execute(
         select(m.AuditEntry.idx, m.AuditEntry.entry)
-        .where(m.AuditEntry.event_type.in_(kinds))
+        .where(m.of_events(*kinds))
         .order_by(m.AuditEntry.idx)
     )
     for idx, data in rows:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
+from taxgate.canonical import json_encoder
 from taxgate.crypto import Keyring, KeysFile, aad, is_sealed
 from taxgate.errors import StoreError
 
@@ -127,7 +128,7 @@ def keys_of(dialect: Dialect) -> StoreKeys:
     return found
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_dumps = json_encoder(sort_keys=False)
 
 
 class SealedJSON(TypeDecorator[Any]):

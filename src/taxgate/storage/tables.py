@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -162,15 +164,39 @@ class Review(Base):
     at: Mapped[str] = mapped_column(String(40))
 
 
+#: The event types the log's event-type index leaves out (nine entries in ten): nothing
+#: looks them up by type. A query by type for any other kind goes through :func:`of_events`.
+UNINDEXED_EVENTS = ("decision", "disclosure")
+#: The condition of the event-type index: entries of every kind it holds.
+INDEXED_EVENTS = text("event_type NOT IN ('decision', 'disclosure')")
+
+
 class AuditEntry(Base):
     """One leaf of the RFC 9162 log: the canonical entry bytes and their leaf hash."""
 
     __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index(
+            "ix_audit_entries_event_type",
+            "event_type",
+            sqlite_where=INDEXED_EVENTS,
+            postgresql_where=INDEXED_EVENTS,
+        ),
+    )
     idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    event_type: Mapped[str] = mapped_column(String(40), index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(200), index=True)
     entry: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+def of_events(*kinds: str) -> ColumnElement[bool]:
+    """The log's entries of these event types, said so that the event-type index serves
+    the query (SQLite uses a partial index only when the query repeats its condition)."""
+    cond: ColumnElement[bool] = AuditEntry.event_type.in_(kinds)
+    if set(kinds).isdisjoint(UNINDEXED_EVENTS):
+        cond = cond & INDEXED_EVENTS
+    return cond
 
 
 class Checkpoint(Base):
