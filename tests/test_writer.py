@@ -138,3 +138,37 @@ def test_abort_before_anything_was_sent() -> None:
     w: ForkedWriter[int, int] = ForkedWriter(_slow, done=lambda _: None, start=lambda: None)
     w.abort()
     assert w._proc.exitcode == 0
+
+
+def test_a_wide_window_keeps_order_and_a_narrower_send_waits() -> None:
+    """Many chunks may wait (as bytes) while one is written; a send with a window of its
+    own (the batch's last slice) waits until no more than that many wait."""
+    got: list[int] = []
+    w: ForkedWriter[int, int] = ForkedWriter(_slow, done=got.append, start=lambda: None, window=8)
+    for n in range(8):
+        w.send(n)  # none of these waits: the window holds them
+    assert w.behind() >= 6  # 50 ms each: most still wait
+    w.send(8, window=2)
+    assert w.behind() <= 2
+    w.close()
+    assert got == list(range(9))
+
+
+def test_chunks_sent_after_the_writer_failed_raise_its_error_not_a_broken_pipe() -> None:
+    """With a wide window the parent can send many chunks before it reads an answer; once
+    the child has stopped on an error, a send into the closed pipe reports that error."""
+    w: ForkedWriter[list[int], int] = ForkedWriter(
+        _refuse_list, done=lambda _: None, start=lambda: None, window=10_000
+    )
+    big = list(range(200_000))  # more than the pipe's buffer: the send meets the closed end
+    w.send([-1])
+    with pytest.raises(TaxgateError, match="refused chunk"):
+        for _ in range(100):
+            w.send(big)
+        w.close()
+
+
+def _refuse_list(chunk: list[int]) -> int:
+    if chunk and chunk[0] < 0:
+        raise TaxgateError("refused chunk")
+    return len(chunk)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from taxgate import holdback
 from taxgate.audit import content
+from taxgate.canonical import json_encoder
 from taxgate.config import chunk_size, match_slice, writer_from
 from taxgate.decision import final_decision, to_body
 from taxgate.disclosure.response import write_response
@@ -532,7 +533,10 @@ def commit_ready(
 DECISIONS_FILE = "decisions.jsonl"
 #: Requests from which a batch's long-lived objects are frozen out of the cyclic collector.
 FREEZE_FROM = 20_000
-_line_text = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+#: Decided requests that may wait for the writer (as pickled bytes, about 1 KB each): enough
+#: for it to keep writing through the matching of the next slice (about 30 s at full size).
+WRITER_BACKLOG = 64_000
+_line_text = json_encoder(allow_nan=True)
 
 
 def _line(body: Mapping[str, Any]) -> str:
@@ -691,7 +695,11 @@ class _Writes:
                 ws.store.engine.dispose(close=False)  # the parent's connections stay its own
 
             self._forked = ForkedWriter(
-                self._write, done=self._count, start=start, finish=lines.close
+                self._write,
+                done=self._count,
+                start=start,
+                finish=lines.close,
+                window=max(2, WRITER_BACKLOG // chunk_size()),
             )
 
     def register(self, checked: Checked) -> Checked:
@@ -748,13 +756,27 @@ class _Writes:
     def _count(self, added: int) -> None:
         self._added += added
 
-    def behind(self) -> bool:
-        """Whether a writer process is still writing what was sent before."""
-        return self._forked is not None and self._forked.behind() > 0
+    def behind(self, *, last: bool) -> bool:
+        """Whether the writer lags, so that this process should make the rows' digests
+        itself (they are the same wherever made).
 
-    def send(self, chunk: list[Ready]) -> None:
+        While this process matches the next slice, the writer works off what waits for it:
+        so before the last slice it lags only from half its window on (this process then
+        takes the digests over until the two meet, before it would wait on a full window).
+        ``last``: the batch's last slice is being decided; nothing comes after it to work
+        a backlog off while this process waits, so any chunk waiting is a lag.
+        """
+        if self._forked is None:
+            return False
+        waiting = self._forked.behind()
+        return waiting > 0 if last else 2 * waiting >= self._forked.window
+
+    def send(self, chunk: list[Ready], *, last: bool) -> None:
+        """Hand a decided chunk to the writer (or write it here). ``last``: the batch's
+        last slice; at most two chunks wait then (a backlog would be waited for at the end,
+        with nothing left to overlap it)."""
         if self._forked is not None:
-            self._forked.send(chunk)
+            self._forked.send(chunk, window=2 if last else None)
         else:
             self._write(chunk)
 
@@ -879,8 +901,9 @@ def process(
                     rows = found.rows(tins)
                     # the writer lagging, the rows' digests are made here (they are the
                     # same wherever made): each process does what the other cannot take
+                    last = lo + per_slice >= len(pending)
                     digest: tuple[bytes, dict[str, str]] | None = (
-                        (salt, {}) if writes.behind() else None
+                        (salt, {}) if writes.behind(last=last) else None
                     )
                     decided = [
                         ready(
@@ -899,7 +922,7 @@ def process(
                     for body, _, _, response, _, _ in decided:
                         if response is not None:
                             disclosures[body["request_id"]] = response
-                    writes.send(decided)
+                    writes.send(decided, last=last)
                     done = lo + min(start + chunk, len(part_of))
                     say("decide", done, len(pending))
         del rules

@@ -34,6 +34,7 @@ R = TypeVar("R")
 
 _PR_SET_PDEATHSIG = 1
 _END = None  # what the parent sends after its last chunk
+_END_BYTES = pickle.dumps(_END)
 
 
 def available() -> bool:
@@ -85,30 +86,33 @@ def _serve(
     gc.freeze()
     for end in theirs:  # the parent's ends, inherited: held here, the parent's close of
         end.close()  # its sending end would never reach this process as the end of input
-    waiting: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=window)
+    # chunks wait as the bytes they came in (a few times smaller than the objects they
+    # become), each unpickled only when its turn comes
+    waiting: queue.Queue[tuple[bool, bytes]] = queue.Queue(maxsize=window)
 
-    def receive() -> None:  # the next chunk is read (unpickled) while this one is written
+    def receive() -> None:  # the next chunks are read while this one is written
         while True:
             try:
-                item = inbox.recv()
+                data = inbox.recv_bytes()
             except (EOFError, OSError):
-                waiting.put((False, None))  # the parent stopped without its end mark
+                waiting.put((False, b""))  # the parent stopped without its end mark
                 return
-            if item is _END:
-                waiting.put((True, item))
+            waiting.put((True, data))
+            if data == _END_BYTES:
                 return
-            waiting.put((True, item))
-            del item  # held only by the queue, freed once written
+            del data  # held only by the queue, freed once written
 
     threading.Thread(target=receive, daemon=True).start()
     try:
         start()
         while True:
-            sent, item = waiting.get()
+            sent, data = waiting.get()
             if not sent:
                 return  # the parent gave up on the batch: what was written is whole
-            if item is _END:
+            if data == _END_BYTES:
                 break
+            item = pickle.loads(data)
+            del data
             done = handle(item)
             del item  # a chunk (or a batch's bytes) is not kept while the next waits
             outbox.send(("ok", done))
@@ -172,16 +176,28 @@ class ForkedWriter(Generic[T, R]):
             self._done(value)
         return kind, value
 
-    def send(self, chunk: T) -> None:
-        """Queue a chunk; waits while ``window`` chunks are waiting already.
+    def send(self, chunk: T, *, window: int | None = None) -> None:
+        """Queue a chunk; waits while ``window`` chunks are waiting already (the writer's
+        own window, or a smaller one for this send).
 
         Raises:
             TaxgateError: the child failed on an earlier chunk (it has stopped).
         """
-        while self._waiting >= self._window:
+        limit = self._window if window is None else max(1, min(window, self._window))
+        while self._waiting >= limit:
             self._answer()
-        self._send.send(chunk)
+        data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self._send.send_bytes(data)
+        except OSError:  # the child has stopped: its error (or its exit) is the answer
+            while True:
+                self._answer()
         self._waiting += 1
+
+    @property
+    def window(self) -> int:
+        """How many chunks may wait before :meth:`send` waits."""
+        return self._window
 
     def behind(self) -> int:
         """How many chunks sent are not written yet (answers already in are read now,
@@ -196,7 +212,7 @@ class ForkedWriter(Generic[T, R]):
         Raises:
             TaxgateError: the child failed (the chunks before the failed one are written).
         """
-        self._send.send(_END)
+        self._send.send_bytes(_END_BYTES)
         while True:
             kind, value = self._answer()
             if kind == "done":
