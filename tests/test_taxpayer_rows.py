@@ -42,3 +42,41 @@ def test_no_taxpayers_gives_no_rows(tmp_path: Path) -> None:
     with TaxpayerRows(records, []) as found:
         assert found.rows([]) == {}
         assert found.rows([f"{1:09d}"]) == {f"{1:09d}": []}
+
+
+def test_a_chunk_reads_only_the_columns_it_asks_for(tmp_path: Path) -> None:
+    """Data minimisation: a chunk's rows carry the columns its disclosures need and the
+    TIN; a name the file does not have (or a hostile one) is no column, never SQL."""
+    records = _records(tmp_path / "records.parquet")
+    tin = f"{4:09d}"
+    with TaxpayerRows(records, [tin]) as found:
+        got = found.rows([tin], ["tax_year", 'x" FROM matched; DROP TABLE matched; --', "wages"])
+        assert [sorted(r) for r in got[tin]] == [["tax_year", "tin"], ["tax_year", "tin"]]
+        named = found.rows([tin], ["last_name"])
+        assert {r["last_name"] for r in named[tin]} == {"Name4"}
+        assert sorted(found.rows([tin])[tin][0]) == ["last_name", "tax_year", "tin"]
+
+
+def test_the_columns_a_plan_reads_are_the_columns_it_is_given(tmp_path: Path) -> None:
+    """plan_disclosure with only record_columns(...) of a row decides as with the whole row:
+    the same values out, the same fields withheld, for every field of the catalogue."""
+    from taxgate.disclosure.fields import load_catalogue
+    from taxgate.disclosure.plan import plan_disclosure, record_columns
+
+    catalogue = load_catalogue()
+    row = {
+        "tin": "900000001", "tax_year": 2022, "first_name": "Ana", "middle_name": "B",
+        "last_name": "Cruz", "suffix": "", "dob": "1980-01-02", "dob_source": "form_w7",
+        "address_line1": "1 Main St", "address_line2": "", "city": "Springfield",
+        "state": "IL", "zip": "62701", "filing_status": "single",
+        "adjusted_gross_income": 100, "dependents": 1, "phone": "555-0100",
+        "employer_name": "Acme", "employer_ein": "12-3456789", "wages": 90,
+        "audit_status": "none", "balance_due": 5,
+    }  # fmt: skip
+    for name in sorted(catalogue.names()):
+        for asked in ([name], [name, "last_known_address"], [f"  {name} "]):
+            cols = record_columns(asked, catalogue)
+            part = {k: v for k, v in row.items() if k in cols}
+            whole = plan_disclosure(asked, [2022], "DISCLOSED", [row], catalogue)
+            pruned = plan_disclosure(asked, [2022], "DISCLOSED", [part], catalogue)
+            assert pruned == whole, asked

@@ -27,6 +27,7 @@ from taxgate.audit import content
 from taxgate.canonical import json_encoder
 from taxgate.config import chunk_size, match_slice, writer_from
 from taxgate.decision import final_decision, to_body
+from taxgate.disclosure.plan import record_columns
 from taxgate.disclosure.response import write_response
 from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError, TaxgateError
 from taxgate.intake.batch import RawBatch, parse_manifest, read_raw, read_requests
@@ -898,7 +899,10 @@ def process(
                     tins = [
                         matches[r.request_id].tin or "" for r in part if r.request_id in matches
                     ]
-                    rows = found.rows(tins)
+                    needed = record_columns(
+                        (f for r in part for f in rules[r.request_id].fields), ws.catalogue
+                    )
+                    rows = found.rows(tins, needed)
                     # the writer lagging, the rows' digests are made here (they are the
                     # same wherever made): each process does what the other cannot take
                     last = lo + per_slice >= len(pending)

@@ -31,7 +31,7 @@ The rules, in the order they apply:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -134,6 +134,37 @@ def _planned_value(spec: FieldSpec, filed: Mapping[int, Mapping[str, object]]) -
         latest = max(filed)
         return _value(spec, filed[latest])
     return {str(year): _value(spec, row) for year, row in filed.items()}
+
+
+def record_columns(requested: Iterable[str], catalogue: Catalogue) -> frozenset[str]:
+    """The records columns :func:`plan_disclosure` reads to plan these requested fields:
+    the tax year, each field's column (a derived field's: those it is built from) and the
+    column that says where its value came from. Nothing else of a taxpayer's rows needs to
+    be read to decide what goes out.
+
+        >>> from taxgate.disclosure.fields import load_catalogue
+        >>> sorted(record_columns([" dob ", "nickname"], load_catalogue()))
+        ['dob', 'dob_source', 'tax_year']
+    """
+    out = {"tax_year"}
+
+    def add(spec: FieldSpec, depth: int = 0) -> None:
+        if spec.is_derived:
+            for column in spec.derived_from:
+                out.add(column)
+                part = catalogue.get(column)
+                if part is not None and depth < len(catalogue.fields):
+                    add(part, depth + 1)
+        else:
+            out.add(spec.name)
+        if spec.source_column:
+            out.add(spec.source_column)
+
+    for raw in requested:
+        spec = catalogue.get(raw.strip())
+        if spec is not None:
+            add(spec)
+    return frozenset(out)
 
 
 def plan_disclosure(

@@ -26,6 +26,7 @@ class TaxpayerRows:
 
     def __init__(self, records: Path, tins: Iterable[str]) -> None:
         self._con = duck.cursor()
+        self._columns: list[str] | None = None
         wanted = sorted({t for t in tins if t})
         # No taxpayers: only the file's schema is read (LIMIT 0), not its rows.
         source = duckdb_source(self._con, records)
@@ -35,9 +36,20 @@ class TaxpayerRows:
             [wanted],
         )
 
-    def rows(self, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-        """Each of ``tins`` (among those given at creation) -> its rows."""
-        return _fetch(self._con, "matched", [], tins)
+    def rows(
+        self, tins: Iterable[str], columns: Iterable[str] | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Each of ``tins`` (among those given at creation) -> its rows: every column, or
+        only ``columns`` (and ``tin``) of those the file has; a chunk reads what its
+        disclosures need (:func:`taxgate.disclosure.plan.record_columns`), not every
+        return item of the taxpayers it matched."""
+        if columns is None:
+            return _fetch(self._con, "matched", [], tins)
+        if self._columns is None:
+            self._columns = [str(d[0]) for d in self._con.execute("DESCRIBE matched").fetchall()]
+        wanted = set(columns) | {"tin"}
+        chosen = [c for c in self._columns if c in wanted]  # only names the table has
+        return _fetch(self._con, "matched", [], tins, chosen)
 
     def close(self) -> None:
         self._con.close()
@@ -64,14 +76,20 @@ def taxpayer_rows(records: Path, tins: Iterable[str]) -> dict[str, list[dict[str
 
 
 def _fetch(
-    con: duckdb.DuckDBPyConnection, source: str, params: list[Any], tins: Iterable[str]
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    params: list[Any],
+    tins: Iterable[str],
+    columns: list[str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     wanted = sorted({t for t in tins if t})
     out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
     if not wanted:
         return out
+    # the column names are the table's own (checked by the caller), quoted all the same
+    chosen = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) if columns else "*"
     cur = con.execute(
-        f"SELECT * FROM {source} WHERE tin IN (SELECT unnest(?::VARCHAR[]))",  # noqa: S608
+        f"SELECT {chosen} FROM {source} WHERE tin IN (SELECT unnest(?::VARCHAR[]))",  # noqa: S608
         [*params, wanted],
     )
     cols = [d[0] for d in cur.description]
