@@ -68,6 +68,47 @@ def test_an_edit_between_the_digests_and_the_store_is_caught(world: World, tmp_p
     assert str(rid) in bad.stdout + bad.stderr and "row" in bad.stdout + bad.stderr
 
 
+def test_a_store_an_upgrade_left_behind_is_migrated_once_before_the_writer_forks(
+    world: World, tmp_path: Path
+) -> None:
+    """The first `process` after an upgrade, on a batch large enough for the writer: the
+    store is migrated by the batch's process before it forks (a writer opening it first
+    migrated it while the parent did the same, and the batch failed, found by a full-size
+    run under a profiler); the batch is decided and the log verifies."""
+    from taxgate.pipeline import DecisionLines, _Writes
+    from taxgate.storage.db import HEAD
+    from taxgate.workspace import Workspace
+
+    wd = world.copy_workdir(tmp_path / "w")
+    con = sqlite3.connect(wd / "taxgate.sqlite")
+    con.execute("UPDATE alembic_version SET version_num = '0006_crypto'")
+    con.execute("DROP INDEX ix_audit_entries_event_type")
+    con.execute("CREATE INDEX ix_audit_entries_event_type ON audit_entries (event_type)")
+    con.commit()
+    con.close()
+    ws = Workspace.open(wd, user="writer-test")
+    try:
+        writes = _Writes(ws, DecisionLines(None))
+        try:
+            assert ws.store_opened  # opened, and migrated, here: not first in the child
+        finally:
+            writes.abort()
+    finally:
+        ws.close()
+    con = sqlite3.connect(wd / "taxgate.sqlite")
+    con.execute("UPDATE alembic_version SET version_num = '0006_crypto'")
+    con.commit()
+    con.close()
+    batch = new_batch(world, tmp_path / "b", seed=43, requests=80)
+    env = {"TAXGATE_WRITER_FROM": "0", "TAXGATE_CHUNK_SIZE": "9"}
+    taxgate("process", batch, "--out", tmp_path / "out", "--workdir", wd, env=env)
+    taxgate("audit", "verify", "--workdir", wd)
+    assert len(world.decisions(tmp_path / "out")) == 80
+    con = sqlite3.connect(wd / "taxgate.sqlite")
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
+    con.close()
+
+
 def _double(n: int) -> int:
     if n < 0:
         raise TaxgateError("refused chunk")

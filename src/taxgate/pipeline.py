@@ -691,6 +691,9 @@ class _Writes:
         self._added = 0  # lines the writer added
         if _may_fork(ws) and writer_available():
             lines.flush()  # nothing of this process's is buffered in the file it inherits
+            # the store opened (and migrated, after an upgrade) here, once: a writer that
+            # opened it first would migrate it while this process did the same
+            ws.store  # noqa: B018
 
             def start() -> None:
                 ws.store.engine.dispose(close=False)  # the parent's connections stay its own
