@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from taxgate.canonical import json_encoder
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 #: The newest migration. Opening a store at this revision needs no Alembic at all (importing it
@@ -63,11 +65,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    # JSON columns written by one reused encoder (compact; json.dumps's acceptance): the
+    # digests the log commits to are of the values, never of this text
+    text = json_encoder(sort_keys=False, allow_nan=True)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=text)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, json_serializer=text)
     return engine
 
 
