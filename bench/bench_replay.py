@@ -27,7 +27,8 @@ per-officer and per-case caps included) is the shipped rulebook.
     make bench-replay                               # 2,000,000 taxpayers, 1,280,000 requests
     make bench-replay TAXPAYERS=200000 REQUESTS=128000
     python bench/run.py --only replay               # the same, sizes from the environment
-    PROFILE=1 make bench-replay                     # and py-spy samples of `process` (20 Hz,
+    PROFILE=1 make bench-replay                     # and py-spy samples of `process` and its
+                                                    # writer and rules workers (20 Hz,
                                                     # raw stacks in bench/work/replay/)
 """
 
@@ -90,7 +91,8 @@ def run_stage(
     cmd = [sys.executable, "-m", "taxgate.cli", *args]
     if profile is not None:  # sampled from outside, without pausing the process
         spy = Path(sys.executable).with_name("py-spy")
-        cmd = [str(spy), "record", "--nonblocking", "-r", "20", "-f", "raw", "-o", str(profile),
+        cmd = [str(spy), "record", "--subprocesses", "--nonblocking", "-r", "20", "-f", "raw",
+               "-o", str(profile),
                "--", *cmd]  # fmt: skip
     with log.open("ab") as out:
         out.write(f"$ taxgate {' '.join(args)}\n".encode())
