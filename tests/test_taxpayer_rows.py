@@ -44,17 +44,25 @@ def test_no_taxpayers_gives_no_rows(tmp_path: Path) -> None:
         assert found.rows([f"{1:09d}"]) == {f"{1:09d}": []}
 
 
-def test_a_chunk_reads_only_the_columns_it_asks_for(tmp_path: Path) -> None:
-    """Data minimisation: a chunk's rows carry the columns its disclosures need and the
-    TIN; a name the file does not have (or a hostile one) is no column, never SQL."""
+def test_a_batch_reads_only_the_columns_it_asks_for(tmp_path: Path) -> None:
+    """Data minimisation: the rows carry the columns the disclosures need and the TIN; a
+    name the file does not have (or a hostile one) is no column, never SQL; the rows and
+    their order are those of the whole-row lookup."""
     records = _records(tmp_path / "records.parquet")
-    tin = f"{4:09d}"
-    with TaxpayerRows(records, [tin]) as found:
-        got = found.rows([tin], ["tax_year", 'x" FROM matched; DROP TABLE matched; --', "wages"])
-        assert [sorted(r) for r in got[tin]] == [["tax_year", "tin"], ["tax_year", "tin"]]
-        named = found.rows([tin], ["last_name"])
-        assert {r["last_name"] for r in named[tin]} == {"Name4"}
-        assert sorted(found.rows([tin])[tin][0]) == ["last_name", "tax_year", "tin"]
+    matched = [f"{t:09d}" for t in range(1, 301, 7)]
+    hostile = 'x" FROM matched; DROP TABLE matched; --'
+    with TaxpayerRows(records, matched, ["tax_year", hostile, "wages"]) as found:
+        got = found.rows([matched[3], matched[0], "", "999999999", f"{2:09d}"])
+        assert set(got) == {matched[3], matched[0], "999999999", f"{2:09d}"}
+        assert got["999999999"] == [] and got[f"{2:09d}"] == []
+        assert [sorted(r) for r in got[matched[3]]] == [["tax_year", "tin"], ["tax_year", "tin"]]
+    with TaxpayerRows(records, matched, ["last_name", "tax_year"]) as pruned, TaxpayerRows(
+        records, matched
+    ) as whole:
+        for chunk in (matched[:5], matched[5:], matched[::-1]):
+            assert pruned.rows(chunk) == whole.rows(chunk)
+    with TaxpayerRows(records, [], ["tax_year"]) as none:
+        assert none.rows([matched[0]]) == {matched[0]: []}
 
 
 def test_the_columns_a_plan_reads_are_the_columns_it_is_given(tmp_path: Path) -> None:

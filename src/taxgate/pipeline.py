@@ -765,15 +765,16 @@ class _Writes:
         itself (they are the same wherever made).
 
         While this process matches the next slice, the writer works off what waits for it:
-        so before the last slice it lags only from half its window on (this process then
-        takes the digests over until the two meet, before it would wait on a full window).
+        so before the last slice it lags only from three quarters of its window on (this
+        process then takes the digests over until the two meet, rather than wait on a full
+        window; at full size the writer had time to spare when it lagged from half).
         ``last``: the batch's last slice is being decided; nothing comes after it to work
         a backlog off while this process waits, so any chunk waiting is a lag.
         """
         if self._forked is None:
             return False
         waiting = self._forked.behind()
-        return waiting > 0 if last else 2 * waiting >= self._forked.window
+        return waiting > 0 if last else 4 * waiting >= 3 * self._forked.window
 
     def send(self, chunk: list[Ready], *, last: bool) -> None:
         """Hand a decided chunk to the writer (or write it here). ``last``: the batch's
@@ -896,16 +897,17 @@ def process(
             with ws.transaction() as (s, _):
                 require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops
                 held = holdback.held(s, matched)
-            with TaxpayerRows(ws.paths.records, matched) as found:
+            # the records columns the slice's disclosures need, nothing else of the rows
+            needed = record_columns(
+                (f for r in part_of for f in rules[r.request_id].fields), ws.catalogue
+            )
+            with TaxpayerRows(ws.paths.records, matched, needed) as found:
                 for start in range(0, len(part_of), chunk):
                     part = part_of[start : start + chunk]
                     tins = [
                         matches[r.request_id].tin or "" for r in part if r.request_id in matches
                     ]
-                    needed = record_columns(
-                        (f for r in part for f in rules[r.request_id].fields), ws.catalogue
-                    )
-                    rows = found.rows(tins, needed)
+                    rows = found.rows(tins)
                     # the writer lagging, the rows' digests are made here (they are the
                     # same wherever made): each process does what the other cannot take
                     last = lo + per_slice >= len(pending)
