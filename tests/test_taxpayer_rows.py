@@ -56,9 +56,10 @@ def test_a_batch_reads_only_the_columns_it_asks_for(tmp_path: Path) -> None:
         assert set(got) == {matched[3], matched[0], "999999999", f"{2:09d}"}
         assert got["999999999"] == [] and got[f"{2:09d}"] == []
         assert [sorted(r) for r in got[matched[3]]] == [["tax_year", "tin"], ["tax_year", "tin"]]
-    with TaxpayerRows(records, matched, ["last_name", "tax_year"]) as pruned, TaxpayerRows(
-        records, matched
-    ) as whole:
+    with (
+        TaxpayerRows(records, matched, ["last_name", "tax_year"]) as pruned,
+        TaxpayerRows(records, matched) as whole,
+    ):
         for chunk in (matched[:5], matched[5:], matched[::-1]):
             assert pruned.rows(chunk) == whole.rows(chunk)
     with TaxpayerRows(records, [], ["tax_year"]) as none:
