@@ -163,6 +163,13 @@ def _slow(n: int) -> int:
     return n
 
 
+def _slower(n: int) -> int:
+    import time
+
+    time.sleep(0.3)
+    return n
+
+
 def test_abort_stops_the_writer_after_its_chunk() -> None:
     """The parent failing (a refused batch, an error while deciding) closes its end: the
     writer ends after the chunk it is writing, and the parent does not wait for ever."""
@@ -185,10 +192,10 @@ def test_a_wide_window_keeps_order_and_a_narrower_send_waits() -> None:
     """Many chunks may wait (as bytes) while one is written; a send with a window of its
     own (the batch's last slice) waits until no more than that many wait."""
     got: list[int] = []
-    w: ForkedWriter[int, int] = ForkedWriter(_slow, done=got.append, start=lambda: None, window=8)
+    w: ForkedWriter[int, int] = ForkedWriter(_slower, done=got.append, start=lambda: None, window=8)
     for n in range(8):
         w.send(n)  # none of these waits: the window holds them
-    assert w.behind() >= 6  # 50 ms each: most still wait
+    assert w.behind() >= 6  # 300 ms each: a busy machine would have to stall us for 600 ms
     w.send(8, window=2)
     assert w.behind() <= 2
     w.close()
