@@ -14,7 +14,7 @@ def canonical_json(value: Any) -> bytes:
     >>> canonical_json({"b": 1, "a": [True, None]})
     b'{"a":[true,null],"b":1}'
     """
-    return _canonical(value).encode("utf-8")
+    return canonical_text(value).encode("utf-8")
 
 
 def json_encoder(*, sort_keys: bool = True, allow_nan: bool = False) -> Callable[[Any], str]:
@@ -52,4 +52,5 @@ def json_encoder(*, sort_keys: bool = True, allow_nan: bool = False) -> Callable
     return encode
 
 
-_canonical = json_encoder()
+#: :func:`canonical_json` as text: the one encoder with its settings, reused.
+canonical_text = json_encoder()

@@ -26,7 +26,7 @@ from functools import lru_cache
 from json.encoder import encode_basestring
 from typing import Any
 
-from taxgate.canonical import json_encoder
+from taxgate.canonical import canonical_text as _canonical
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -109,7 +109,6 @@ _DIGEST_HEX = 32
 UNREADABLE = "(encrypted: not checked without the key)"
 BROKEN = "(encrypted: does not open under its key)"
 
-_canonical = json_encoder()
 _string = encode_basestring  # what _canonical writes for a text, without its dispatch
 
 

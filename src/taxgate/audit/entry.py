@@ -21,7 +21,7 @@ from hashlib import sha256
 from json.encoder import encode_basestring
 from typing import Any, Literal
 
-from taxgate.canonical import json_encoder
+from taxgate.canonical import canonical_text as _canonical
 from taxgate.errors import AuditError
 
 __all__ = [
@@ -67,8 +67,6 @@ Outcome = Literal["success", "failure"]
 _OUTCOMES = ("success", "failure")
 _EVENT_RE = re.compile(r"[a-z][a-z0-9_.]*\Z")
 _ZERO = timedelta(0)
-# canonical_json's settings, one encoder reused (json.dumps builds a new one per call)
-_canonical = json_encoder()
 # a text alone: what the encoder writes for it (ensure_ascii=False), without its dispatch
 _string = encode_basestring
 _FIELDS = ("v", "time", "user", "event_type", "outcome", "origin", "object", "details", "masked")

@@ -29,16 +29,14 @@ from typing import Any
 from sqlalchemy import Table, Text, bindparam, cast, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from taxgate.canonical import json_encoder
-from taxgate.crypto import Keyring, aad, is_sealed, sealed_key_id
+from taxgate.crypto import Keyring, is_sealed, sealed_key_id
 from taxgate.records.encryption import is_encrypted, reencrypt
 from taxgate.storage import tables as m
-from taxgate.storage.encryption import StoreKeys, attach
+from taxgate.storage.encryption import StoreKeys, attach, seal_value
 from taxgate.workspace import Workspace
 
 EVENT = "keys_rotated"
 CHUNK = 2000
-_dumps = json_encoder(sort_keys=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +116,7 @@ def _reseal(
         params = []
         for row in rows:
             *keys, rid, value = row
-            sealed = ring.seal(_dumps(value).encode("utf-8"), aad(column, rid))
+            sealed = seal_value(ring, column, rid, value)
             params.append(
                 {**{f"k_{c}": k for c, k in zip(pk, keys, strict=True)}, "sealed": sealed}
             )

@@ -131,6 +131,12 @@ def keys_of(dialect: Dialect) -> StoreKeys:
 _dumps = json_encoder(sort_keys=False)
 
 
+def seal_value(ring: Keyring, column: str, request_id: str, value: Any) -> str:
+    """``value`` as its JSON text sealed under ``ring``'s active key, bound to its column
+    (``table.column``) and its row's request id."""
+    return ring.seal(_dumps(value).encode("utf-8"), aad(column, request_id))
+
+
 class SealedJSON(TypeDecorator[Any]):
     """A JSON value sealed under the store's active key; ``column`` (``table.column``) and
     the row's request id are its associated data."""
@@ -150,8 +156,7 @@ class SealedJSON(TypeDecorator[Any]):
         rid = value.get("request_id") if isinstance(value, Mapping) else None
         if not isinstance(rid, str) or not rid:
             raise StoreError(f"a value for `{self.column}` names no request id")
-        ring = keys_of(dialect).for_writing()
-        return ring.seal(_dumps(value).encode("utf-8"), aad(self.column, rid))
+        return seal_value(keys_of(dialect).for_writing(), self.column, rid, value)
 
     def column_expression(self, colexpr: ColumnElement[Any]) -> ColumnElement[Any]:
         table = getattr(colexpr, "table", None)
