@@ -897,6 +897,7 @@ def process(
             with ws.transaction() as (s, _):
                 require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops
                 held = holdback.held(s, matched)
+            last = lo + per_slice >= len(pending)  # the batch's last slice
             # the records columns the slice's disclosures need, nothing else of the rows
             needed = record_columns(
                 (f for r in part_of for f in rules[r.request_id].fields), ws.catalogue
@@ -910,7 +911,6 @@ def process(
                     rows = found.rows(tins)
                     # the writer lagging, the rows' digests are made here (they are the
                     # same wherever made): each process does what the other cannot take
-                    last = lo + per_slice >= len(pending)
                     digest: tuple[bytes, dict[str, str]] | None = (
                         (salt, {}) if writes.behind(last=last) else None
                     )

@@ -25,16 +25,15 @@ from taxgate.records.encryption import duckdb_source
 class TaxpayerRows:
     """Every records row of the given taxpayers, scanned from ``records`` once.
 
-    With ``columns``, only those (and ``tin``) are read, into one Arrow table sorted by TIN
-    with each taxpayer's row range: a chunk's rows are then taken by position, not found by
-    a scan per chunk (a million rows a slice at full size, scanned 100 times).
+    The rows (every column, or only ``columns`` and ``tin``) are kept in one Arrow table
+    sorted by TIN with each taxpayer's row range: a chunk's rows are taken by position, not
+    found by a scan per chunk (a million rows a slice at full size, scanned 100 times).
     """
 
     def __init__(
         self, records: Path, tins: Iterable[str], columns: Iterable[str] | None = None
     ) -> None:
         self._con = duck.cursor()
-        self._table: pa.Table | None = None
         self._ranges: dict[str, tuple[int, int]] = {}
         wanted = sorted({t for t in tins if t})
         # No taxpayers: only the file's schema is read (LIMIT 0), not its rows.
@@ -44,26 +43,23 @@ class TaxpayerRows:
             f"WHERE tin IN (SELECT unnest(?::VARCHAR[])) {'' if wanted else 'LIMIT 0'}",
             [wanted],
         )
-        if columns is None:
-            return
         have = [str(d[0]) for d in self._con.execute("DESCRIBE matched").fetchall()]
-        chosen = [c for c in have if c in {*columns, "tin"}]  # only names the table has
+        if columns is not None:
+            wanted_columns = {*columns, "tin"}
+            have = [c for c in have if c in wanted_columns]  # only names the table has
         # the rows in file order within a taxpayer (the order a scan gives), taxpayers sorted
-        table: pa.Table = self._con.sql(
-            f"SELECT {_quoted(chosen)} FROM (SELECT *, row_number() OVER () AS n "  # noqa: S608
+        self._table: pa.Table = self._con.sql(
+            f"SELECT {_quoted(have)} FROM (SELECT *, row_number() OVER () AS n "  # noqa: S608
             "FROM matched) ORDER BY tin, n"
         ).to_arrow_table()
         self._con.execute("DROP TABLE matched")  # all that is needed is in the Arrow table
-        self._table = table
         at = 0
-        for tin, count in _runs(table.column("tin").to_pylist()):
+        for tin, count in _runs(self._table.column("tin").to_pylist()):
             self._ranges[tin] = (at, at + count)
             at += count
 
     def rows(self, tins: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """Each of ``tins`` (among those given at creation) -> its rows."""
-        if self._table is None:
-            return _fetch(self._con, "matched", [], tins)
         wanted = sorted({t for t in tins if t})
         out: dict[str, list[dict[str, Any]]] = {t: [] for t in wanted}
         where = [(t, self._ranges[t]) for t in wanted if t in self._ranges]
@@ -78,7 +74,6 @@ class TaxpayerRows:
         return out
 
     def close(self) -> None:
-        self._table = None
         self._con.close()
 
     def __enter__(self) -> TaxpayerRows:
