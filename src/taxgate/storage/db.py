@@ -64,15 +64,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+_json_text = json_encoder(sort_keys=False, allow_nan=True)
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's text: one reused encoder (compact; json.dumps's acceptance). The
+    digests the log commits to are of the values, never of this text. A plain function,
+    not the encoder's closure: psycopg caches its JSON dumper by the function's code, and
+    warns at every connection (caching nothing) when given a closure."""
+    return _json_text(value)
+
+
 def make_engine(url: str) -> Engine:
-    # JSON columns written by one reused encoder (compact; json.dumps's acceptance): the
-    # digests the log commits to are of the values, never of this text
-    text = json_encoder(sort_keys=False, allow_nan=True)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=text)
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True, json_serializer=text)
+        engine = create_engine(url, pool_pre_ping=True, json_serializer=json_text)
     return engine
 
 
