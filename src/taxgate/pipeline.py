@@ -106,7 +106,8 @@ def intake(
         if agency is not None and info.agency != agency:
             raise ForbiddenError(f"this token submits for agency `{agency}` only")
         with ws.transaction() as (s, _):
-            require_control(s, ("officials",))  # the keys are the ones the log registered
+            # the keys are the ones the log registered
+            require_control(s, ("officials",), signed_by=ws.agency_public_key())
             keys = repo.agency_keys(s, info.agency)
         signer = verify_manifest(raw.manifest, raw.requests_bytes, keys, file=raw.manifest_file)
         requests = read_requests(raw)
@@ -240,7 +241,7 @@ def _rule_context(ws: Workspace, checked: Checked, today: date) -> tuple[BatchCo
     rb = ws.rulebook
     with ws.transaction() as (s, _):
         hist = rule_history(s, checked.info.agency, rb, checked.info.batch_id)
-        require_control(s, ("safeguards",))
+        require_control(s, ("safeguards",), signed_by=ws.agency_public_key())
         safeguards = safeguard_status(s, checked.info.agency)
     ctx = BatchContext(
         agency=checked.info.agency,
@@ -832,6 +833,11 @@ def process(
     ws.compile_configuration()
     today = today or datetime.now(UTC).date()
     say = progress or (lambda _stage, _done, _total: None)
+    key = ws.agency_key()
+    with ws.transaction() as (s, _):
+        # the log signed before the batch relies on it: the control checks hold what they
+        # replay to the latest checkpoint (entries a killed run left unsigned included)
+        checkpoint_now(s, key)
     lines = DecisionLines(out_dir)
     writes = _Writes(ws, lines)  # forked now (a large batch's writer), while this is small
     try:
@@ -895,7 +901,8 @@ def process(
             del accepted
             matched = [mr.tin for mr in matches.values() if mr.tin]
             with ws.transaction() as (s, _):
-                require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops
+                # a holdback deleted outside taxgate stops
+                require_control(s, ("holdbacks",), signed_by=ws.agency_public_key())
                 held = holdback.held(s, matched)
             last = lo + per_slice >= len(pending)  # the batch's last slice
             # the records columns the slice's disclosures need, nothing else of the rows
@@ -960,7 +967,6 @@ def process(
                         r.request_id,
                         {"batch_id": info.batch_id, "agency": info.agency, "code": "R-DUPLICATE"},
                     )
-        key = ws.agency_key()
         with ws.transaction() as (s, _):
             cp = checkpoint_now(s, key)
         decisions = lines.finish([r.request_id for r in checked.requests], earlier_bodies)

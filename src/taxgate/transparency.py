@@ -258,7 +258,8 @@ def _release(
         with ws.transaction() as (s, log):
             # take the log's write lock first: releases of one year are serialised here
             log.lock()
-            require_control(s, ("privacy_spend",))  # a deleted spend is not budget regained
+            # a deleted spend is not budget regained
+            require_control(s, ("privacy_spend",), signed_by=ws.agency_public_key())
             before = spent(s, year)
             if not Budget(year, config.epsilon_per_year, before).allows(epsilon):
                 refusal = (before, config.epsilon_per_year)

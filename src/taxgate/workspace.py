@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy.orm import Session
 
 from taxgate.config import Paths, config_dir, resolve_workdir
@@ -118,6 +118,12 @@ class Workspace:
                     {"key_id": key_id(load_private_key(path).public_key()), "role": "tax_agency"},
                 )
         return load_private_key(path)
+
+    def agency_public_key(self) -> Ed25519PublicKey | None:
+        """The public half of the tax agency's signing key, None before it has one (a store
+        whose log was never signed); never makes one."""
+        path = self.paths.agency_key
+        return load_private_key(path).public_key() if path.exists() else None
 
     @property
     def store_opened(self) -> bool:

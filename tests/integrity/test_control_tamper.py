@@ -16,18 +16,21 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from taxgate import pipeline
+from taxgate.audit.checkpoint import parse_checkpoint, sign_checkpoint
+from taxgate.audit.control_head import CONTROL_EVENTS, ControlHead, signed_head
 from taxgate.errors import AuditError
 from taxgate.intake.signing import key_id, raw_public
 from taxgate.services import holdback as holdbacks
 from taxgate.services import safeguards
+from taxgate.services.audit import checkpoint
 from taxgate.services.officials import revoke_official
 from taxgate.storage import tables as m
-from taxgate.storage.audit_log import verify_log
-from taxgate.storage.control import control_problems
+from taxgate.storage.audit_log import KEY_NAME, ORIGIN, verify_log
+from taxgate.storage.control import control_log_problems, control_problems
 from taxgate.transparency import release
 from taxgate.workspace import Workspace
 from tests.integrity.conftest import Site
@@ -218,12 +221,22 @@ def test_user_edits_are_caught(site: Site, edit: str) -> None:
     _verify_fails(ws, "users")
 
 
-def _hide_holdback(site: Site) -> Workspace:
+#: When the log was last signed before the insider's edit: never since the holdback (its
+#: entry unsigned), right after it, or right after it with that checkpoint and every later
+#: one deleted (so the latest left predates the holdback).
+SIGNED = ("unsigned", "signed", "checkpoints deleted")
+
+
+def _hide_holdback(site: Site, signed: str = "unsigned") -> Workspace:
     """A holdback added, then the insider deletes its row and relabels its log entry's
     event-type column as a decision (the control checks look entries up by that column)."""
     ws = site.ws()
     tin = _a_disclosed_tin(site)
+    with ws.transaction() as (s, _):
+        before = int(s.scalar(select(func.max(m.Checkpoint.id))) or 0)
     holdbacks.add(ws, tin, "informant")
+    if signed != "unsigned":
+        checkpoint(ws)
     _verifies(ws)
 
     def hide(s: Session) -> None:
@@ -233,6 +246,8 @@ def _hide_holdback(site: Site) -> Workspace:
             .where(m.AuditEntry.event_type == "holdback_added")
             .values(event_type="decision")
         )
+        if signed == "checkpoints deleted":
+            s.execute(delete(m.Checkpoint).where(m.Checkpoint.id > before))
 
     _sql(ws, hide)
     return ws
@@ -246,13 +261,8 @@ def test_a_holdback_hidden_by_relabelling_its_entry_fails_verify(site: Site) -> 
     assert "disagree with its signed bytes" in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a batch's control check reads control entries by their event-type "
-    "column, not their signed bytes; only `audit verify` sees the relabelled entry",
-)
-def test_a_holdback_hidden_by_relabelling_its_entry_stops_the_next_batch(site: Site) -> None:
-    ws = _hide_holdback(site)
+def _again(site: Site) -> Path:
+    """The first batch's requests under a new batch id and new request ids, signed."""
     rows = site.world.batch / "requests.csv"
     again = site.root / "again"
     again.mkdir()
@@ -263,5 +273,113 @@ def test_a_holdback_hidden_by_relabelling_its_entry_stops_the_next_batch(site: S
     from tests.integrity.conftest import sign_folder
 
     sign_folder(again, site.world.key)
-    with pytest.raises(AuditError):
-        pipeline.process(ws, again, site.root / "out-again")
+    return again
+
+
+@pytest.mark.parametrize("signed", SIGNED)
+def test_a_holdback_hidden_by_relabelling_its_entry_stops_the_next_batch(
+    site: Site, signed: str
+) -> None:
+    """The batch signs the log first, counting control entries by their bytes; its control
+    checks then hold the entries found by type to that count."""
+    ws = _hide_holdback(site, signed)
+    with pytest.raises(AuditError) as caught:
+        pipeline.process(ws, _again(site), site.root / "out-again")
+    assert "control entries below entry" in str(caught.value)
+    assert not (site.root / "out-again" / "decisions.jsonl").exists()
+
+
+def test_the_count_of_control_entries_is_signed(site: Site) -> None:
+    """Each checkpoint counts the control entries below it; the check reads the signed
+    count, not the store's text (an insider who rewrites the line breaks the signature)."""
+    ws = _hide_holdback(site, "signed")
+    with ws.transaction() as (s, _):
+        last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc())).first()
+        assert last is not None
+        text = last.text
+    head = signed_head(parse_checkpoint(text).extensions)
+    assert head is not None and head.count >= 2  # the agency's key and the holdback at least
+    one_less = text.replace(head.line(), ControlHead(head.count - 1, head.chain).line())
+    _sql(ws, lambda s: s.execute(update(m.Checkpoint).where(m.Checkpoint.id == last.id)
+                                 .values(text=one_less)))  # fmt: skip
+    with ws.transaction() as (s, _):
+        problems = control_log_problems(s, ws.agency_public_key())
+    assert problems and "does not verify" in problems[0]
+
+
+def test_a_decision_relabelled_as_control_is_caught(site: Site) -> None:
+    """The other way round: an entry made to look like a control event by its column."""
+    ws = site.ws()
+    _a_disclosed_tin(site)
+    checkpoint(ws)
+    with ws.transaction() as (s, _):
+        assert control_log_problems(s, ws.agency_public_key()) == []
+    with ws.transaction() as (s, _):
+        idx = s.scalar(select(func.max(m.AuditEntry.idx)).where(m.of_events("decision")))
+    _sql(ws, lambda s: s.execute(
+        update(m.AuditEntry).where(m.AuditEntry.idx == idx).values(event_type="holdback_removed")
+    ))  # fmt: skip
+    with ws.transaction() as (s, _):
+        problems = control_log_problems(s, ws.agency_public_key())
+    assert problems == [f"entry {idx}: its event-type column is not what its bytes say"]
+
+
+def test_a_log_signed_before_control_counts_is_counted_at_the_next_signing(site: Site) -> None:
+    """A store whose checkpoints predate the count: nothing to compare (no false alarm), and
+    the next signing counts its control entries from their bytes."""
+    ws = site.ws()
+    tin = _a_disclosed_tin(site)
+    holdbacks.add(ws, tin, "informant")
+    checkpoint(ws)
+    key = ws.agency_key()
+    with ws.transaction() as (s, _):  # every checkpoint re-signed as an older taxgate did
+        for cp in s.scalars(select(m.Checkpoint)):
+            parsed = parse_checkpoint(cp.text)
+            cp.text = sign_checkpoint(ORIGIN, parsed.size, parsed.root, parsed.time, key, KEY_NAME)
+    with ws.transaction() as (s, _):
+        assert control_log_problems(s, ws.agency_public_key()) == []
+    holdbacks.remove(ws, tin)
+    checkpoint(ws)
+    with ws.transaction() as (s, _):
+        assert control_log_problems(s, ws.agency_public_key()) == []
+        last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc())).first()
+        assert last is not None
+        head = signed_head(parse_checkpoint(last.text).extensions)
+        kinds = list(s.scalars(select(m.AuditEntry.event_type).where(
+            m.AuditEntry.event_type.in_(CONTROL_EVENTS))))  # fmt: skip
+    assert head is not None and head.count == len(kinds) >= 3
+
+
+def test_a_signed_log_without_its_key_is_a_problem(site: Site) -> None:
+    ws = site.ws()
+    checkpoint(ws)
+    ws.paths.agency_key.unlink()
+    with ws.transaction() as (s, _):
+        assert control_log_problems(s, ws.agency_public_key()) == [
+            "the log has signed checkpoints but the agency's signing key is gone"
+        ]
+
+
+def test_verify_holds_every_checkpoint_to_its_count_of_control_entries(site: Site) -> None:
+    """A checkpoint whose count is wrong (signed by the agency's own key: a fault, or the
+    key's holder) is named by `audit verify`; the honest ones verify."""
+    ws = site.ws()
+    tin = _a_disclosed_tin(site)
+    holdbacks.add(ws, tin, "informant")
+    checkpoint(ws)
+    _verifies(ws)
+    key = ws.agency_key()
+    with ws.transaction() as (s, _):
+        last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc())).first()
+        assert last is not None
+        parsed = parse_checkpoint(last.text)
+        head = signed_head(parsed.extensions)
+        assert head is not None
+        wrong = ControlHead(head.count - 1, head.chain).line()
+        last.text = sign_checkpoint(
+            ORIGIN, parsed.size, parsed.root, parsed.time, key, KEY_NAME, (wrong,)
+        )
+        last_id = last.id
+    with ws.transaction() as (s, _), pytest.raises(AuditError) as caught:
+        verify_log(s, key.public_key())
+    assert f"checkpoint {last_id}: it counts {head.count - 1} control entries" in str(caught.value)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -224,8 +225,11 @@ def verify_note(note: str, public_key: Ed25519PublicKey, key_name: str) -> str:
     return text
 
 
-def checkpoint_body(origin: str, size: int, root: bytes, time: int | None = None) -> str:
-    """The checkpoint note text: origin, size, base64 root, and ``time <secs>`` if given."""
+def checkpoint_body(
+    origin: str, size: int, root: bytes, time: int | None = None, extra: Sequence[str] = ()
+) -> str:
+    """The checkpoint note text: origin, size, base64 root, ``time <secs>`` if given, then
+    the ``extra`` extension lines (each one non-empty line, not a second ``time``)."""
     if not origin or "\n" in origin:
         raise AuditError("checkpoint origin must be one non-empty line")
     if size < 0:
@@ -237,6 +241,10 @@ def checkpoint_body(origin: str, size: int, root: bytes, time: int | None = None
         if time < 0:
             raise AuditError(f"checkpoint time `{time}` is negative")
         body += f"{_TIME_PREFIX}{time}\n"
+    for line in extra:
+        if not line or "\n" in line or line.startswith(_TIME_PREFIX):
+            raise AuditError("a checkpoint extension is one non-empty line, not a time line")
+        body += f"{line}\n"
     return body
 
 
@@ -247,6 +255,7 @@ def sign_checkpoint(
     time: int | None,
     private_key: Ed25519PrivateKey,
     key_name: str | None = None,
+    extra: Sequence[str] = (),
 ) -> str:
     """Sign a tree head as a C2SP checkpoint; the key name defaults to the origin.
 
@@ -257,11 +266,12 @@ def sign_checkpoint(
         time: Unix seconds to put in a ``time`` extension line, or ``None``.
         private_key: the agency's Ed25519 signing key.
         key_name: the key's name in the signature line (defaults to ``origin``).
+        extra: extension lines after the ``time`` line (what else the head commits to).
 
     Returns:
         The checkpoint text, ending in a newline.
     """
-    body = checkpoint_body(origin, size, root, time)
+    body = checkpoint_body(origin, size, root, time, extra)
     return sign_note(body, private_key, key_name if key_name is not None else origin)
 
 

@@ -147,7 +147,8 @@ def _apply(
     tin = d.matched_tin
     rows = taxpayer_rows(ws.paths.records, [tin]).get(tin, []) if approve and tin else []
     if approve and tin:
-        require_control(s, ("holdbacks",))  # a holdback deleted outside taxgate stops here
+        # a holdback deleted outside taxgate stops here
+        require_control(s, ("holdbacks",), signed_by=ws.agency_public_key())
     fd = final_decision(
         rule_of(held, requested_fields(str(req.payload.get("info_requested", "")))),
         match_of(held),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,6 +36,7 @@ from taxgate.audit.content import (
     is_purged,
     salt_digest,
 )
+from taxgate.audit.control_head import CONTROL_EVENTS, ControlHead, event_type_of, signed_head
 from taxgate.audit.entry import (
     AuditEntry,
     Outcome,
@@ -48,6 +50,8 @@ from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.audit.tree import MerkleTree
 from taxgate.errors import AuditError
 from taxgate.storage import tables as m
+from taxgate.storage.repo import KEY_NAME as KEY_NAME  # the log's names, here as before
+from taxgate.storage.repo import ORIGIN as ORIGIN
 from taxgate.storage.repo import get_setting, now_iso, salt, set_setting
 
 HEAD_KEY = "audit_size"
@@ -250,10 +254,6 @@ def leaf_hashes(s: Session, size: int | None = None) -> bytes:
     return b"".join(s.scalars(q))
 
 
-ORIGIN = "taxgate/audit-log"
-KEY_NAME = "taxgate-tax-agency"
-
-
 def _edge(s: Session) -> CompactRange | None:
     """The tree's right edge saved with a checkpoint, if it still matches that checkpoint's
     root (anything else, a store edited by hand included, means a rebuild from every leaf)."""
@@ -275,7 +275,9 @@ def checkpoint_now(s: Session, private_key: Ed25519PrivateKey) -> str:
 
     The root comes from the right edge saved with the latest checkpoint and the leaves
     appended since, so signing costs what was appended, not the whole log; the full
-    rebuild in :func:`verify_log` checks every signed root all the same.
+    rebuild in :func:`verify_log` checks every signed root all the same. The checkpoint
+    also counts the log's control entries (:mod:`taxgate.audit.control_head`): the count
+    the latest checkpoint signed, and the entries appended since found by their bytes.
     """
     flush_pending(s)
     acc = _edge(s)
@@ -285,15 +287,57 @@ def checkpoint_now(s: Session, private_key: Ed25519PrivateKey) -> str:
     acc.extend(b"".join(s.scalars(q.order_by(m.AuditEntry.idx))))
     size, root = acc.size, acc.root()
     moment = int(time.time())
-    last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
-    if last is None or last.size != size or last.root != root.hex():
-        text = sign_checkpoint(ORIGIN, size, root, moment, private_key, KEY_NAME)
+    last = _latest(s)
+    start, control = _resume_control(last, private_key.public_key(), size)
+    control = control.extended(_control_entries(s, start, size))
+    line = control.line()
+    if (
+        last is None
+        or last.size != size
+        or last.root != root.hex()
+        or line not in last.text.split("\n")
+    ):
+        text = sign_checkpoint(ORIGIN, size, root, moment, private_key, KEY_NAME, (line,))
         s.add(m.Checkpoint(size=size, root=root.hex(), time=moment, text=text))
     else:
         text = last.text
     set_setting(s, EDGE_KEY, f"{size}:{','.join(h.hex() for h in acc.edge)}")
     _appended.discard(s.connection().engine)
     return text
+
+
+def _latest(s: Session) -> m.Checkpoint | None:
+    return s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
+
+
+def _resume_control(
+    last: m.Checkpoint | None, public_key: Ed25519PublicKey, size: int
+) -> tuple[int, ControlHead]:
+    """Where the count of control entries resumes: the latest checkpoint's signed count, if
+    it verifies, counts them and is not past the log's end; else the log's first entry."""
+    if last is None:
+        return 0, ControlHead()
+    try:
+        cp = verify_checkpoint(last.text, public_key, KEY_NAME)
+        head = signed_head(cp.extensions)
+    except AuditError:
+        return 0, ControlHead()
+    if head is None or cp.size > size:
+        return 0, ControlHead()
+    return cp.size, head
+
+
+def _control_entries(s: Session, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
+    """The index and leaf hash of each control entry in ``[start, stop)``, found by its
+    bytes (every entry is read: the event-type column is not signed)."""
+    q = (
+        select(m.AuditEntry.idx, m.AuditEntry.entry)
+        .where(m.AuditEntry.idx >= start, m.AuditEntry.idx < stop)
+        .order_by(m.AuditEntry.idx)
+    )
+    for idx, data in s.execute(q, execution_options={"yield_per": 20_000}):
+        if event_type_of(data) in CONTROL_EVENTS:
+            yield idx, leaf_hash(bytes(data))
 
 
 def unsigned_entries(s: Session) -> int:
@@ -324,6 +368,7 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
     batches: dict[str, int] = {}  # batch id -> its latest accepted batch_received entry
     salt_entries: list[tuple[int, str]] = []
     purged: Purges = {}  # (table, agency, request id) -> (entry, cut-off) of its purge
+    control: list[tuple[int, ControlHead]] = [(0, ControlHead())]  # (below index, count)
     expected = 0
     for idx, event_type, object_id, data, stored_hash in s.execute(
         select(
@@ -358,6 +403,8 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
                 salt_entries.append((idx, str(entry.details.get("sha256"))))
             if entry.event_type == PURGE_EVENT and entry.outcome == "success":
                 problems.extend(_purges(idx, entry, purged))
+            if entry.event_type in CONTROL_EVENTS:
+                control.append((idx + 1, control[-1][1].then(idx, h)))
             entries[idx] = (entry.event_type, entry.object)
         hashes += h
         expected += 1
@@ -376,6 +423,13 @@ def verify_log(s: Session, public_key: Ed25519PublicKey) -> VerifyReport:
             if previous is not None:
                 proof = tree.consistency_proof(previous[0], head.size)
                 verify_consistency(previous[0], head.size, proof, previous[1], head.root)
+            counted = signed_head(head.extensions)
+            below = control[bisect_right(control, head.size, key=lambda c: c[0]) - 1][1]
+            if counted is not None and counted != below:
+                raise AuditError(
+                    f"it counts {counted.count} control entries below {head.size}, the log "
+                    f"holds {below.count} (or others)"
+                )
         except AuditError as e:
             problems.append(f"checkpoint {cp.id}: {e}")
             continue

@@ -10,7 +10,9 @@ so each table can be rebuilt by replaying its events; :func:`control_problems` c
 the tables with that replay. ``audit verify`` reports every difference, and the pipeline
 and the transparency release check the tables they are about to rely on first
 (:func:`require_control`), so an edit made with database access stops the work instead of
-changing its outcome.
+changing its outcome. The replay finds its entries by the store's event-type column, so the
+check also holds them to the count of control entries the latest signed checkpoint makes
+(:mod:`taxgate.audit.control_head`): a control entry relabelled as another kind is seen.
 
 The log keeps a salted hash of a held-back TIN, never the TIN: the table's TINs are hashed
 with the store's salt to compare.
@@ -21,14 +23,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from taxgate.audit.checkpoint import verify_checkpoint
+from taxgate.audit.control_head import CONTROL_EVENTS, ControlHead, event_type_of, signed_head
 from taxgate.audit.entry import AuditEntry, decode_entry, salted_hasher
+from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.errors import AuditError
 from taxgate.intake.signing import key_id, public_from_raw_b64
 from taxgate.storage import tables as m
-from taxgate.storage.repo import get_setting
+from taxgate.storage.repo import KEY_NAME, get_setting
 
 #: The parts of the control state, by table.
 PARTS: tuple[str, ...] = ("holdbacks", "officials", "safeguards", "privacy_spend", "users")
@@ -236,6 +242,51 @@ def user_problems(s: Session) -> list[str]:
     return problems
 
 
+def control_log_problems(s: Session, public_key: Ed25519PublicKey | None) -> list[str]:
+    """Whether the control entries the event-type column finds below the latest
+    checkpoint are the ones it signed a count of (:mod:`taxgate.audit.control_head`).
+
+    A relabelled control entry (its row's event type changed, so a replay by type misses
+    it) or a deleted one changes the count or the chain. Entries after the latest
+    checkpoint are not covered: every command signs the log when it ends, and a batch
+    signs it before it starts. A checkpoint signed before checkpoints counted control
+    entries holds nothing to compare (the next signing counts them). ``public_key``: None
+    when the agency has no signing key (a problem once anything was signed).
+    """
+    last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
+    if last is None:
+        return []
+    if public_key is None:
+        return ["the log has signed checkpoints but the agency's signing key is gone"]
+    try:
+        cp = verify_checkpoint(last.text, public_key, KEY_NAME)
+        signed = signed_head(cp.extensions)
+    except AuditError as e:
+        return [f"the latest checkpoint ({last.id}) does not verify: {e}"]
+    if signed is None:
+        return []
+    problems: list[str] = []
+    head = ControlHead()
+    q = (
+        select(m.AuditEntry.idx, m.AuditEntry.event_type, m.AuditEntry.entry)
+        .where(m.of_events(*sorted(CONTROL_EVENTS)), m.AuditEntry.idx < cp.size)
+        .order_by(m.AuditEntry.idx)
+    )
+    for idx, column, data in s.execute(q):
+        kind = event_type_of(data)
+        if kind != column:
+            problems.append(f"entry {idx}: its event-type column is not what its bytes say")
+        if kind in CONTROL_EVENTS:
+            head = head.then(idx, leaf_hash(bytes(data)))
+    if head != signed:
+        problems.append(
+            f"the log's control entries below entry {cp.size} are not the {signed.count} its "
+            f"latest checkpoint signed ({head.count} found by type): an entry relabelled, "
+            "deleted or changed"
+        )
+    return problems
+
+
 _CHECKS: dict[str, Callable[[Session], list[str]]] = {
     "holdbacks": holdback_problems,
     "officials": official_problems,
@@ -250,9 +301,16 @@ def control_problems(s: Session, parts: Sequence[str] = PARTS) -> list[str]:
     return [p for part in parts for p in _CHECKS[part](s)]
 
 
-def require_control(s: Session, parts: Sequence[str] = PARTS) -> None:
-    """Stop unless these control tables are what the log says (an AuditError lists why)."""
-    problems = control_problems(s, parts)
+def require_control(
+    s: Session, parts: Sequence[str], *, signed_by: Ed25519PublicKey | None
+) -> None:
+    """Stop unless these control tables are what the log says (an AuditError lists why).
+
+    ``signed_by``: the agency's public key (None: it has none), to hold the control entries
+    the replay finds by type to the count the latest checkpoint signed (a relabelled entry
+    would otherwise drop out of the replay unseen).
+    """
+    problems = control_problems(s, parts) + control_log_problems(s, signed_by)
     if problems:
         raise AuditError(
             "the store's control state differs from the audit log (changed outside taxgate?): "

@@ -17,6 +17,10 @@ from taxgate.errors import ConflictError, NotFoundError
 from taxgate.intake.signing import RegisteredKey, key_id, public_from_raw_b64, raw_public
 from taxgate.storage import tables as m
 
+#: The audit log's origin line in its checkpoints, and the name of the key that signs them.
+ORIGIN = "taxgate/audit-log"
+KEY_NAME = "taxgate-tax-agency"
+
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
