@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any, overload
 
 from sqlalchemy import insert
@@ -33,7 +34,7 @@ from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError
 from taxgate.intake.batch import RawBatch, parse_manifest, read_raw, read_requests
 from taxgate.intake.signing import verify_manifest
 from taxgate.records.lookup import TaxpayerRows
-from taxgate.reports.aggregate import aggregate
+from taxgate.reports.aggregate import ReportData, Tally, aggregate
 from taxgate.reports.html import render_html
 from taxgate.rules.evaluate import (
     BatchContext,
@@ -808,6 +809,10 @@ class Outcome:
     disclosed: int
     out_dir: Path | None
     checkpoint: str
+    #: the report's numbers of the batch's decisions (counted as they were made), and how
+    #: many reasons gave each code
+    report: ReportData | None = None
+    reasons: Mapping[str, int] = field(default_factory=dict)
     #: why the response was held (publish before disclose), "" when it was written
     held: str = ""
     notices: tuple[str, ...] = ()  # warnings for the operator (never personal data)
@@ -873,6 +878,7 @@ def process(
     per_slice = match_slice()
     keep_warm = warm or len(pending) > per_slice
     disclosures: dict[str, dict[str, Any]] = {}  # request id -> response line that went out
+    tally = Tally()  # the report's counts, taken as decided (the file is never read back)
     slices = 0  # slices matched so far
     # What is alive now lives as long as the batch (its requests, their rule verdicts: a
     # million of each at full size, none in a reference cycle). Frozen, the cyclic
@@ -935,9 +941,10 @@ def process(
                         )
                         for r in part
                     ]
-                    for body, _, _, response, _, _ in decided:
+                    for r, (body, _, _, response, _, _) in zip(part, decided, strict=True):
                         if response is not None:
                             disclosures[body["request_id"]] = response
+                        tally.add(body, {"agency": info.agency, "statute": r.statute})
                     writes.send(decided, last=last)
                     done = lo + min(start + chunk, len(part_of))
                     say("decide", done, len(pending))
@@ -959,6 +966,10 @@ def process(
                     f"again (first: `{gone[0]}`)"
                 )
             earlier_bodies = {k: dict(d.body) for k, d in old.items()}
+            for r in checked.requests:
+                if r.request_id in earlier_bodies:
+                    tally.add(earlier_bodies[r.request_id], {"agency": info.agency,
+                                                            "statute": r.statute})  # fmt: skip
             disclosures.update((k, dict(x.payload)) for k, x in sent.items())
             for r in checked.requests:
                 if r.request_id in earlier:
@@ -993,13 +1004,19 @@ def process(
                 require_published(s, ws.rulebook, [d.audit_index for d in sent.values()])
             except ConflictError as e:
                 on_hold = e.reason
+    report = tally.report(
+        title=f"Batch {info.batch_id}", generated_at=repo.now_iso(), audit={"checkpoint": cp}
+    )
     if out_dir is not None:
         write_outputs(
-            ws, out_dir, info, checked.requests, decisions, response_lines, cp, held=bool(on_hold)
-        )
+            ws, out_dir, info, checked.requests, decisions, response_lines, cp,
+            held=bool(on_hold), report=report,
+        )  # fmt: skip
     return Outcome(
         batch_id=info.batch_id,
         decisions=decisions,
+        report=report,
+        reasons=MappingProxyType(dict(tally.reasons)),
         new=len(pending),
         repeated=len(unique) - len(pending),
         disclosed=len(response_lines),
@@ -1135,9 +1152,11 @@ def write_outputs(
     checkpoint_text: str,
     *,
     held: bool = False,
+    report: ReportData | None = None,
 ) -> None:
     """Write decisions, response and report; a ``held`` response (publish before disclose)
-    is not written, and an earlier one in ``out_dir`` is removed so none is sent by mistake."""
+    is not written, and an earlier one in ``out_dir`` is removed so none is sent by mistake.
+    ``report``: the decisions' numbers counted as they were made (else counted here)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(decisions, DecisionFile):
         decisions.publish(out_dir / DECISIONS_FILE)
@@ -1154,14 +1173,15 @@ def write_outputs(
         write_response(
             out_dir, info.batch_id, info.agency, response_lines, key, key_id_for(key.public_key())
         )
-    meta = {r.request_id: {"agency": info.agency, "statute": r.statute} for r in requests}
-    report = aggregate(
-        decisions,
-        meta,
-        title=f"Batch {info.batch_id}",
-        generated_at=repo.now_iso(),
-        audit={"checkpoint": checkpoint_text},
-    )
+    if report is None:
+        meta = {r.request_id: {"agency": info.agency, "statute": r.statute} for r in requests}
+        report = aggregate(
+            decisions,
+            meta,
+            title=f"Batch {info.batch_id}",
+            generated_at=repo.now_iso(),
+            audit={"checkpoint": checkpoint_text},
+        )
     t = ws.rulebook.matching
     marks = {
         f"disclose at {t.match_threshold:g}": t.match_threshold,

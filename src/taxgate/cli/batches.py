@@ -7,9 +7,9 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -62,7 +62,8 @@ def process(
         result = pipeline.process(ws, folder, out_dir, engine=engine, progress=update)
     for notice in result.notices:
         err.print(f"warning: {notice}")
-    _summary(result.decisions)
+    if result.report is not None:
+        _summary(result.report.totals, result.reasons)
     out.print(
         f"batch {result.batch_id}: {result.new:,} decided, {result.repeated:,} returned "
         f"from earlier decisions (R-DUPLICATE), {result.disclosed:,} disclosed, "
@@ -76,15 +77,13 @@ def process(
         )
 
 
-def _summary(decisions: Iterable[dict[str, Any]]) -> None:
-    status: Counter[str] = Counter()
-    codes: Counter[str] = Counter()
-    for d in decisions:  # one pass: a large batch's decisions are read back from its file
-        status[d["status"]] += 1
-        codes.update(r["code"] for r in d["reasons"])
+def _summary(statuses: Mapping[str, int], codes: Mapping[str, int]) -> None:
+    """The batch's decisions by final status and by reason code (counted as they were made:
+    a large batch's file is not read back for this)."""
     table = Table("final status", "requests", title="Requests by final status")
-    for k, v in status.most_common():
-        table.add_row(k, f"{v:,}")
+    for k, v in sorted(statuses.items(), key=lambda kv: (-kv[1], kv[0])):
+        if v:
+            table.add_row(k, f"{v:,}")
     out.print(table)
     if codes:
         t2 = Table("code", "requests", title="Reasons by code")

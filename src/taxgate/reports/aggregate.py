@@ -122,6 +122,91 @@ def _frozen(counter: Counter[str]) -> Mapping[str, int]:
     return MappingProxyType(dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
+class Tally:
+    """The counts of a report, taken one decision at a time (a batch's decisions counted as
+    they are made, never read back from their file); :meth:`report` gives the numbers.
+
+    >>> t = Tally()
+    >>> t.add({"status": "REJECTED", "reasons": [{"code": "R-CASE"}, {"code": "R-CASE"}]},
+    ...       {"agency": "DHS"})
+    >>> data = t.report(title="t", generated_at="now")
+    >>> list(data.by_agency), dict(data.by_code), dict(t.reasons)
+    (['DHS'], {'R-CASE': 1}, {'R-CASE': 2})
+    """
+
+    def __init__(self) -> None:
+        self.totals: Counter[str] = Counter(dict.fromkeys(STATUSES, 0))
+        self.by_code: Counter[str] = Counter()
+        #: every reason's code, once per reason (the command line's summary)
+        self.reasons: Counter[str] = Counter()
+        self._by_agency: dict[str, Counter[str]] = {}
+        self._by_statute: dict[str, Counter[str]] = {}
+        self._disclosed: Counter[str] = Counter()
+        self._withheld: Counter[str] = Counter()
+        self._probabilities: list[float] = []
+        self._versions: set[str] = set()
+        self._citations: dict[str, str] = {}
+
+    def add(self, decision: Mapping[str, Any], request_meta: Mapping[str, str]) -> None:
+        """Count one decision line; ``request_meta``: its request's agency and statute."""
+        status = _text(decision.get("status"))
+        self.totals[status] += 1
+        for counters, key in ((self._by_agency, "agency"), (self._by_statute, "statute")):
+            counter = counters.setdefault(_text(request_meta.get(key)), Counter())
+            counter["requests"] += 1
+            counter[status_key(status)] += 1
+
+        codes: set[str] = set()
+        for reason in decision.get("reasons") or ():
+            if isinstance(reason, Mapping) and _text(reason.get("code"), "") != "":
+                code = _text(reason.get("code"))
+                codes.add(code)
+                self.reasons[code] += 1
+                citation = _text(reason.get("citation"), "")
+                if citation and code not in self._citations:
+                    self._citations[code] = citation
+        withheld_names: set[str] = set()
+        for item in decision.get("withheld_fields") or ():
+            if not isinstance(item, Mapping):
+                continue
+            name = _field_name(item.get("field"))
+            if name is not None:
+                withheld_names.add(name)
+            if _text(item.get("code"), "") != "":
+                codes.add(_text(item.get("code")))
+        self.by_code.update(codes)
+        self._withheld.update(withheld_names)
+        self._disclosed.update(_disclosed_names(decision.get("disclosed_fields")))
+
+        probability = _probability(decision.get("match"))
+        if probability is not None and status != "REJECTED":
+            self._probabilities.append(probability)
+        version = _text(decision.get("rulebook_version"), "")
+        if version:
+            self._versions.add(version)
+
+    def report(
+        self, *, title: str, generated_at: str, audit: Mapping[str, object] | None = None
+    ) -> ReportData:
+        """The report's numbers of the decisions counted so far."""
+        totals = self.totals
+        statuses = [*STATUSES, *sorted(set(totals) - set(STATUSES))]
+        return ReportData(
+            title=title,
+            generated_at=generated_at,
+            rulebook_versions=tuple(sorted(self._versions)),
+            totals=MappingProxyType({s: totals[s] for s in statuses}),
+            by_code=_frozen(self.by_code),
+            by_agency=_group_rows(self._by_agency, statuses),
+            by_statute=_group_rows(self._by_statute, statuses),
+            fields_disclosed=_frozen(self._disclosed),
+            fields_withheld=_frozen(self._withheld),
+            match_probabilities=tuple(self._probabilities),
+            audit=MappingProxyType(dict(audit or {})),
+            citations=MappingProxyType(dict(sorted(self._citations.items()))),
+        )
+
+
 def aggregate(
     decisions: Iterable[Mapping[str, Any]],
     requests_meta: Mapping[str, Mapping[str, str]] | None = None,
@@ -160,69 +245,12 @@ def aggregate(
         (1, {'R-CASE': 1})
     """
     meta = requests_meta or {}
-    totals: Counter[str] = Counter(dict.fromkeys(STATUSES, 0))
-    by_code: Counter[str] = Counter()
-    by_agency: dict[str, Counter[str]] = {}
-    by_statute: dict[str, Counter[str]] = {}
-    disclosed: Counter[str] = Counter()
-    withheld: Counter[str] = Counter()
-    probabilities: list[float] = []
-    versions: set[str] = set()
-    citations: dict[str, str] = {}
-
+    tally = Tally()
     aligned = iter(metas) if metas is not None else None
     for decision in decisions:
-        status = _text(decision.get("status"))
-        totals[status] += 1
         if aligned is not None:
             request_meta = next(aligned, {})
         else:
             request_meta = meta.get(str(decision.get("request_id", "")), {})
-        for counters, key in ((by_agency, "agency"), (by_statute, "statute")):
-            counter = counters.setdefault(_text(request_meta.get(key)), Counter())
-            counter["requests"] += 1
-            counter[status_key(status)] += 1
-
-        codes: set[str] = set()
-        for reason in decision.get("reasons") or ():
-            if isinstance(reason, Mapping) and _text(reason.get("code"), "") != "":
-                code = _text(reason.get("code"))
-                codes.add(code)
-                citation = _text(reason.get("citation"), "")
-                if citation and code not in citations:
-                    citations[code] = citation
-        withheld_names: set[str] = set()
-        for item in decision.get("withheld_fields") or ():
-            if not isinstance(item, Mapping):
-                continue
-            name = _field_name(item.get("field"))
-            if name is not None:
-                withheld_names.add(name)
-            if _text(item.get("code"), "") != "":
-                codes.add(_text(item.get("code")))
-        by_code.update(codes)
-        withheld.update(withheld_names)
-        disclosed.update(_disclosed_names(decision.get("disclosed_fields")))
-
-        probability = _probability(decision.get("match"))
-        if probability is not None and status != "REJECTED":
-            probabilities.append(probability)
-        version = _text(decision.get("rulebook_version"), "")
-        if version:
-            versions.add(version)
-
-    statuses = [*STATUSES, *sorted(set(totals) - set(STATUSES))]
-    return ReportData(
-        title=title,
-        generated_at=generated_at,
-        rulebook_versions=tuple(sorted(versions)),
-        totals=MappingProxyType({s: totals[s] for s in statuses}),
-        by_code=_frozen(by_code),
-        by_agency=_group_rows(by_agency, statuses),
-        by_statute=_group_rows(by_statute, statuses),
-        fields_disclosed=_frozen(disclosed),
-        fields_withheld=_frozen(withheld),
-        match_probabilities=tuple(probabilities),
-        audit=MappingProxyType(dict(audit or {})),
-        citations=MappingProxyType(dict(sorted(citations.items()))),
-    )
+        tally.add(decision, request_meta)
+    return tally.report(title=title, generated_at=generated_at, audit=audit)
