@@ -9,11 +9,12 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from tests.conftest import World, new_batch
+
 from taxgate import pipeline
 from taxgate.intake.batch import read_raw, read_requests
 from taxgate.reports.aggregate import ReportData, aggregate
 from taxgate.workspace import Workspace
-from tests.conftest import World, new_batch
 
 
 def _from_file(out: Path, batch: Path, report: ReportData) -> tuple[ReportData, Counter[str]]:
@@ -44,9 +45,9 @@ def test_the_counts_taken_while_deciding_are_the_decision_files(
     ws = Workspace.open(wd)
     try:
         runs = [
-            (pipeline.process(ws, world.batch, tmp_path / "again"), tmp_path / "again", world.batch),
-            (pipeline.process(ws, fresh, tmp_path / "new"), tmp_path / "new", fresh),
-        ]  # fmt: skip
+            (pipeline.process(ws, batch, tmp_path / name), tmp_path / name, batch)
+            for name, batch in (("again", world.batch), ("new", fresh))
+        ]
     finally:
         ws.close()
     assert runs[0][0].new == 0 and runs[0][0].repeated > 0  # every answer from earlier ones
