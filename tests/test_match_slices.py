@@ -4,9 +4,14 @@ or an overseer can see: the same decisions, the same response, the same audit lo
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from taxgate import pipeline
+from taxgate.workspace import Workspace
 from tests.conftest import World, new_batch, taxgate
 
 
@@ -57,3 +62,35 @@ def test_slice_size_must_be_a_whole_number(world: World, tmp_path: Path) -> None
         )
         assert shown.returncode != 0
         assert "TAXGATE_MATCH_SLICE" in shown.stderr
+
+
+def test_what_a_large_batch_froze_is_unfrozen_when_it_ends(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large batch takes what lives on out of the cyclic collector's walk (after the
+    rules, after each slice is matched, after each chunk is sent); when it ends, everything
+    is handed back, so a cycle made during the batch is collected after it (a warm worker
+    runs batch after batch in one process)."""
+    monkeypatch.setattr(pipeline, "FREEZE_FROM", 1)
+    monkeypatch.setenv("TAXGATE_MATCH_SLICE", "37")
+    monkeypatch.setenv("TAXGATE_CHUNK_SIZE", "25")
+    batch = new_batch(world, tmp_path / "b", seed=321, requests=120)
+    wd = world.copy_workdir(tmp_path / "work")
+    frozen: list[int] = []
+    sent = pipeline._Writes.send
+
+    def spy(self: pipeline._Writes, chunk: list[pipeline.Ready], *, last: bool) -> None:
+        sent(self, chunk, last=last)
+        frozen.append(gc.get_freeze_count())
+
+    monkeypatch.setattr(pipeline._Writes, "send", spy)
+    gc.unfreeze()
+    ws = Workspace.open(wd)
+    try:
+        outcome = pipeline.process(ws, batch, tmp_path / "out")
+    finally:
+        ws.close()
+    assert outcome.new == 120 and len(frozen) >= 5  # four slices, several chunks each
+    assert all(n > 0 for n in frozen)  # the collector's walk was kept short while deciding
+    assert frozen[-1] >= frozen[0]  # what each chunk left alive joined the frozen set
+    assert gc.get_freeze_count() == 0  # and nothing stays frozen after the batch

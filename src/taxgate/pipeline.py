@@ -912,6 +912,8 @@ def process(
                 slices += 1
                 del results
             del accepted
+            if freeze:
+                gc.freeze()  # the slice's match results, kept until it is decided
             matched = [mr.tin for mr in matches.values() if mr.tin]
             with ws.transaction() as (s, _):
                 # a holdback deleted outside taxgate stops
@@ -953,6 +955,12 @@ def process(
                             disclosures[body["request_id"]] = response
                         tally.add(body, {"agency": info.agency, "statute": r.statute})
                     writes.send(decided, last=last)
+                    if freeze:
+                        # what lives on (the slice's matches, the responses kept for the
+                        # output) leaves the collector's walk: unfrozen, every growth by a
+                        # quarter of the little left unfrozen set off a full collection
+                        # that walked it all again (a tenth of this process at 128,000)
+                        gc.freeze()
                     done = lo + min(start + chunk, len(part_of))
                     say("decide", done, len(pending))
         del rules
