@@ -68,9 +68,9 @@ def test_what_a_large_batch_froze_is_unfrozen_when_it_ends(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A large batch takes what lives on out of the cyclic collector's walk (after the
-    rules, after each slice is matched, after each chunk is sent); when it ends, everything
-    is handed back, so a cycle made during the batch is collected after it (a warm worker
-    runs batch after batch in one process)."""
+    rules, after each slice is matched, after each chunk is sent; the collector paused while
+    a slice is matched); when it ends, everything is handed back, so a cycle made during the
+    batch is collected after it (a warm worker runs batch after batch in one process)."""
     monkeypatch.setattr(pipeline, "FREEZE_FROM", 1)
     monkeypatch.setenv("TAXGATE_MATCH_SLICE", "37")
     monkeypatch.setenv("TAXGATE_CHUNK_SIZE", "25")
@@ -94,3 +94,4 @@ def test_what_a_large_batch_froze_is_unfrozen_when_it_ends(
     assert all(n > 0 for n in frozen)  # the collector's walk was kept short while deciding
     assert frozen[-1] >= frozen[0]  # what each chunk left alive joined the frozen set
     assert gc.get_freeze_count() == 0  # and nothing stays frozen after the batch
+    assert gc.isenabled()  # the collector, paused while each slice was matched, runs again

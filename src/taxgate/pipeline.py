@@ -907,7 +907,19 @@ def process(
             ]
             matches: dict[str, MatchResult] = {}
             if accepted:
-                results = _match(ws, accepted, engine, say, notices, keep_warm, first=not slices)
+                # a slice's match results (and their evidence) are made at once and all kept:
+                # no full collection walks them while they are made (a cycle made meanwhile
+                # is collected after); they are frozen below
+                paused = freeze and gc.isenabled()
+                if paused:
+                    gc.disable()
+                try:
+                    results = _match(
+                        ws, accepted, engine, say, notices, keep_warm, first=not slices
+                    )
+                finally:
+                    if paused:
+                        gc.enable()
                 matches = {mr.request_id: mr for mr in results}
                 slices += 1
                 del results
