@@ -34,7 +34,7 @@ from taxgate.errors import ConflictError, ForbiddenError, InputError, StoreError
 from taxgate.intake.batch import RawBatch, parse_manifest, read_raw, read_requests
 from taxgate.intake.signing import verify_manifest
 from taxgate.records.lookup import TaxpayerRows
-from taxgate.reports.aggregate import ReportData, Tally, aggregate
+from taxgate.reports.aggregate import ReportData, Tally
 from taxgate.reports.html import render_html
 from taxgate.rules.evaluate import (
     BatchContext,
@@ -818,7 +818,7 @@ class Outcome:
     checkpoint: str
     #: the report's numbers of the batch's decisions (counted as they were made), and how
     #: many reasons gave each code
-    report: ReportData | None = None
+    report: ReportData
     reasons: Mapping[str, int] = field(default_factory=dict)
     #: why the response was held (publish before disclose), "" when it was written
     held: str = ""
@@ -1035,10 +1035,7 @@ def process(
         title=f"Batch {info.batch_id}", generated_at=repo.now_iso(), audit={"checkpoint": cp}
     )
     if out_dir is not None:
-        write_outputs(
-            ws, out_dir, info, checked.requests, decisions, response_lines, cp,
-            held=bool(on_hold), report=report,
-        )  # fmt: skip
+        write_outputs(ws, out_dir, info, decisions, response_lines, report, held=bool(on_hold))
     return Outcome(
         batch_id=info.batch_id,
         decisions=decisions,
@@ -1173,17 +1170,15 @@ def write_outputs(
     ws: Workspace,
     out_dir: Path,
     info: BatchInfo,
-    requests: Sequence[Request],
     decisions: Sequence[Mapping[str, Any]],
     response_lines: Sequence[Mapping[str, Any]],
-    checkpoint_text: str,
+    report: ReportData,
     *,
     held: bool = False,
-    report: ReportData | None = None,
 ) -> None:
-    """Write decisions, response and report; a ``held`` response (publish before disclose)
-    is not written, and an earlier one in ``out_dir`` is removed so none is sent by mistake.
-    ``report``: the decisions' numbers counted as they were made (else counted here)."""
+    """Write decisions, response and report (``report``: the decisions' numbers, counted as
+    they were made); a ``held`` response (publish before disclose) is not written, and an
+    earlier one in ``out_dir`` is removed so none is sent by mistake."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(decisions, DecisionFile):
         decisions.publish(out_dir / DECISIONS_FILE)
@@ -1199,15 +1194,6 @@ def write_outputs(
     else:
         write_response(
             out_dir, info.batch_id, info.agency, response_lines, key, key_id_for(key.public_key())
-        )
-    if report is None:
-        meta = {r.request_id: {"agency": info.agency, "statute": r.statute} for r in requests}
-        report = aggregate(
-            decisions,
-            meta,
-            title=f"Batch {info.batch_id}",
-            generated_at=repo.now_iso(),
-            audit={"checkpoint": checkpoint_text},
         )
     t = ws.rulebook.matching
     marks = {

@@ -62,8 +62,7 @@ def process(
         result = pipeline.process(ws, folder, out_dir, engine=engine, progress=update)
     for notice in result.notices:
         err.print(f"warning: {notice}")
-    if result.report is not None:
-        _summary(result.report.totals, result.reasons)
+    _summary(result.report.totals, result.reasons)
     out.print(
         f"batch {result.batch_id}: {result.new:,} decided, {result.repeated:,} returned "
         f"from earlier decisions (R-DUPLICATE), {result.disclosed:,} disclosed, "

@@ -10,7 +10,8 @@ there. An encrypted records file is read with the work folder's keys
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from itertools import groupby
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -54,7 +55,8 @@ class TaxpayerRows:
         ).to_arrow_table()
         self._con.execute("DROP TABLE matched")  # all that is needed is in the Arrow table
         at = 0
-        for tin, count in _runs(self._table.column("tin").to_pylist()):
+        for tin, run in groupby(self._table.column("tin").to_pylist()):
+            count = sum(1 for _ in run)
             self._ranges[tin] = (at, at + count)
             at += count
 
@@ -98,18 +100,6 @@ def _python(column: pa.ChunkedArray) -> list[Any]:
     if pa.types.is_integer(kind) and column.null_count == 0:
         return list(column.to_numpy().tolist())
     return list(column.to_pylist())
-
-
-def _runs(values: list[str]) -> Iterator[tuple[str, int]]:
-    """Each value of a sorted list with how many times it repeats, in order."""
-    at = 0
-    while at < len(values):
-        value = values[at]
-        end = at + 1
-        while end < len(values) and values[end] == value:
-            end += 1
-        yield value, end - at
-        at = end
 
 
 def _quoted(columns: list[str]) -> str:

@@ -52,7 +52,13 @@ from taxgate.errors import AuditError
 from taxgate.storage import tables as m
 from taxgate.storage.repo import KEY_NAME as KEY_NAME  # the log's names, here as before
 from taxgate.storage.repo import ORIGIN as ORIGIN
-from taxgate.storage.repo import get_setting, now_iso, salt, set_setting
+from taxgate.storage.repo import (
+    get_setting,
+    latest_checkpoint_row,
+    now_iso,
+    salt,
+    set_setting,
+)
 
 HEAD_KEY = "audit_size"
 EDGE_KEY = "audit_edge"  # the right edge of the tree at the latest checkpoint (size:hex,...)
@@ -287,7 +293,7 @@ def checkpoint_now(s: Session, private_key: Ed25519PrivateKey) -> str:
     acc.extend(b"".join(s.scalars(q.order_by(m.AuditEntry.idx))))
     size, root = acc.size, acc.root()
     moment = int(time.time())
-    last = _latest(s)
+    last = latest_checkpoint_row(s)
     start, control = _resume_control(last, private_key.public_key(), size)
     control = control.extended(_control_entries(s, start, size))
     line = control.line()
@@ -304,10 +310,6 @@ def checkpoint_now(s: Session, private_key: Ed25519PrivateKey) -> str:
     set_setting(s, EDGE_KEY, f"{size}:{','.join(h.hex() for h in acc.edge)}")
     _appended.discard(s.connection().engine)
     return text
-
-
-def _latest(s: Session) -> m.Checkpoint | None:
-    return s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
 
 
 def _resume_control(
@@ -769,7 +771,7 @@ def verify_since(s: Session, public_key: Ed25519PublicKey, earlier: str) -> int:
 
 def latest_checkpoint(s: Session) -> str | None:
     flush_pending(s)
-    row = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
+    row = latest_checkpoint_row(s)
     return row.text if row else None
 
 

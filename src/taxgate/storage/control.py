@@ -34,7 +34,7 @@ from taxgate.audit.rfc9162 import leaf_hash
 from taxgate.errors import AuditError
 from taxgate.intake.signing import key_id, public_from_raw_b64
 from taxgate.storage import tables as m
-from taxgate.storage.repo import KEY_NAME, get_setting
+from taxgate.storage.repo import KEY_NAME, get_setting, latest_checkpoint_row
 
 #: The parts of the control state, by table.
 PARTS: tuple[str, ...] = ("holdbacks", "officials", "safeguards", "privacy_spend", "users")
@@ -253,7 +253,7 @@ def control_log_problems(s: Session, public_key: Ed25519PublicKey | None) -> lis
     entries holds nothing to compare (the next signing counts them). ``public_key``: None
     when the agency has no signing key (a problem once anything was signed).
     """
-    last = s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
+    last = latest_checkpoint_row(s)
     if last is None:
         return []
     if public_key is None:

@@ -26,6 +26,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def latest_checkpoint_row(s: Session) -> m.Checkpoint | None:
+    """The log's latest stored checkpoint (the last signed), None before any."""
+    return s.scalars(select(m.Checkpoint).order_by(m.Checkpoint.id.desc()).limit(1)).first()
+
+
 def get_setting(s: Session, key: str) -> str | None:
     row = s.get(m.Setting, key)
     return row.value if row else None
