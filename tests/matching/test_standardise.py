@@ -7,6 +7,7 @@ import pyarrow as pa
 import pytest
 
 from taxgate.matching.prepare import (
+    record_identities_sql,
     records_versions_sql,
     register_helpers,
     requests_std_sql,
@@ -136,6 +137,47 @@ def test_record_forms_hold_the_second_given_name() -> None:
                     "address_line1": ["1 Main St"], "address_line2": [""], "city": ["Tucson"],
                     "state": ["AZ"], "zip": ["85746"], "tax_year": [2022]})  # fmt: skip
     con.register("raw", raw)
-    con.execute(f"CREATE TABLE s AS {standardise_sql('raw', is_records=True)}")
+    con.execute(f"CREATE VIEW ids AS {record_identities_sql('raw')}")
+    con.execute(f"CREATE TABLE s AS {standardise_sql('ids', is_records=True)}")
     forms = con.execute(f"SELECT first_forms FROM ({records_versions_sql('s')})").fetchall()
     assert set(forms[0][0]) == set(first_name_forms("María Guadalupe", record=True))
+
+
+def _versions(con: duckdb.DuckDBPyConnection, identities: str) -> list[tuple[object, ...]]:
+    con.execute(f"CREATE OR REPLACE TABLE s AS {standardise_sql(identities, is_records=True)}")
+    return con.execute(f"SELECT * FROM ({records_versions_sql('s')}) ORDER BY unique_id").fetchall()
+
+
+def test_versions_from_distinct_identities_equal_those_from_every_year() -> None:
+    """Standardising each distinct raw identity once (with its years) gives the versions
+    that standardising every taxpayer-year row gave: the same rows, ids and years, and two
+    spellings of one address ("St" / "Street") still one version with both spellings' years."""
+    con = duckdb.connect()
+    register_helpers(con)
+    rows = [  # tin, first, last, address, zip, year, income (not an identity column)
+        ("1", "Ana", "Ruiz", "12 Oak St", "85701", 2019, 10),
+        ("1", "Ana", "Ruiz", "12 Oak Street", "85701", 2020, 20),
+        ("1", "Ana", "Ruiz", "12 Oak St", "85701", 2021, 30),
+        ("1", "Ana", "Ruiz", "9 Elm Ave Apt 2", "85702", 2022, 40),
+        ("1", "Ana", "Ruiz", "9 Elm Ave Apt 2", "85702", 2022, 41),  # amended return
+        ("2", "Bill", "O'Neil", "PO Box 7", "02134", 2020, 50),
+        ("2", "William", "O'Neil", "PO Box 7", "02134", 2021, 60),
+        ("3", "Li", "Wu", None, None, None, 70),
+    ]
+    cols = ["tin", "first_name", "last_name", "address_line1", "zip", "tax_year", "agi"]
+    raw = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
+    raw = raw.append_column("middle_name", pa.array([""] * len(rows)))
+    for c in ("suffix", "address_line2", "city", "state"):
+        raw = raw.append_column(c, pa.array([""] * len(rows)))
+    raw = raw.append_column("dob", pa.array(["1970-01-0" + r[0] for r in rows]))
+    con.register("raw", raw)
+    con.execute("CREATE VIEW each_year AS SELECT *, [tax_year] AS years FROM raw")
+    con.execute(f"CREATE VIEW ids AS {record_identities_sql('raw')}")
+    assert con.execute("SELECT count(*) FROM ids").fetchone() == (6,)
+    by_year = _versions(con, "each_year")
+    by_identity = _versions(con, "ids")
+    assert by_identity == by_year
+    years = {(r[1], r[13]): r[-1] for r in by_identity}  # (tin, house number) -> years
+    assert years[("1", "12")] == [2019, 2020, 2021]
+    assert years[("1", "9")] == [2022]
+    assert len(by_identity) == 5  # Bill and William are two versions, Li's has no year

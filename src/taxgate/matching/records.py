@@ -17,6 +17,7 @@ from taxgate.types import Request
 
 from .prepare import (
     helper_cursor,
+    record_identities_sql,
     records_versions_sql,
     register_helpers,
     requests_std_sql,
@@ -44,7 +45,9 @@ def prepare_records(records: Path, work: Path) -> Path:
     out = work / "record_versions.parquet"
     key_file = work / "record_versions.key.json"
     stat = records.stat()
-    sql = records_versions_sql(standardise_sql("tg_raw", is_records=True))
+    sql = record_identities_sql("tg_rows") + records_versions_sql(
+        standardise_sql("tg_raw", is_records=True)
+    )
     key = {
         "path": str(records.resolve()),
         "size": stat.st_size,
@@ -58,7 +61,8 @@ def prepare_records(records: Path, work: Path) -> Path:
     con = duckdb.connect()
     con.execute(f"SET temp_directory = {literal(work / 'duckdb_tmp')}")
     register_helpers(con)
-    con.execute(f"CREATE TEMP VIEW tg_raw AS SELECT * FROM {read_sql(records, con)}")
+    con.execute(f"CREATE TEMP VIEW tg_rows AS SELECT * FROM {read_sql(records, con)}")
+    con.execute(f"CREATE TEMP VIEW tg_raw AS {record_identities_sql('tg_rows')}")
     con.execute(f"CREATE TEMP TABLE tg_std AS {standardise_sql('tg_raw', is_records=True)}")
     con.execute(f"COPY ({records_versions_sql('tg_std')}) TO {literal(out)} (FORMAT parquet)")
     con.close()
