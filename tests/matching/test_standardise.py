@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -181,3 +183,41 @@ def test_versions_from_distinct_identities_equal_those_from_every_year() -> None
     assert years[("1", "12")] == [2019, 2020, 2021]
     assert years[("1", "9")] == [2022]
     assert len(by_identity) == 5  # Bill and William are two versions, Li's has no year
+
+
+def test_training_requests_are_drawn_from_every_row_and_number_the_sample(tmp_path: Path) -> None:
+    """The training sample is exactly ``sample`` rows even where a (TIN, year) has two rows
+    (an amended return), is the same for the same seed, and moves with the seed."""
+    from taxgate.matching.records import training_requests
+
+    n = 200  # keys, each filed and then amended: two rows a key
+    rows = {
+        "tin": [f"{100000000 + i // 2}" for i in range(n)] * 2,
+        "tax_year": [2019 + i % 2 for i in range(n)] * 2,
+        "first_name": [f"Name{i}" for i in range(2 * n)],
+        "middle_name": [""] * (2 * n),
+        "last_name": ["Smith"] * (2 * n),
+        "suffix": [""] * (2 * n),
+        "dob": ["1970-01-01"] * (2 * n),
+        "address_line1": [f"{i} Oak St" for i in range(2 * n)],
+        "address_line2": [""] * (2 * n),
+        "city": ["Tucson"] * (2 * n),
+        "state": ["AZ"] * (2 * n),
+        "zip": ["85701"] * (2 * n),
+        "agi": list(range(2 * n)),
+    }
+    records = tmp_path / "records.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(rows), records)
+
+    def drawn(seed: int, sample: int) -> list[tuple[object, ...]]:
+        out = training_requests(duckdb.connect(), records, tmp_path / "t.parquet", seed, sample)
+        return duckdb.sql(f"SELECT * FROM read_parquet('{out}') ORDER BY unique_id").fetchall()
+
+    every = drawn(1, 3 * n)
+    assert len(every) == 2 * n  # every row, both of each amended year's
+    some = drawn(1, 150)
+    assert len(some) == 150
+    assert drawn(1, 150) == some
+    assert drawn(2, 150) != some

@@ -16,6 +16,7 @@ from taxgate.sqltext import literal
 from taxgate.types import Request
 
 from .prepare import (
+    IDENTITY_COLUMNS,
     helper_cursor,
     record_identities_sql,
     records_versions_sql,
@@ -154,10 +155,16 @@ def training_requests(
 
     src = read_sql(records, con)
     first = "lower(trim(first_name))"
+    # the sample's keys drawn first, then their rows (a top-N over every column of millions
+    # of rows under the engine's memory limit took four times as long); drawn again from
+    # those rows, as a key can have two rows (an amended return)
+    order = f"ORDER BY hash(CAST(tin AS VARCHAR) || tax_year || {literal(str(seed))})"
     sql = f"""
-    WITH s AS (
-      SELECT * FROM {src}
-      ORDER BY hash(CAST(tin AS VARCHAR) || tax_year || {literal(str(seed))}) LIMIT {int(sample)}
+    WITH k AS (
+      SELECT tin, tax_year FROM {src} {order} LIMIT {int(sample)}
+    ), s AS (
+      SELECT {", ".join(IDENTITY_COLUMNS)}, tax_year FROM {src} SEMI JOIN k USING (tin, tax_year)
+      {order} LIMIT {int(sample)}
     )
     SELECT 't' || row_number() OVER (ORDER BY tin, tax_year) AS request_id,
       CASE WHEN {u("f")} < 0.08 AND n.nick IS NOT NULL THEN n.nick
