@@ -23,7 +23,7 @@ from typing import IO, Any, cast, overload
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from taxgate import holdback
+from taxgate import collector, holdback
 from taxgate.audit import content
 from taxgate.canonical import json_encoder
 from taxgate.config import chunk_size, match_slice, writer_from
@@ -910,16 +910,10 @@ def process(
                 # a slice's match results (and their evidence) are made at once and all kept:
                 # no full collection walks them while they are made (a cycle made meanwhile
                 # is collected after); they are frozen below
-                paused = freeze and gc.isenabled()
-                if paused:
-                    gc.disable()
-                try:
+                with collector.paused(freeze):
                     results = _match(
                         ws, accepted, engine, say, notices, keep_warm, first=not slices
                     )
-                finally:
-                    if paused:
-                        gc.enable()
                 matches = {mr.request_id: mr for mr in results}
                 slices += 1
                 del results

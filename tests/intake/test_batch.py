@@ -179,3 +179,13 @@ def test_missing_files(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     with pytest.raises(InputError, match="missing"):
         read_raw(tmp_path / "b")
+
+
+def test_the_contract_columns_are_the_request_fields_in_order() -> None:
+    """The reader builds a Request from the cells by position: the contract's columns must
+    be its fields, in the same order (a reordering would swap, say, first and last names)."""
+    from dataclasses import fields
+
+    from taxgate.types import REQUEST_COLUMNS, Request
+
+    assert tuple(f.name for f in fields(Request)) == (*REQUEST_COLUMNS, "row")

@@ -13,14 +13,13 @@ is skipped and its trace entry says so.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import count
 from types import MappingProxyType
 
+from taxgate import collector
 from taxgate.rules.checks import RequestJudge, case_key
 from taxgate.rules.names import ONE_WORD_NAME, officer_key
 from taxgate.rules.neardup import ShingleTable
@@ -186,25 +185,11 @@ def evaluate_stream(
         workers: processes for the per-request checks of a large batch (``None``: one per
             CPU; ``1``: this process only). The decisions do not depend on it.
     """
-    with _collector_paused():
+    # the stage keeps a million small tuples alive and allocates many more, none in a cycle:
+    # full collections walking them all again were a sixth of its time (and the forked
+    # workers inherit the pause)
+    with collector.paused():
         return _evaluate(requests, ctx, rulebook, statutes, history, workers)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (and so the forked workers' too).
-
-    The stage keeps a million small tuples alive and allocates many more; none form
-    reference cycles, yet every full collection would walk them all again (about a sixth
-    of the stage's time). Reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _evaluate(
