@@ -4,6 +4,8 @@ stops the batch with a clear error instead of being lost."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -47,6 +49,50 @@ def test_forked_writer_decides_and_logs_as_one_process(world: World, tmp_path: P
     con.close()
     assert {str(d["request_id"]): d["audit_index"] for d in forked} == entries
     assert disclosed == sum(1 for d in forked if d["status"] == "DISCLOSED")
+    # the requests the writer parsed while the batch's process parsed them too are stored
+    # as one process stores them, with the same derived keys
+    stored = {}
+    for name in ("inline", "forked"):
+        con = sqlite3.connect(runs[name][1] / "taxgate.sqlite")
+        stored[name] = con.execute(
+            "SELECT request_id, row, reason_key, case_key, officer_key FROM requests "
+            "WHERE batch_id = (SELECT batch_id FROM batches ORDER BY received_at DESC LIMIT 1) "
+            "ORDER BY request_id"
+        ).fetchall()
+        con.close()
+    assert len(stored["forked"]) == 200
+    assert stored["forked"] == stored["inline"]
+
+
+def test_a_batch_refused_while_its_writer_parses_it_stores_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    """The writer is handed the batch's bytes as soon as their signature is checked and
+    parses them while the batch's process does: a batch refused at a malformed row deep in
+    the file is refused as one process refuses it (naming the row), and none of its
+    requests is stored."""
+    import csv as csvmod
+
+    batch = new_batch(world, tmp_path / "b", seed=43, requests=120)
+    text = (batch / "requests.csv").read_text(encoding="utf-8")
+    rows = list(csvmod.reader(io.StringIO(text, newline="")))
+    rows[100] = rows[100][:-1]  # a ragged row: one field short
+    with (batch / "requests.csv").open("w", encoding="utf-8", newline="") as f:
+        csvmod.writer(f).writerows(rows)
+    wd = world.copy_workdir(tmp_path / "w")
+    taxgate("sign", batch, "--key", world.key, "--workdir", wd)
+    env = {"TAXGATE_WRITER_FROM": "0", "TAXGATE_CHUNK_SIZE": "7"}
+    bad = taxgate(
+        "process", batch, "--out", tmp_path / "out", "--workdir", wd, env=env, check=False
+    )
+    assert bad.returncode != 0
+    assert "row 101" in bad.stderr and "fields" in bad.stderr
+    con = sqlite3.connect(wd / "taxgate.sqlite")
+    batch_id = json.loads((batch / "manifest.json").read_text())["batch_id"]
+    stored = con.execute("SELECT count(*) FROM requests WHERE batch_id = ?", (batch_id,))
+    assert stored.fetchone()[0] == 0
+    con.close()
+    taxgate("audit", "verify", "--workdir", wd)
 
 
 def test_an_edit_between_the_digests_and_the_store_is_caught(world: World, tmp_path: Path) -> None:

@@ -89,9 +89,12 @@ def intake(
     log_refusal: bool = True,
     user: str | None = None,
     agency: str | None = None,
+    verified: Callable[[RawBatch], None] | None = None,
 ) -> Checked:
     """Read and authenticate a batch folder; refuse it whole (and log that, unless
     ``log_refusal`` is false, as for ``check``, which stores nothing) if it fails.
+    ``verified`` is handed the batch's bytes once their signature is checked, before they
+    are parsed here (a batch's writer parses them meanwhile).
 
     ``user`` is who submitted it (the log's attribution; else the workspace's user);
     ``agency``, when given, is the only agency that submitter may submit for: a manifest
@@ -112,6 +115,8 @@ def intake(
             require_control(s, ("officials",), signed_by=ws.agency_public_key())
             keys = repo.agency_keys(s, info.agency)
         signer = verify_manifest(raw.manifest, raw.requests_bytes, keys, file=raw.manifest_file)
+        if verified is not None:
+            verified(raw)
         requests = read_requests(raw)
         refuse_repeated_ids(requests, raw.requests_file)
     except InputError as e:
@@ -345,8 +350,20 @@ def _insert(s: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     s.execute(insert(cast(Table, model.__table__)), rows)
 
 
-def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) -> Registered:
-    """Store the batch and its requests once (idempotent on the same id and content)."""
+def request_keys(r: Request) -> tuple[str, str, str]:
+    """A request's derived keys as stored with it: its reason, case and officer keys."""
+    return reason_key(r), case_key(r.case_number), officer_key(r.officer)
+
+
+def _register_batch(
+    ws: Workspace,
+    checked: Checked,
+    unique: Sequence[Request],
+    made: Mapping[str, tuple[str, str, str]] | None = None,
+) -> Registered:
+    """Store the batch and its requests once (idempotent on the same id and content);
+    ``made``: derived keys (:func:`request_keys`) made already, by request id."""
+    made = made or {}
     info = checked.info
     with ws.transaction() as (s, log):
         existing = s.get(m.Batch, info.batch_id)
@@ -383,7 +400,7 @@ def _register_batch(ws: Workspace, checked: Checked, unique: Sequence[Request]) 
             fresh: list[dict[str, Any]] = []
             for r in unique[lo : lo + _REGISTER_SLICE]:
                 if r.request_id not in known:
-                    derived = (reason_key(r), case_key(r.case_number), officer_key(r.officer))
+                    derived = made.get(r.request_id) or request_keys(r)
                     keys[r.request_id] = derived
                     fresh.append(_request_row(info, r, now, derived))
             if fresh:
@@ -696,6 +713,9 @@ class _Writes:
         self._checked: Checked | None = None
         self._registered = Registered()
         self._by_id: dict[str, Request] = {}
+        self._prefetched = False  # the writer was sent the batch's bytes to parse early
+        self._parsed: list[Request] | None = None  # in the writer: what it parsed early
+        self._made: dict[str, tuple[str, str, str]] = {}  # and the requests' derived keys
         self._forked: ForkedWriter[object, int] | None = None
         self._added = 0  # lines the writer added
         if _may_fork(ws) and writer_available():
@@ -715,6 +735,14 @@ class _Writes:
                 window=max(2, WRITER_BACKLOG // chunk_size()),
             )
 
+    def prefetch(self, raw: RawBatch) -> None:
+        """Hand the batch's bytes (their signature checked) to the writer, which parses
+        them and makes the requests' derived keys while this process parses them too: the
+        writer's first job, done while it would otherwise wait for :meth:`register`."""
+        if self._forked is not None:
+            self._forked.send(raw)
+            self._prefetched = True
+
     def register(self, checked: Checked) -> Checked:
         """Store the batch and its requests (the writer's first job for a large batch:
         a refusal, such as other content under the batch's id, comes back at a later
@@ -728,20 +756,29 @@ class _Writes:
             self._forked.close()  # a small batch: written here
             self._forked = None
         if self._forked is not None:
-            self._forked.send([replace(light, requests=[]), checked.raw])
+            parse = None if self._prefetched else checked.raw  # parsed already, or now
+            self._forked.send([replace(light, requests=[]), parse])
         else:
             self._write([light, None])
         return light
 
     def _write(self, job: object) -> int:
+        if isinstance(job, RawBatch):  # in the writer, early: the same requests, from the
+            self._parsed = read_requests(job)  # same bytes, as the decider parses them
+            self._made = {r.request_id: request_keys(r) for r in self._parsed}
+            return 0
         if isinstance(job, list) and isinstance(job[0], Checked):
             raw = job.pop()  # the batch's bytes, held by nothing else once parsed
             checked = job[0]
             if raw is not None:  # in the writer: the same requests, from the same bytes
                 checked = replace(checked, requests=read_requests(raw))
+            elif self._parsed is not None:  # in the writer: parsed early
+                checked = replace(checked, requests=self._parsed)
             del raw
+            self._parsed = None
             self._checked = checked
-            self._registered = _register_batch(self._ws, checked, checked.requests)
+            self._registered = _register_batch(self._ws, checked, checked.requests, self._made)
+            self._made = {}
             self._by_id = {r.request_id: r for r in checked.requests}
             return 0
         assert self._checked is not None
@@ -853,7 +890,7 @@ def process(
     lines = DecisionLines(out_dir)
     writes = _Writes(ws, lines)  # forked now (a large batch's writer), while this is small
     try:
-        checked = intake(ws, folder)
+        checked = intake(ws, folder, verified=writes.prefetch)
         info = checked.info
         release_undecided(ws, checked)
         refuse_reused_ids(ws, checked)
