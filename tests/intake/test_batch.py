@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from taxgate.errors import InputError
 from taxgate.intake.batch import MAX_FIELD_CHARS, parse_manifest, read_raw, read_requests
@@ -189,3 +192,30 @@ def test_the_contract_columns_are_the_request_fields_in_order() -> None:
     from taxgate.types import REQUEST_COLUMNS, Request
 
     assert tuple(f.name for f in fields(Request)) == (*REQUEST_COLUMNS, "row")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(["a", ",", '"', "\r", "\n", " ", "é", "\x0c", "\u2028", "\x85"]),
+        max_size=60,
+    )
+)
+def test_the_reader_sees_the_lines_a_newline_free_stringio_gives(text: str) -> None:
+    """The batch is read line by line without StringIO's copy of it: the lines, and so every
+    row, cell, error and line number the CSV reader makes of them, are StringIO's (line
+    ends \\r, \\n and \\r\\n, and none of the other characters str.splitlines breaks at)."""
+    from taxgate.intake.batch import text_lines
+
+    assert list(text_lines(text)) == list(io.StringIO(text, newline=""))
+
+    def rows(lines: Iterable[str]) -> tuple[list[list[str]], int, str]:
+        reader = csv.reader(lines, strict=True)
+        out: list[list[str]] = []
+        try:
+            out.extend(reader)
+        except csv.Error as e:
+            return out, reader.line_num, str(e)
+        return out, reader.line_num, ""
+
+    assert rows(text_lines(text)) == rows(io.StringIO(text, newline=""))

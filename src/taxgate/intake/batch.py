@@ -7,7 +7,6 @@ names the file, the row and the column; values are never quoted in errors.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import operator
@@ -181,6 +180,25 @@ def _text(data: bytes) -> str:
     return data.removeprefix(_BOM).decode("utf-8", errors="surrogateescape")
 
 
+_LINE_END = re.compile("\r\n|\r|\n")
+
+
+def text_lines(text: str) -> Iterator[str]:
+    r"""The lines of ``text`` as ``io.StringIO(text, newline="")`` gives them (each ended by
+    ``\n``, ``\r`` or ``\r\n``, kept), without the copy StringIO makes: four bytes a
+    character, 2.3 GB for a batch of 1,280,000 requests.
+
+    >>> list(text_lines("a,b\r\nc\rd\n\ne"))
+    ['a,b\r\n', 'c\r', 'd\n', '\n', 'e']
+    """
+    start = 0
+    for end in _LINE_END.finditer(text):
+        yield text[start : end.end()]
+        start = end.end()
+    if start < len(text):
+        yield text[start:]
+
+
 def iter_requests(raw: RawBatch) -> Iterator[Request]:
     """Yield each request row; raise InputError at the first row the contract refuses.
 
@@ -198,7 +216,7 @@ def iter_requests(raw: RawBatch) -> Iterator[Request]:
     # the reader takes cells far longer than a request may hold, so that a long cell is
     # refused naming its column; a cell past this limit is refused naming its row only
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(text_lines(text), strict=True)
     try:
         first = next(reader)
     except StopIteration:
