@@ -560,8 +560,8 @@ def commit_ready(
 DECISIONS_FILE = "decisions.jsonl"
 #: Requests from which a batch's long-lived objects are frozen out of the cyclic collector.
 FREEZE_FROM = 20_000
-#: Decided requests that may wait for the writer (as pickled bytes, about 1 KB each): enough
-#: for it to keep writing through the matching of the next slice (about 30 s at full size).
+#: Decided requests that may wait for the writer (as pickled bytes, about 1 KB each), at the
+#: least; a whole slice may (:func:`writer_backlog`).
 WRITER_BACKLOG = 64_000
 _line_text = json_encoder(allow_nan=True)
 
@@ -694,6 +694,16 @@ class DecisionLines:
         return DecisionFile(self._part, len(order))
 
 
+def writer_backlog() -> int:
+    """How many decided requests may wait for the writer: a whole slice (at least
+    :data:`WRITER_BACKLOG`). The batch's process decides a slice without waiting, then
+    matches the next while the writer works the slice off: with a third of a slice, the
+    writer sat idle at every slice's end of matching (nothing decided yet) and the batch's
+    process sat waiting on it through most of the deciding (each about 15 s a slice at full
+    size, two fifths of a core in all)."""
+    return max(WRITER_BACKLOG, match_slice())
+
+
 class _Writes:
     """A batch's store writes, in order: its requests first (:func:`_register_batch`), then
     each decided chunk with its lines in ``decisions.jsonl``.
@@ -732,7 +742,7 @@ class _Writes:
                 done=self._count,
                 start=start,
                 finish=lines.close,
-                window=max(2, WRITER_BACKLOG // chunk_size()),
+                window=max(2, writer_backlog() // chunk_size()),
             )
 
     def prefetch(self, raw: RawBatch) -> None:
