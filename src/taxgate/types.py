@@ -30,7 +30,9 @@ REQUEST_COLUMNS: tuple[str, ...] = (
     "info_requested",
 )
 
-RECORD_COLUMNS: tuple[str, ...] = (
+#: the columns of a taxpayer-year row that say who and where the taxpayer was (what matching
+#: compares); the rest are the year's return information
+IDENTITY_COLUMNS: tuple[str, ...] = (
     "tin",
     "first_name",
     "middle_name",
@@ -42,6 +44,10 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "city",
     "state",
     "zip",
+)
+
+RECORD_COLUMNS: tuple[str, ...] = (
+    *IDENTITY_COLUMNS,
     "tax_year",
     "filing_status",
     "adjusted_gross_income",

@@ -20,6 +20,7 @@ import pyarrow as pa
 from taxgate import duck
 from taxgate.dates import DOB_FORMATS
 from taxgate.sqltext import literal
+from taxgate.types import IDENTITY_COLUMNS
 
 from .standardise import (
     DIRECTIONALS,
@@ -276,22 +277,6 @@ LEFT JOIN tg_nick n1 ON n1.name = s.first_name
 LEFT JOIN tg_nick n2 ON n2.name = s.first_head
 LEFT JOIN tg_nick n3 ON n3.name = {second}
 """
-
-
-#: the columns of a taxpayer-year row that standardising reads (the rest are not compared)
-IDENTITY_COLUMNS: tuple[str, ...] = (
-    "tin",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "suffix",
-    "dob",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "zip",
-)
 
 
 def record_identities_sql(source: str) -> str:

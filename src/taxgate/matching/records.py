@@ -13,10 +13,9 @@ import pyarrow as pa
 from taxgate.errors import InputError
 from taxgate.records.encryption import duckdb_source, is_encrypted
 from taxgate.sqltext import literal
-from taxgate.types import Request
+from taxgate.types import IDENTITY_COLUMNS, Request
 
 from .prepare import (
-    IDENTITY_COLUMNS,
     helper_cursor,
     record_identities_sql,
     records_versions_sql,
