@@ -358,7 +358,8 @@ def _train(
     say("estimating m by EM (date of birth blocking)", 0.8)
     # on the agreement patterns' counts, without term frequencies: each of its 25 iterations
     # otherwise went over two million pairs (15.5 of 48 s at full size, now 2.5); the same
-    # decisions on the replay's 128,000-request world (bench/notes/replay.md)
+    # decisions on the replay's 128,000-request world, and at full size 379 of 656,035
+    # disclosures sent to review instead, none wrong (bench/notes/replay.md)
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("dob", "first_init"), max_pairs=2e6, estimate_without_term_frequencies=True
     )
