@@ -60,7 +60,11 @@ def _tree_memory(proc: psutil.Process, pss: bool) -> tuple[int, int]:
     copy-on-write: the RSS sum counts a shared page once per process that maps it, the PSS
     sum counts it once in all. PSS is read from ``smaps_rollup``, which walks the page
     tables: asked for every second, not every poll, so the measuring does not slow what
-    it measures."""
+    it measures.
+
+    Both sums include the pages of the anonymous in-memory files the tree holds (the
+    chunks waiting for a batch's writer, :class:`taxgate.writer.Spool`): memory the batch
+    uses that no process maps, so neither RSS nor PSS would show it."""
     rss = prop = 0
     try:
         procs = [proc, *proc.children(recursive=True)]
@@ -76,7 +80,29 @@ def _tree_memory(proc: psutil.Process, pss: bool) -> tuple[int, int]:
                 rss += p.memory_info().rss
         except psutil.Error:
             continue
-    return rss, prop
+    spooled = _memfd_bytes([p.pid for p in procs]) if pss else 0
+    return rss + spooled, prop + spooled
+
+
+def _memfd_bytes(pids: list[int]) -> int:
+    """The pages held by the anonymous in-memory files (``memfd``) these processes have
+    open, each file counted once however many of them hold it."""
+    seen: dict[tuple[int, int], int] = {}
+    for pid in pids:
+        folder = Path(f"/proc/{pid}/fd")
+        try:
+            fds = list(folder.iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if not os.readlink(fd).startswith("/memfd:"):
+                    continue
+                st = fd.stat()
+            except OSError:
+                continue
+            seen[(st.st_dev, st.st_ino)] = st.st_blocks * 512
+    return sum(seen.values())
 
 
 def run_stage(

@@ -266,3 +266,38 @@ def _refuse_list(chunk: list[int]) -> int:
     if chunk and chunk[0] < 0:
         raise TaxgateError("refused chunk")
     return len(chunk)
+
+
+def test_the_spool_gives_back_each_chunk_whole_and_frees_its_pages() -> None:
+    """Chunks of every size (none a whole number of pages) come back byte for byte, in
+    order, however they share the file; each one's pages are given back once it is taken,
+    so the spool holds only what still waits."""
+    from taxgate.writer import Spool
+
+    spool = Spool()
+    try:
+        chunks = [os.urandom(n) for n in (1, 4095, 4096, 4097, 3 * 1024 * 1024 + 17, 10)]
+        sent = [spool.put(c) for c in chunks]
+        held = os.fstat(spool.fd).st_blocks * 512
+        assert held >= sum(len(c) for c in chunks)
+        for where, chunk in zip(sent, chunks, strict=True):
+            assert spool.take(where) == chunk
+        assert os.fstat(spool.fd).st_blocks == 0  # every page given back
+    finally:
+        spool.close()
+
+
+def test_a_window_wider_than_the_pipe_holds_is_narrowed() -> None:
+    """A window of chunks so wide that their messages would not fit in the pipe could
+    leave both processes waiting on each other: it is narrowed to what fits."""
+    from taxgate.writer import MAX_WINDOW
+
+    got: list[int] = []
+    w: ForkedWriter[int, int] = ForkedWriter(
+        lambda n: -n, done=got.append, start=lambda: None, window=10 * MAX_WINDOW
+    )
+    assert w.window == MAX_WINDOW
+    for n in range(3 * MAX_WINDOW):
+        w.send(n)
+    w.close()
+    assert got == [-n for n in range(3 * MAX_WINDOW)]
