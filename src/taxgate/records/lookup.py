@@ -39,15 +39,15 @@ class TaxpayerRows:
         wanted = sorted({t for t in tins if t})
         # No taxpayers: only the file's schema is read (LIMIT 0), not its rows.
         source = duckdb_source(self._con, records)
+        have = [str(d[0]) for d in self._con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        if columns is not None:  # only these are read from the file (a third of its columns)
+            wanted_columns = {*columns, "tin"}
+            have = [c for c in have if c in wanted_columns]  # only names the file has
         self._con.execute(
-            f"CREATE TEMP TABLE matched AS SELECT * FROM {source} "  # noqa: S608
+            f"CREATE TEMP TABLE matched AS SELECT {_quoted(have)} FROM {source} "  # noqa: S608
             f"WHERE tin IN (SELECT unnest(?::VARCHAR[])) {'' if wanted else 'LIMIT 0'}",
             [wanted],
         )
-        have = [str(d[0]) for d in self._con.execute("DESCRIBE matched").fetchall()]
-        if columns is not None:
-            wanted_columns = {*columns, "tin"}
-            have = [c for c in have if c in wanted_columns]  # only names the table has
         # the rows in file order within a taxpayer (the order a scan gives), taxpayers sorted
         self._table: pa.Table = self._con.sql(
             f"SELECT {_quoted(have)} FROM (SELECT *, row_number() OVER () AS n "  # noqa: S608
