@@ -373,3 +373,40 @@ def test_verify_holds_every_checkpoint_to_its_count_of_control_entries(site: Sit
     with ws.transaction() as (s, _), pytest.raises(AuditError) as caught:
         verify_log(s, key.public_key())
     assert f"checkpoint {last_id}: it counts {head.count - 1} control entries" in str(caught.value)
+
+
+#: Texts that look like a control event's mark, put where an entry's details go: inside a
+#: text their quotes are escaped in the entry's bytes; as a key of the details the mark is
+#: there in the bytes, before the entry's own event type.
+_LOOKALIKES = (
+    ',"event_type":"holdback_added"',
+    '","event_type":"key_registered"',
+    '\\",\\"event_type\\":\\"safeguard_status\\"',
+)
+
+
+def test_the_signed_count_is_every_control_entry_and_nothing_else(site: Site) -> None:
+    """The count a checkpoint signs is the count of entries whose bytes record a control
+    event, whatever other entries' details hold (the marks of control events, as text or
+    as keys), read entry by entry as a reference."""
+    from taxgate.audit.control_head import event_type_of
+    from taxgate.audit.rfc9162 import leaf_hash
+
+    ws = site.ws()
+    with ws.transaction() as (_, log):
+        for i, text in enumerate(_LOOKALIKES):
+            log.append("review_note", f"r-{i}", {"note": text})
+            log.append("review_note", f"k-{i}", {"a": 1, "event_type": sorted(CONTROL_EVENTS)[i]})
+    checkpoint(ws)
+    with ws.transaction() as (s, _):
+        text = s.scalars(select(m.Checkpoint.text).order_by(m.Checkpoint.id.desc())).first()
+        entries = [
+            bytes(e) for e in s.scalars(select(m.AuditEntry.entry).order_by(m.AuditEntry.idx))
+        ]
+    assert text is not None
+    head = signed_head(parse_checkpoint(text).extensions)
+    control = [
+        (i, leaf_hash(e)) for i, e in enumerate(entries) if event_type_of(e) in CONTROL_EVENTS
+    ]
+    assert head == ControlHead().extended(control)
+    assert head.count == len(control) >= 2  # the agency's key and its official at least
