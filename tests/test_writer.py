@@ -172,6 +172,7 @@ def test_results_come_back_in_order() -> None:
         w.send(n)
     w.close()
     assert got == [2 * n for n in range(10)]
+    assert w._spool.fd == -1  # the in-memory file closed here too: gone with the writer
 
 
 def test_a_refusal_in_the_writer_comes_back_as_itself() -> None:
@@ -226,6 +227,7 @@ def test_abort_stops_the_writer_after_its_chunk() -> None:
     w.abort()
     assert w._proc.exitcode == 0
     assert got == []  # nothing after abort is reported
+    assert w._spool.fd == -1
 
 
 def test_abort_before_anything_was_sent() -> None:
