@@ -140,13 +140,17 @@ def second_batch(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path
     return new_batch(world, tmp_path_factory.mktemp("batch2"), seed=99)
 
 
-def _env(chunk: int) -> dict[str, str]:
+def _env(chunk: int, writer: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAXGATE_")}
     env["TAXGATE_CHUNK_SIZE"] = str(chunk)
+    if writer:  # a large batch's way: the chunks handed to a forked writer
+        env["TAXGATE_WRITER_FROM"] = "0"
     return env
 
 
-def _process(batch: Path, out: Path, workdir: Path, chunk: int) -> subprocess.Popen[bytes]:
+def _process(
+    batch: Path, out: Path, workdir: Path, chunk: int, writer: bool = False
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -159,7 +163,7 @@ def _process(batch: Path, out: Path, workdir: Path, chunk: int) -> subprocess.Po
             "--workdir",
             str(workdir),
         ],
-        env=_env(chunk),
+        env=_env(chunk, writer),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -305,8 +309,8 @@ def test_kill_and_rerun(
     taxgate("audit", "verify", "--workdir", wd)
 
 
-#: seed -> whether the kill came before the run finished, and where it landed
-LANDED: dict[int, tuple[bool, str]] = {}
+#: (seed, forked writer) -> whether the kill came before the run finished, and where it landed
+LANDED: dict[tuple[int, bool], tuple[bool, str]] = {}
 
 
 def _after_kill(wd: Path, batch_id: str, agency: str, ids: list[str]) -> str:
@@ -327,6 +331,7 @@ def _after_kill(wd: Path, batch_id: str, agency: str, ids: list[str]) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("writer", [False, True], ids=["", "writer"])
 @pytest.mark.parametrize("seed", crash_seeds(DEFAULT_SEEDS), ids=lambda seed: f"seed{seed}")
 def test_kill_at_random_and_rerun(
     world: World,
@@ -335,14 +340,18 @@ def test_kill_at_random_and_rerun(
     reference: list[dict[str, object]],
     tmp_path: Path,
     seed: int,
+    writer: bool,
 ) -> None:
+    """Killed at a random moment, in one process or with the chunks handed to a forked
+    writer (which dies with it, chunks waiting in its in-memory file or not): the rerun
+    decides every request exactly once, as an uninterrupted run does."""
     manifest = json.loads((second_batch / "manifest.json").read_text(encoding="utf-8"))
     agency, batch_id = manifest["agency"], manifest["batch_id"]
     with (second_batch / "requests.csv").open(encoding="utf-8", newline="") as f:
         ids = [r["request_id"] for r in csv.DictReader(f)]
     wd = world.copy_workdir(tmp_path / "work")
     delay = kill_delay(seed, reference_run.seconds)
-    proc = _process(second_batch, tmp_path / "out1", wd, RANDOM_CHUNK)
+    proc = _process(second_batch, tmp_path / "out1", wd, RANDOM_CHUNK, writer)
     try:
         proc.wait(timeout=delay)
     except subprocess.TimeoutExpired:
@@ -352,14 +361,14 @@ def test_kill_at_random_and_rerun(
     assert killed or proc.returncode == 0, err.decode(errors="replace")[-2000:]
     left = _after_kill(wd, batch_id, agency, ids)
     written = sorted(p.name for p in (tmp_path / "out1").glob("*")) if killed else []
-    where = f"seed {seed}: " + (
+    where = f"seed {seed}{' (forked writer)' if writer else ''}: " + (
         f"killed at {delay:.2f} s of {reference_run.seconds:.2f} s, "
         f"{left}, outputs written: {written}"
         if killed
         else f"finished before the kill at {delay:.2f} s (the reference took "
         f"{reference_run.seconds:.2f} s); the rerun is checked all the same"
     )
-    LANDED[seed] = (killed, where)
+    LANDED[seed, writer] = (killed, where)
     print(where)
 
     taxgate("process", second_batch, "--out", tmp_path / "out2", "--workdir", wd)
