@@ -470,9 +470,9 @@ _UNTIMED_DISCLOSURE = tuple(c for c in content.DISCLOSURE_COLUMNS if c != "discl
 def ready(
     fd: FinalDecision, batch: BatchInfo, digest: tuple[bytes, dict[str, str]] | None = None
 ) -> Ready:
-    """What :func:`commit_ready` needs of a final decision: plain values, which cross a pipe
-    to the writer process (:mod:`taxgate.writer`). ``digest``: the log's salt and a memo,
-    to make the rows' digests here (when the writer lags behind the decider)."""
+    """What :func:`commit_ready` needs of a final decision: plain values, handed to the
+    writer process as pickled bytes (:mod:`taxgate.writer`). ``digest``: the log's salt and
+    a memo, to make the rows' digests here (when the writer lags behind the decider)."""
     body = to_body(fd)
     tin = fd.candidate
     runner_up = fd.runner_up if fd.status == "PENDING_REVIEW" else ""
