@@ -303,3 +303,23 @@ def test_a_window_wider_than_the_pipe_holds_is_narrowed() -> None:
         w.send(n)
     w.close()
     assert got == [-n for n in range(3 * MAX_WINDOW)]
+
+
+def test_a_platform_that_refuses_the_in_memory_file_writes_in_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sandbox that refuses ``memfd_create`` (or punching holes in it) is found once, and
+    batches are then written by their own process instead of failing."""
+    from taxgate import writer
+
+    def refused(*_: object) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    writer.available.cache_clear()
+    try:
+        assert writer.available()  # this machine can
+        writer.available.cache_clear()
+        monkeypatch.setattr(os, "memfd_create", refused)
+        assert not writer.available()
+    finally:
+        writer.available.cache_clear()

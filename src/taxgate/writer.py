@@ -17,6 +17,7 @@ the values it was writing (a store's exception can quote the row it refused).
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import multiprocessing
 import os
@@ -37,10 +38,23 @@ _END = None  # what the parent sends after its last chunk
 _END_BYTES = pickle.dumps(_END)
 
 
+@functools.cache
 def available() -> bool:
     """Whether this platform can fork a writer and hand it chunks through an anonymous
-    in-memory file (Linux)."""
-    return "fork" in multiprocessing.get_all_start_methods() and hasattr(os, "memfd_create")
+    in-memory file (Linux), tried once per process: a sandbox may refuse ``memfd_create``
+    or punching holes (a batch is then written by its own process, as a small one is)."""
+    if "fork" not in multiprocessing.get_all_start_methods() or not hasattr(os, "memfd_create"):
+        return False
+    try:
+        spool = Spool()
+    except OSError:
+        return False
+    try:
+        return spool.take(spool.put(b"taxgate")) == b"taxgate"
+    except OSError:
+        return False
+    finally:
+        spool.close()
 
 
 def _die_with(parent: int) -> None:
