@@ -228,8 +228,7 @@ class ForkedWriter(Generic[T, R]):
         try:
             kind, value = self._acks.recv()
         except (EOFError, OSError):
-            self._proc.join()
-            self._spool.close()
+            self._reap()
             raise StoreError(
                 f"the batch's writer process stopped (exit code {self._proc.exitcode}); "
                 "the chunks it acknowledged are stored, a rerun decides the rest"
@@ -282,12 +281,15 @@ class ForkedWriter(Generic[T, R]):
         while True:
             kind, value = self._answer()
             if kind == "done":
-                self._proc.join()
-                self._spool.close()
+                self._reap()
                 return
 
     def abort(self) -> None:
         """Stop the child after the chunk it is writing (the parent failed); wait for it."""
         self._send.close()
+        self._reap()
+
+    def _reap(self) -> None:
+        """Wait for the child to end; close this process's hold on the spool."""
         self._proc.join()
         self._spool.close()
